@@ -1,0 +1,69 @@
+# Tricircle — the two commands that matter: `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+LAB := lab/lab
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: demo test venv lab lab-down lab-status unit functional labtest lint bench \
+        sample-config gateway gateway-down clean
+
+## venv: the gateway's own virtualenv (.venv), with test tools
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@command -v uv >/dev/null || $(PY) -m pip install -q uv
+	uv venv -q --allow-existing --python $$(command -v $(PY)) $(VENV)
+	VIRTUAL_ENV=$(VENV) uv pip install -q -e '.[test]'
+	touch $@
+
+## lab: install (if needed) and start the real OpenStack lab (two pods + central Neutron)
+lab:
+	$(LAB) up
+
+lab-down:
+	$(LAB) down
+
+lab-status:
+	$(LAB) status
+
+## gateway: start the gateway against the lab, register it, define demo flavor
+gateway: venv lab
+	$(VPY) -m tricircle.demo up
+
+gateway-down:
+	-$(VPY) -m tricircle.demo down
+
+## demo: everything a new user needs: lab + gateway + clouds.yaml
+demo: gateway
+	@echo
+	@echo "Ready.  export OS_CLIENT_CONFIG_FILE=$(CURDIR)/.lab/clouds.yaml"
+	@echo "        openstack --os-cloud tricircle server list"
+
+## test: the whole suite (unit, functional on SQLite/PostgreSQL/MariaDB, lab acceptance)
+test: venv lab lint
+	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+unit: venv
+	$(VPY) -m pytest -q tests/unit
+
+functional: venv
+	$(VPY) -m pytest -q tests/functional
+
+labtest: venv lab
+	$(VPY) -m pytest -q tests/lab
+
+lint: venv
+	$(VENV)/bin/ruff check tricircle tests bench
+	$(VENV)/bin/mypy tricircle
+
+bench: venv
+	$(VPY) -m bench.run
+
+## sample-config: regenerate etc/tricircle.conf.sample and etc/policy.yaml.sample
+sample-config: venv
+	$(VENV)/bin/oslo-config-generator --namespace tricircle --output-file etc/tricircle.conf.sample
+	$(VENV)/bin/oslopolicy-sample-generator --namespace tricircle --output-file etc/policy.yaml.sample
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
