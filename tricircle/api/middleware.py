@@ -1,0 +1,112 @@
+"""The fixed pair of layers around every handler.
+
+Order (outermost first), and why:
+1. `errors`: assigns the request id and the surface's error dialect first, so
+   anything raised below, including authentication failures and unknown URLs,
+   is rendered the way that surface's real service would render it.
+2. `authenticate`: validates the token and builds the RequestContext; version
+   documents (handlers marked `public`) are served without a token, like Nova.
+Body size is enforced by aiohttp itself (`client_max_size`), translated in 1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.context import RequestContext, new_request_id
+from tricircle.identity.tokens import KeystoneUnavailable
+
+LOG = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_PREFIX_DIALECTS = (
+    ("/compute", faults.Dialect.COMPUTE),
+    ("/volume", faults.Dialect.VOLUME),
+    ("/image", faults.Dialect.IMAGE),
+    ("/network", faults.Dialect.NETWORK),
+)
+
+
+def dialect_for(path: str) -> faults.Dialect:
+    for prefix, dialect in _PREFIX_DIALECTS:
+        if path.startswith(prefix):
+            return dialect
+    return faults.Dialect.ADMIN
+
+
+def public(handler: Handler) -> Handler:
+    """Mark a handler as served without a token (version documents)."""
+    handler.public = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-OpenStack-Request-ID", "")
+    request_id = new_request_id()
+    request[keys.DIALECT] = dialect = dialect_for(request.path)
+    request["request_id"] = request_id
+    request["global_request_id"] = incoming if incoming.startswith("req-") else None
+    try:
+        response = await handler(request)
+    except faults.TricircleError as exc:
+        response = faults.render(exc, dialect, request_id, _wants_json(request))
+    except web.HTTPRequestEntityTooLarge:
+        response = faults.render(faults.RequestTooLarge(), dialect, request_id,
+                                 _wants_json(request))
+    except web.HTTPMethodNotAllowed as exc:
+        err = faults.MethodNotAllowed()
+        err.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        response = faults.render(err, dialect, request_id, _wants_json(request))
+    except web.HTTPNotFound:
+        response = faults.render(faults.NotFound(), dialect, request_id, _wants_json(request))
+    except web.HTTPException:
+        raise
+    except Exception:
+        LOG.exception("unexpected error in %s %s [%s]", request.method, request.path, request_id)
+        response = faults.render(faults.TricircleError(), dialect, request_id,
+                                 _wants_json(request))
+    if not response.prepared and "X-OpenStack-Request-ID" not in response.headers:
+        response.headers["X-OpenStack-Request-ID"] = request_id
+    return response
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if getattr(_unwrap(handler), "public", False):
+        return await handler(request)
+    token = request.headers.get("X-Auth-Token")
+    app = request.app
+    info = None
+    if token:
+        try:
+            info = await app[keys.TOKENS].validate(token)
+        except KeystoneUnavailable as exc:
+            LOG.error("token validation failed: keystone unavailable: %s", exc)
+            raise faults.ServiceUnavailable("Identity service unavailable.") from exc
+    if info is None:
+        return faults.render_unauthorized(request[keys.DIALECT], request["request_id"],
+                                          str(app[keys.CONF].keystone.auth_url))
+    request[keys.CTX] = RequestContext(
+        user_id=info.user_id, project_id=info.project_id, roles=info.roles,
+        auth_token=token, expires_at=info.expires_at, request_id=request["request_id"],
+        global_request_id=request["global_request_id"], user_name=info.user_name,
+        project_name=info.project_name, user_domain_id=info.user_domain_id,
+        project_domain_id=info.project_domain_id, system_scope=info.system_scope)
+    return await handler(request)
+
+
+def _unwrap(handler: Handler) -> Handler:
+    # aiohttp wraps handlers in functools.partial for sub-apps/middlewares
+    while hasattr(handler, "func"):
+        handler = handler.func  # type: ignore[attr-defined]
+    return handler

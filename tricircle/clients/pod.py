@@ -1,0 +1,150 @@
+"""Async HTTP clients to pods: one connection pool per pod, endpoints from the catalog.
+
+Handlers never import this module; domain code (routing, fanout, jobs) does, and
+translates `PodRequestError` at its boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from tricircle.identity.service_auth import ServiceAuth
+
+LOG = logging.getLogger(__name__)
+
+# Hop-by-hop and per-connection headers never forwarded in either direction.
+HOP_HEADERS = frozenset(h.lower() for h in (
+    "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailers",
+    "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Accept-Encoding",
+    "Content-Encoding"))
+
+
+class PodRequestError(Exception):
+    """The pod could not be reached, timed out, or has no such endpoint."""
+
+    def __init__(self, region: str, message: str) -> None:
+        self.region = region
+        super().__init__(f"{region}: {message}")
+
+
+@dataclass(slots=True)
+class PodResponse:
+    status: int
+    headers: CIMultiDictProxy[str] | CIMultiDict[str]
+    body: bytes
+    elapsed: float = 0.0
+
+    def json(self) -> Any:
+        import json
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class PodClient:
+    """Client of one pod (region): base URL per service type and a pooled session."""
+
+    region: str
+    endpoints: dict[str, str]
+    session: aiohttp.ClientSession
+    timeout: float = 60.0
+    fetched_at: float = field(default_factory=time.monotonic)
+
+    def url(self, service_type: str, path: str) -> str:
+        base = self.endpoints.get(service_type)
+        if base is None and service_type == "volumev3":
+            base = self.endpoints.get("block-storage")
+        if base is None:
+            raise PodRequestError(self.region, f"no {service_type} endpoint in the catalog")
+        return base + path
+
+    async def request(self, service_type: str, method: str, path: str, *,
+                      headers: Mapping[str, str] | None = None,
+                      params: Any = None, body: bytes | None = None, json: Any = None,
+                      timeout: float | None = None) -> PodResponse:
+        """Send one request to this pod and read the whole answer.
+
+        `path` is relative to the service's catalog URL (e.g. "/servers/<id>").
+        Raises PodRequestError when the pod cannot be reached or times out.
+        """
+        url = self.url(service_type, path)
+        started = time.monotonic()
+        client_timeout = aiohttp.ClientTimeout(total=timeout or self.timeout)
+        try:
+            async with self.session.request(method, url, headers=headers, params=params,
+                                            data=body, json=json,
+                                            timeout=client_timeout) as resp:
+                data = await resp.read()
+                return PodResponse(resp.status, resp.headers, data, time.monotonic() - started)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise PodRequestError(self.region, f"{method} {url}: {exc!r}") from exc
+
+
+class PodClients:
+    """Registry of PodClient by region; endpoints re-read from the catalog periodically."""
+
+    def __init__(self, service_auth: ServiceAuth, *, timeout: float = 60.0,
+                 pool_size: int = 100, refresh: float = 300.0) -> None:
+        self._auth = service_auth
+        self._timeout = timeout
+        self._pool_size = pool_size
+        self._refresh = refresh
+        self._clients: dict[str, PodClient] = {}
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._lock = asyncio.Lock()
+        self._overrides: dict[str, dict[str, str]] = {}
+
+    def set_endpoints(self, region: str, endpoints: dict[str, str]) -> None:
+        """Pin a region's endpoints (tests, benchmarks, pods outside the catalog)."""
+        self._overrides[region] = {k: v.rstrip("/") for k, v in endpoints.items()}
+        self._clients.pop(region, None)
+
+    async def get(self, region: str) -> PodClient:
+        """The client of `region`. Raises PodRequestError if the catalog has no such region."""
+        client = self._clients.get(region)
+        if client is not None and time.monotonic() - client.fetched_at < self._refresh:
+            return client
+        async with self._lock:
+            client = self._clients.get(region)
+            if client is None or time.monotonic() - client.fetched_at >= self._refresh:
+                client = await self._build(region)
+                self._clients[region] = client
+        return client
+
+    async def _build(self, region: str) -> PodClient:
+        endpoints = self._overrides.get(region)
+        if endpoints is None:
+            try:
+                endpoints = await self._auth.endpoints(region)
+            except Exception as exc:  # keystone down: keep the old client if any
+                old = self._clients.get(region)
+                if old is not None:
+                    old.fetched_at = time.monotonic()
+                    return old
+                raise PodRequestError(region, f"catalog unavailable: {exc}") from exc
+        if not endpoints:
+            raise PodRequestError(region, "region not in the Keystone catalog")
+        return PodClient(region, endpoints, self._session(region), self._timeout)
+
+    def _session(self, region: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(region)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300,
+                                             enable_cleanup_closed=True)
+            session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                            skip_auto_headers=("User-Agent",))
+            self._sessions[region] = session
+        return session
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+        self._clients.clear()
