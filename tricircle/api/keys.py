@@ -8,6 +8,9 @@ import aiohttp
 from aiohttp import web
 from oslo_config import cfg
 
+from tricircle.context import RequestContext
+from tricircle.faults import Dialect
+
 if TYPE_CHECKING:
     from oslo_policy.policy import Enforcer
 
@@ -27,6 +30,8 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSessi
 # keyed by name; surfaces register what they need in `app[SERVICES]`.
 SERVICES: web.AppKey[dict[str, Any]] = web.AppKey("services", dict)
 
-# Request-scoped values (plain string keys: aiohttp requests are mappings).
-CTX = "tricircle.context"
-DIALECT = "tricircle.dialect"
+# Request-scoped values.
+CTX: web.RequestKey[RequestContext] = web.RequestKey("context")
+DIALECT: web.RequestKey[Dialect] = web.RequestKey("dialect")
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
+GLOBAL_REQUEST_ID: web.RequestKey[str | None] = web.RequestKey("global_request_id")

@@ -54,8 +54,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get("X-OpenStack-Request-ID", "")
     request_id = new_request_id()
     request[keys.DIALECT] = dialect = dialect_for(request.path)
-    request["request_id"] = request_id
-    request["global_request_id"] = incoming if incoming.startswith("req-") else None
+    request[keys.REQUEST_ID] = request_id
+    request[keys.GLOBAL_REQUEST_ID] = incoming if incoming.startswith("req-") else None
     try:
         response = await handler(request)
     except faults.TricircleError as exc:
@@ -94,12 +94,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             LOG.error("token validation failed: keystone unavailable: %s", exc)
             raise faults.ServiceUnavailable("Identity service unavailable.") from exc
     if info is None:
-        return faults.render_unauthorized(request[keys.DIALECT], request["request_id"],
+        return faults.render_unauthorized(request[keys.DIALECT], request[keys.REQUEST_ID],
                                           str(app[keys.CONF].keystone.auth_url))
     request[keys.CTX] = RequestContext(
         user_id=info.user_id, project_id=info.project_id, roles=info.roles,
-        auth_token=token, expires_at=info.expires_at, request_id=request["request_id"],
-        global_request_id=request["global_request_id"], user_name=info.user_name,
+        auth_token=token, expires_at=info.expires_at, request_id=request[keys.REQUEST_ID],
+        global_request_id=request[keys.GLOBAL_REQUEST_ID], user_name=info.user_name,
         project_name=info.project_name, user_domain_id=info.user_domain_id,
         project_domain_id=info.project_domain_id, system_scope=info.system_scope)
     return await handler(request)

@@ -62,8 +62,8 @@ class ServiceAuth:
         iface = self._conf.keystone.interface
         for stype in POD_SERVICE_TYPES:
             urls = catalog.get_urls(service_type=stype, interface=iface, region_name=region)
-            if urls:
-                out[stype] = urls[0].rstrip("/")
+            if urls and urls[0]:
+                out[stype] = str(urls[0]).rstrip("/")
         return out
 
     async def regions(self) -> list[str]:
@@ -80,7 +80,7 @@ class ServiceAuth:
         if self._access is None:
             return False
         expires = self._access.expires
-        return expires - _REFRESH_MARGIN > datetime.now(UTC)
+        return expires is not None and expires - _REFRESH_MARGIN > datetime.now(UTC)
 
     def _authenticate(self) -> AccessInfo:
         k = self._conf.keystone
