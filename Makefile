@@ -42,7 +42,7 @@ demo: gateway
 
 ## test: the whole suite (unit, functional on SQLite/PostgreSQL/MariaDB, lab acceptance)
 test: venv lab lint
-	$(VPY) -m pytest -q -p no:cacheprovider tests
+	TRICIRCLE_REQUIRE_LAB=1 $(VPY) -m pytest -q -p no:cacheprovider tests
 
 unit: venv
 	$(VPY) -m pytest -q tests/unit
@@ -51,7 +51,7 @@ functional: venv
 	$(VPY) -m pytest -q tests/functional
 
 labtest: venv lab
-	$(VPY) -m pytest -q tests/lab
+	TRICIRCLE_REQUIRE_LAB=1 $(VPY) -m pytest -q tests/lab tests/acceptance
 
 lint: venv
 	$(VENV)/bin/ruff check tricircle tests bench
