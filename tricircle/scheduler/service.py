@@ -1,0 +1,101 @@
+"""The scheduler as a domain service: read what placement needs, then `select_pod`.
+
+Reads, in parallel and bounded by ``[scheduler] capacity_timeout``: the flavor
+(from one candidate pod, with the user's token) and each candidate pod's
+Placement allocation candidates (service token). Anything that does not answer
+in time is "unknown" and neither excludes nor favours a pod.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from oslo_config import cfg
+
+from tricircle.clients.pod import PodClients, PodRequestError
+from tricircle.context import RequestContext
+from tricircle.db.engine import Database
+from tricircle.identity.service_auth import ServiceAuth
+from tricircle.pods import registry as pod_registry
+from tricircle.pods.registry import PodInfo
+from tricircle.scheduler import capacity as cap
+from tricircle.scheduler.select import select_pod
+from tricircle.scheduler.spec import Observations, PodCapacity, RequestSpec
+
+LOG = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Chooses the pod of a new server. Shared by every request of a process."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, pods: PodClients,
+                 service_auth: ServiceAuth) -> None:
+        self._conf = conf
+        self._db = db
+        self._pods = pods
+        self._auth = service_auth
+
+    async def place(self, spec: RequestSpec, ctx: RequestContext, *,
+                    flavor_ref: str | None = None, boot_from_volume: bool = False) -> PodInfo:
+        """Return the chosen pod. Raises the errors of `select_pod`."""
+        async with self._db.session() as s:
+            pods = await pod_registry.list_pods(s)
+            bound = await pod_registry.binding_for(s, spec.project_id,
+                                                   spec.availability_zone or "")
+        spec = replace(spec, strategy=self._conf.scheduler.strategy)
+        worth_asking = [p for p in pods if _may_host(spec, p)]
+        if flavor_ref and worth_asking:
+            resources = await self._flavor(worth_asking, flavor_ref, ctx, boot_from_volume)
+            spec = replace(spec, resources=resources)
+        observed = await self._capacities(worth_asking, spec.resources)
+        pod = select_pod(spec, pods, Observations(capacity=observed, bound_pod=bound),
+                         filters=self._conf.scheduler.filters,
+                         weighers=self._conf.scheduler.weighers)
+        LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,
+                 spec.availability_zone, spec.project_id, observed.get(pod.id))
+        return pod
+
+    async def _flavor(self, pods: Sequence[PodInfo], flavor_ref: str, ctx: RequestContext,
+                      boot_from_volume: bool) -> dict[str, int]:
+        flavor_id = flavor_ref.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            async with asyncio.timeout(self._conf.scheduler.capacity_timeout):
+                client = await self._pods.get(pods[0].region_name)
+                resp = await client.request("compute", "GET", f"/flavors/{flavor_id}",
+                                            headers=ctx.pod_headers())
+        except (PodRequestError, TimeoutError) as exc:
+            LOG.warning("flavor %s unreadable in %s: %s", flavor_id, pods[0].region_name, exc)
+            return {}
+        if resp.status != 200:
+            return {}  # unknown flavor: the pod will say so on create
+        flavor: dict[str, Any] = (resp.json() or {}).get("flavor") or {}
+        return cap.flavor_resources(flavor, boot_from_volume=boot_from_volume)
+
+    async def _capacities(self, pods: Sequence[PodInfo], resources: dict[str, int]
+                          ) -> dict[str, PodCapacity | None]:
+        if not resources or not pods:
+            return {}
+        token = await self._auth.token()
+        timeout = self._conf.scheduler.capacity_timeout
+        results = await asyncio.gather(*(self._one(p, token, resources, timeout) for p in pods))
+        return {p.id: r for p, r in zip(pods, results, strict=True)}
+
+    async def _one(self, pod: PodInfo, token: str, resources: dict[str, int],
+                   timeout: float) -> PodCapacity | None:
+        try:
+            async with asyncio.timeout(timeout):
+                client = await self._pods.get(pod.region_name)
+                return await cap.read_capacity(client, token, resources, timeout=timeout)
+        except (cap.CapacityUnknown, PodRequestError, TimeoutError) as exc:
+            LOG.warning("capacity of %s unknown: %s", pod.region_name, exc)
+            return None
+
+
+def _may_host(spec: RequestSpec, pod: PodInfo) -> bool:
+    """Cheap pre-filter: only pods that could be chosen are asked for capacity."""
+    in_az = not spec.availability_zone or pod.az_name == spec.availability_zone
+    return in_az and pod.state == "enabled" and pod.health != "unhealthy"

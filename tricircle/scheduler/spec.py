@@ -1,0 +1,59 @@
+"""What the scheduler decides on: the request (`RequestSpec`) and what was read
+from the pods beforehand (`Observations`). Both are plain data so `select_pod`
+is a pure function, unit-tested without I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def parse_version(text: str | None) -> tuple[int, int] | None:
+    """"2.79" -> (2, 79); None, "" and "latest" -> None. Raises ValueError if malformed."""
+    if not text or text == "latest":
+        return None
+    major, _, minor = text.strip().partition(".")
+    return int(major), int(minor or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """A placement request.
+
+    `availability_zone` is the *top* AZ the user asked for (None: any);
+    `microversion` the compute microversion the request carries (None: default or
+    "latest", which every pod serves); `resources` the Placement resource amounts
+    of the flavor (empty when unknown).
+    """
+
+    project_id: str
+    availability_zone: str | None = None
+    microversion: tuple[int, int] | None = None
+    resources: dict[str, int] = field(default_factory=dict)
+    strategy: str = "spread"
+    surface: str = "compute"
+
+
+@dataclass(frozen=True, slots=True)
+class PodCapacity:
+    """Free capacity of one pod for the requested resources, from Placement.
+
+    `candidates` is how many allocation candidates the pod offered (0: it cannot
+    host the request); `free` the free amount per resource class summed over the
+    pod's providers.
+    """
+
+    candidates: int
+    free: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """What the gateway knows about the candidate pods for one request.
+
+    `capacity` per pod id (missing or None: unknown, e.g. Placement did not
+    answer in time); `bound_pod` the pod the project is bound to in the requested
+    AZ, if any.
+    """
+
+    capacity: dict[str, PodCapacity | None] = field(default_factory=dict)
+    bound_pod: str | None = None

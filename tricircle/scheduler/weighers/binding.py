@@ -1,0 +1,16 @@
+"""The pod the project is bound to (in the requested AZ) wins over capacity.
+
+Its multiplier in the registry is large so a binding decides unless the bound pod
+is filtered out (draining, unhealthy): then placement falls back to capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tricircle.scheduler.filters import PodLike
+from tricircle.scheduler.spec import Observations, RequestSpec
+
+
+def weigh(spec: RequestSpec, pods: Sequence[PodLike], obs: Observations) -> list[float]:
+    return [1.0 if obs.bound_pod and pod.id == obs.bound_pod else 0.0 for pod in pods]
