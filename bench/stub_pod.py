@@ -1,0 +1,349 @@
+"""Simulated Nova endpoints for benchmarks: one process, N pods, one port each.
+
+Each pod is a separate listening port, so the gateway sees N distinct
+`http://127.0.0.1:<port>/v2.1` compute endpoints (own connection pools, own
+links). Served, with Nova's semantics where a list client would notice them:
+
+- `GET /v2.1/servers/{id}` (404 `itemNotFound` for an unknown id);
+- `GET /v2.1/servers` and `/v2.1/servers/detail`: `sort_key`/`sort_dir` (repeatable,
+  default `created_at desc, id desc`), `limit` (capped at 1000), `marker`
+  (400 `badRequest` when unknown), `servers_links` next href when a page is full;
+- version documents at `/` and `/v2.1` (health probes, capabilities);
+- `GET /_stub/stats`: requests served per pod (benchmarks check the fan-out).
+
+Latency: `--latency` seconds per request (default 0.02), `--slow I:SECONDS`
+for single pods, `--latency 0` = instant mode. `--raw` serves pod 0 with a
+minimal asyncio protocol instead of aiohttp: an upstream fast enough that it
+is never the bottleneck of a throughput test (nginx measures ~5x aiohttp).
+
+Started by the harness; prints nothing, writes `--ready-file` (JSON with the
+ports) once every socket listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+PROJECT_ID = "b5e6c3a1d2f44c0b9a8e7d6c5b4a3f21"
+USER_ID = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+_BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+_NS = uuid.UUID("9d3c6a55-4a8e-4bd5-9f0e-8d2a1e0b7c64")
+MAX_LIMIT = 1000
+SORT_KEYS = {"created_at", "updated_at", "id", "uuid", "name", "display_name",
+             "launched_at", "status", "host", "vm_state"}
+_KEY_ALIAS = {"uuid": "id", "display_name": "name", "launched_at": "OS-SRV-USG:launched_at",
+              "vm_state": "OS-EXT-STS:vm_state", "host": "OS-EXT-SRV-ATTR:host"}
+
+
+def server_id(pod: int, index: int) -> str:
+    """Deterministic id of server `index` in pod `pod` (harness and stub agree)."""
+    return str(uuid.uuid5(_NS, f"{pod}/{index}"))
+
+
+def created_at(pod: int, index: int) -> str:
+    """Creation times interleave across pods so a merge has real work to do."""
+    rng = random.Random(pod * 100003 + index)
+    when = _BASE_TIME + timedelta(seconds=rng.randrange(0, 90 * 86400))
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_server(pod: int, index: int, base: str) -> dict[str, Any]:
+    """A Nova 2.1 server detail record of realistic size (~1.6 KB of JSON)."""
+    sid = server_id(pod, index)
+    ts = created_at(pod, index)
+    href = f"{base}/v2.1/servers/{sid}"
+    bookmark = f"{base}/servers/{sid}"
+    return {
+        "id": sid, "name": f"vm-{pod:04d}-{index:04d}", "status": "ACTIVE",
+        "tenant_id": PROJECT_ID, "user_id": USER_ID, "metadata": {"bench": "1"},
+        "hostId": "3f4c" * 14, "created": ts, "updated": ts,
+        "image": {"id": "7a1b5c3e-0f2d-4e6a-9b8c-1d2e3f4a5b6c",
+                  "links": [{"rel": "bookmark", "href": f"{base}/images/7a1b"}]},
+        "flavor": {"id": "1", "links": [{"rel": "bookmark", "href": f"{base}/flavors/1"}]},
+        "addresses": {"private": [{"version": 4, "addr": f"10.{pod % 250}.{index % 250}.5",
+                                   "OS-EXT-IPS:type": "fixed",
+                                   "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"}]},
+        "accessIPv4": "", "accessIPv6": "", "config_drive": "", "key_name": None,
+        "links": [{"rel": "self", "href": href}, {"rel": "bookmark", "href": bookmark}],
+        "progress": 0, "security_groups": [{"name": "default"}],
+        "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": "nova",
+        "OS-EXT-STS:power_state": 1, "OS-EXT-STS:task_state": None,
+        "OS-EXT-STS:vm_state": "active", "OS-SRV-USG:launched_at": ts.replace("Z", ".000000"),
+        "OS-SRV-USG:terminated_at": None, "os-extended-volumes:volumes_attached": [],
+        "created_at": ts,
+    }
+
+
+@dataclass
+class Pod:
+    index: int
+    base: str                      # http://127.0.0.1:port
+    latency: float
+    servers: list[dict[str, Any]] = field(default_factory=list)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # pre-serialized records: lists are joined bytes, not re-encoded per request
+    detail_json: dict[str, bytes] = field(default_factory=dict)
+    brief_json: dict[str, bytes] = field(default_factory=dict)
+    sorted_cache: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict)
+    hits: int = 0
+
+    def load(self, count: int) -> None:
+        self.servers = [make_server(self.index, j, self.base) for j in range(count)]
+        for s in self.servers:
+            self.by_id[s["id"]] = s
+            self.detail_json[s["id"]] = json.dumps(s, separators=(",", ":")).encode()
+            self.brief_json[s["id"]] = json.dumps(
+                {"id": s["id"], "name": s["name"], "links": s["links"]},
+                separators=(",", ":")).encode()
+
+    def ordered(self, sort: tuple[tuple[str, str], ...]) -> list[str]:
+        ids = self.sorted_cache.get(sort)
+        if ids is None:
+            items = list(self.servers)
+            for key, direction in reversed(sort):   # stable sort, last key first
+                wire = _KEY_ALIAS.get(key, key)
+                items.sort(key=lambda s, w=wire: (s.get(w) is None, s.get(w) or ""),
+                           reverse=direction == "desc")
+            ids = self.sorted_cache[sort] = [s["id"] for s in items]
+        return ids
+
+
+class BadRequest(Exception):
+    pass
+
+
+def parse_sort(query: Any) -> tuple[tuple[str, str], ...]:
+    keys = query.getall("sort_key", [])
+    dirs = query.getall("sort_dir", [])
+    if not keys:
+        return (("created_at", "desc"), ("id", "desc"))
+    out = []
+    for i, key in enumerate(keys):
+        if key not in SORT_KEYS:
+            raise BadRequest(f"Invalid sort_key {key}")
+        direction = dirs[i] if i < len(dirs) else "desc"
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort_dir {direction}")
+        out.append((key, direction))
+    if not any(k in ("id", "uuid") for k, _ in out):
+        out.append(("id", "desc"))   # Nova adds a unique key so pages are stable
+    return tuple(out)
+
+
+def page(pod: Pod, query: Any) -> tuple[list[str], int]:
+    """Ids of the requested page and the effective limit. Raises BadRequest."""
+    ordered = pod.ordered(parse_sort(query))
+    limit = MAX_LIMIT
+    if "limit" in query:
+        try:
+            limit = int(query["limit"])
+        except ValueError as exc:
+            raise BadRequest("limit param must be an integer") from exc
+        if limit < 0:
+            raise BadRequest("limit param must be positive")
+        limit = min(limit, MAX_LIMIT)
+    start = 0
+    marker = query.get("marker")
+    if marker is not None:
+        if marker not in pod.by_id:
+            raise BadRequest(f"marker [{marker}] not found")
+        start = ordered.index(marker) + 1
+    return ordered[start:start + limit], limit
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    version = "2.1"
+    wanted = request.headers.get("OpenStack-API-Version", "")
+    if wanted.startswith("compute "):
+        version = wanted.split(" ", 1)[1]
+    rid = "req-" + str(uuid.uuid4())
+    return {"OpenStack-API-Version": f"compute {version}",
+            "X-OpenStack-Nova-API-Version": version,
+            "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version",
+            "x-openstack-request-id": rid, "x-compute-request-id": rid,
+            "Content-Type": "application/json"}
+
+
+def _fault(status: int, kind: str, message: str, request: web.Request) -> web.Response:
+    body = json.dumps({kind: {"code": status, "message": message}})
+    return web.Response(status=status, text=body, headers=_headers(request))
+
+
+class StubApp:
+    def __init__(self, pods: dict[int, Pod]) -> None:
+        self.by_port = {int(p.base.rsplit(":", 1)[1]): p for p in pods.values()}
+        self.pods = pods
+
+    def pod_of(self, request: web.Request) -> Pod:
+        sockname = request.transport.get_extra_info("sockname")  # type: ignore[union-attr]
+        return self.by_port[sockname[1]]
+
+    async def _delay(self, pod: Pod) -> None:
+        pod.hits += 1
+        if pod.latency > 0:
+            await asyncio.sleep(pod.latency)
+
+    async def show(self, request: web.Request) -> web.Response:
+        pod = self.pod_of(request)
+        await self._delay(pod)
+        sid = request.match_info["id"]
+        body = pod.detail_json.get(sid)
+        if body is None:
+            return _fault(404, "itemNotFound", f"Instance {sid} could not be found.", request)
+        return web.Response(body=b'{"server":' + body + b"}", headers=_headers(request))
+
+    async def list_detail(self, request: web.Request) -> web.Response:
+        return await self._list(request, detail=True)
+
+    async def list_brief(self, request: web.Request) -> web.Response:
+        return await self._list(request, detail=False)
+
+    async def _list(self, request: web.Request, *, detail: bool) -> web.Response:
+        pod = self.pod_of(request)
+        await self._delay(pod)
+        try:
+            ids, limit = page(pod, request.query)
+        except BadRequest as exc:
+            return _fault(400, "badRequest", str(exc), request)
+        records = pod.detail_json if detail else pod.brief_json
+        body = b'{"servers":[' + b",".join(records[i] for i in ids) + b"]"
+        if ids and len(ids) == limit:
+            path = "servers/detail" if detail else "servers"
+            query = [(k, v) for k, v in request.query.items() if k != "marker"]
+            query.append(("marker", ids[-1]))
+            href = f"{pod.base}/v2.1/{path}?{urlencode(query)}"
+            body += b',"servers_links":' + json.dumps([{"rel": "next", "href": href}]).encode()
+        return web.Response(body=body + b"}", headers=_headers(request))
+
+    async def versions(self, request: web.Request) -> web.Response:
+        pod = self.pod_of(request)
+        version = {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1",
+                   "updated": "2013-07-23T11:33:21Z",
+                   "links": [{"rel": "self", "href": pod.base + "/v2.1/"}]}
+        if request.path.rstrip("/") == "":
+            return web.json_response({"versions": [version]}, headers={"Vary": "x"})
+        return web.json_response({"version": version})
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response({str(i): p.hits for i, p in self.pods.items()})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/", self.versions)
+        app.router.add_get("/v2.1", self.versions)
+        app.router.add_get("/v2.1/", self.versions)
+        app.router.add_get("/v2.1/servers", self.list_brief)
+        app.router.add_get("/v2.1/servers/detail", self.list_detail)
+        app.router.add_get("/v2.1/servers/{id}", self.show)
+        app.router.add_get("/_stub/stats", self.stats)
+        return app
+
+
+# ---- raw mode: a minimal HTTP/1.1 keep-alive server for throughput ceilings ----
+
+class RawProtocol(asyncio.Protocol):
+    """Answers every GET with pod 0's record for the id in the path (or 404)."""
+
+    def __init__(self, bodies: dict[bytes, bytes]) -> None:
+        self.bodies = bodies
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        out = []
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head, self.buf = self.buf[:end], self.buf[end + 4:]
+            path = head.split(b" ", 2)[1]
+            body = self.bodies.get(path.rsplit(b"/", 1)[-1].split(b"?")[0])
+            status = b"200 OK" if body is not None else b"404 Not Found"
+            body = body if body is not None else b'{"itemNotFound":{"code":404,"message":"x"}}'
+            out.append(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                       b"OpenStack-API-Version: compute 2.1\r\n"
+                       b"X-OpenStack-Nova-API-Version: 2.1\r\n"
+                       b"x-openstack-request-id: req-00000000-0000-0000-0000-000000000000\r\n"
+                       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        if out and self.transport is not None:
+            self.transport.write(b"".join(out))
+
+
+# ---- process entry point --------------------------------------------------------
+
+def _listen(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+def parse_slow(values: list[str]) -> dict[int, float]:
+    out = {}
+    for v in values:
+        index, seconds = v.split(":")
+        out[int(index)] = float(seconds)
+    return out
+
+
+async def serve(args: argparse.Namespace) -> None:
+    socks = [_listen(args.host) for _ in range(args.pods)]
+    slow = parse_slow(args.slow)
+    pods = {}
+    for i, sock in enumerate(socks):
+        base = f"http://{args.host}:{sock.getsockname()[1]}"
+        pods[i] = Pod(i, base, slow.get(i, args.latency))
+        pods[i].load(args.servers)
+    loop = asyncio.get_running_loop()
+    if args.raw:
+        bodies = {s["id"].encode(): b'{"server":' + pods[0].detail_json[s["id"]] + b"}"
+                  for s in pods[0].servers}
+        server = await loop.create_server(lambda: RawProtocol(bodies), sock=socks[0])
+        await server.start_serving()
+    else:
+        runner = web.AppRunner(StubApp(pods).app(), access_log=None)
+        await runner.setup()
+        for sock in socks:
+            await web.SockSite(runner, sock).start()
+    ports = [s.getsockname()[1] for s in socks]
+    tmp = args.ready_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"ports": ports, "pid": os.getpid()}, f)
+    os.replace(tmp, args.ready_file)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=1)
+    parser.add_argument("--servers", type=int, default=10, help="servers per pod")
+    parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--slow", action="append", default=[], metavar="POD:SECONDS")
+    parser.add_argument("--raw", action="store_true", help="minimal protocol, pod 0 only")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--ready-file", required=True)
+    args = parser.parse_args()
+    import uvloop
+    uvloop.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
