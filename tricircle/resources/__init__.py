@@ -1,0 +1,22 @@
+"""Declarative descriptions of the resources the gateway routes (data, not code).
+
+Each surface module (`compute`, later `volume`, `network`, `image`) declares its
+resources as `Resource` values; the generic pass-through (`tricircle.proxy`)
+reads them to know where a resource lives, which fields hold ids and AZ names,
+how a create is placed and marked, and how a list is merged.
+"""
+
+from __future__ import annotations
+
+from tricircle.resources.base import ListMerge, MetadataMarker, Resource
+from tricircle.resources.compute import SERVER
+
+REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER,)}
+
+
+def get(name: str) -> Resource:
+    """The descriptor named `name`. Raises KeyError."""
+    return REGISTRY[name]
+
+
+__all__ = ["REGISTRY", "ListMerge", "MetadataMarker", "Resource", "SERVER", "get"]
