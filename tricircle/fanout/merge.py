@@ -1,0 +1,132 @@
+"""K-way merge of per-pod sorted pages on one or several (sort_key, sort_dir) pairs.
+
+Each pod returns its items already sorted (by its own database). The merge only
+compares the heads of the pods' lists, so a pod's own order is always kept, even
+where the gateway cannot see the values the pod sorted on (Nova's internal
+integer `id`, collations). Ties between pods are broken by pod order, then by the
+item's position in its pod: the merged order is deterministic.
+
+Sort parameters follow Nova (`nova.db.utils.process_sort_params`): the keys given,
+their directions (missing directions take the first direction given, or `desc`),
+then `created_at` and `id` appended in the first direction unless already present.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+SortSpec = list[tuple[str, str]]
+
+DEFAULT_KEYS = ("created_at", "id")
+DEFAULT_DIR = "desc"
+VALID_DIRS = ("asc", "desc")
+
+
+class InvalidSortParams(ValueError):
+    """More directions than keys, or a direction that is neither asc nor desc."""
+
+
+def sort_spec(keys: Sequence[str], dirs: Sequence[str],
+              default_keys: Sequence[str] = DEFAULT_KEYS,
+              default_dir: str = DEFAULT_DIR) -> SortSpec:
+    """Return the effective [(key, dir), ...] Nova would sort with.
+
+    Raises InvalidSortParams for a bad direction or more directions than keys.
+    """
+    for direction in dirs:
+        if direction not in VALID_DIRS:
+            raise InvalidSortParams(f"Unknown sort direction, must be one of: {VALID_DIRS}")
+    if len(dirs) > len(keys):
+        raise InvalidSortParams("Sort direction size exceeds sort key size")
+    first = dirs[0] if dirs else default_dir
+    result = list(zip(keys, [*dirs, *[first] * (len(keys) - len(dirs))], strict=True))
+    for key in default_keys:
+        if key not in keys:
+            result.append((key, first))
+    return result
+
+
+@functools.total_ordering
+class _Value:
+    """One sort value: None sorts first (as NULL in MySQL/SQLite ascending),
+    strings compare case-insensitively (MySQL's default collation), values of
+    different types by their type name so a comparison never raises."""
+
+    __slots__ = ("rank",)
+
+    def __init__(self, value: Any) -> None:
+        # (present, type group, comparable value): tuples of one shape, so any
+        # two values compare without raising.
+        if value is None:
+            self.rank: tuple[int, str, Any] = (0, "", "")
+        elif isinstance(value, str):
+            self.rank = (1, "str", value.casefold())
+        elif isinstance(value, bool | int | float):
+            self.rank = (1, "num", float(value))
+        else:
+            self.rank = (1, type(value).__name__, str(value))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Value) and self.rank == other.rank
+
+    def __lt__(self, other: _Value) -> bool:
+        return self.rank < other.rank
+
+    def __hash__(self) -> int:
+        return hash(self.rank)
+
+
+@functools.total_ordering
+class _Desc:
+    __slots__ = ("value",)
+
+    def __init__(self, value: _Value) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return other.value < self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+SortKey = tuple[Any, ...]
+
+
+def key_function(spec: SortSpec, extract: Callable[[T, str], Any]) -> Callable[[T], SortKey]:
+    """Return item -> comparable key for `spec`; `extract(item, sort_key)` reads
+    one value (None when the item does not expose it)."""
+
+    def key(item: T) -> SortKey:
+        parts: list[Any] = []
+        for name, direction in spec:
+            value = _Value(extract(item, name))
+            parts.append(_Desc(value) if direction == "desc" else value)
+        return tuple(parts)
+
+    return key
+
+
+def merge(pages: Sequence[Iterable[T]], key: Callable[[T], SortKey]
+          ) -> Iterator[tuple[int, T]]:
+    """Yield (page index, item) over every page in merged order.
+
+    Pages must each be sorted by `key` (pods return them so); ties across pages
+    go to the lower page index, and within a page the page's order is kept.
+    Holds one item per page at a time beyond what the pages hold.
+    """
+
+    def tagged(index: int, page: Iterable[T]) -> Iterator[tuple[SortKey, int, int, T]]:
+        for position, item in enumerate(page):
+            yield key(item), index, position, item
+
+    for _key, index, _position, item in heapq.merge(
+            *(tagged(i, page) for i, page in enumerate(pages))):
+        yield index, item

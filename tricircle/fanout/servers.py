@@ -1,0 +1,443 @@
+"""GET /servers and /servers/detail across pods (Nova's multi-cell list semantics).
+
+One page = parallel fan-out of `GET /servers/detail` (sort values live only in
+the detail view) to every pod that may hold matching servers, each asked for at
+most `limit` servers after its own position, then a k-way merge and the first
+`limit` items. Work and memory per request: limit x pods. docs/lists.md has the
+algorithm and the reasoning about markers, concurrent creates and down pods.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from multidict import CIMultiDict, MultiDictProxy
+
+from tricircle import faults
+from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
+from tricircle.context import RequestContext
+from tricircle.fanout import cursor, merge
+from tricircle.fanout.gather import PodResult, gather
+from tricircle.routing.translate import LinkRewriter
+
+LOG = logging.getLogger(__name__)
+
+DOWN_CELL_MIN_VERSION = (2, 69)
+SCAN_PAGE = 200  # page size while looking for a hand-written marker's place in a pod
+VERSION_HEADERS = ("OpenStack-API-Version", "X-OpenStack-Nova-API-Version")
+# Nova sort keys (database columns) -> where the detail view shows the value.
+# Keys the API never shows (Nova's integer id, instance_type_id, vm_mode,
+# locked_by) read as None: ties, broken by pod order.
+SORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "created_at": ("created",), "updated_at": ("updated",), "display_name": ("name",),
+    "display_description": ("description",), "uuid": ("id",),
+    "access_ip_v4": ("accessIPv4",), "access_ip_v6": ("accessIPv6",),
+    "availability_zone": ("OS-EXT-AZ:availability_zone",), "config_drive": ("config_drive",),
+    "host": ("OS-EXT-SRV-ATTR:host",), "hostname": ("OS-EXT-SRV-ATTR:hostname",),
+    "node": ("OS-EXT-SRV-ATTR:hypervisor_hostname",), "image_ref": ("image", "id"),
+    "kernel_id": ("OS-EXT-SRV-ATTR:kernel_id",), "ramdisk_id": ("OS-EXT-SRV-ATTR:ramdisk_id",),
+    "key_name": ("key_name",), "launch_index": ("OS-EXT-SRV-ATTR:launch_index",),
+    "launched_at": ("OS-SRV-USG:launched_at",), "terminated_at": ("OS-SRV-USG:terminated_at",),
+    "locked": ("locked",), "power_state": ("OS-EXT-STS:power_state",),
+    "progress": ("progress",), "project_id": ("tenant_id",), "user_id": ("user_id",),
+    "root_device_name": ("OS-EXT-SRV-ATTR:root_device_name",),
+    "task_state": ("OS-EXT-STS:task_state",), "vm_state": ("OS-EXT-STS:vm_state",),
+    "auto_disk_config": ("OS-DCF:diskConfig",),
+}
+AZ_FIELD = "OS-EXT-AZ:availability_zone"
+
+@dataclass(frozen=True, slots=True)
+class ListPod:
+    """A pod as the list needs it: region, top AZ, AZ name inside the pod, and
+    whether it is to be asked at all (a disabled pod is treated as down)."""
+
+    region: str
+    az_name: str = ""
+    pod_az_name: str = ""
+    usable: bool = True
+
+@dataclass(frozen=True, slots=True)
+class KnownServer:
+    """A server known from the routing table (for down-pod minimal records)."""
+
+    top_id: str
+    bottom_id: str
+    project_id: str
+    created_at: datetime | None
+
+class ServerSource(Protocol):
+    """What the list reads from the gateway's own state (routing table, pods)."""
+
+    async def pods(self, project_id: str | None) -> list[ListPod]:
+        """Pods that may hold servers of `project_id` (None: every project),
+        sorted by region name."""
+
+    async def locate(self, server_id: str, project_id: str | None
+                     ) -> tuple[str, str] | None:
+        """(region, bottom id) of a server, or None when unknown to the caller."""
+
+    async def known(self, region: str, project_id: str | None, limit: int
+                    ) -> list[KnownServer]:
+        """Servers the routing table places in `region`, newest first."""
+
+@dataclass(slots=True)
+class ListRequest:
+    ctx: RequestContext
+    query: MultiDictProxy[str]
+    headers: CIMultiDict[str]       # microversion headers to forward
+    detail: bool
+    top_base: str                   # gateway compute base, e.g. http://gw/compute/v2.1
+    deadline: float = 5.0
+    concurrency: int = 64
+    down_pod_policy: str = "skip"   # or "fail"
+
+@dataclass(slots=True)
+class ListResult:
+    """Either a merged page (`body`) or a pod's own error answer (`passthrough`)."""
+
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    passthrough: PodResponse | None = None
+    missing: list[str] = field(default_factory=list)
+
+class MarkerNotFound(faults.BadRequest):
+    code, message = "tricircle.marker_not_found", "marker [%(marker)s] not found"
+
+@dataclass(slots=True)
+class _Plan:
+    """What to ask each pod: its own marker, or (hand-written marker) the sort
+    key the pod's servers must come after."""
+
+    spec: merge.SortSpec
+    limit: int
+    position: cursor.Position
+    pod_markers: dict[str, str | None]
+    after: tuple[merge.SortKey, int] | None = None
+
+class ServerLister:
+    """Builds one page of a merged server list. Stateless; one per app."""
+
+    def __init__(self, pods: PodClients, source: ServerSource) -> None:
+        self._pods = pods
+        self._source = source
+
+    async def list_page(self, req: ListRequest) -> ListResult:
+        """Return the page for `req`.
+
+        Raises MarkerNotFound (400), faults.PodUnavailable (503) when a pod is
+        down and policy says fail, or when the marker's pod is unreachable.
+        A pod's 4xx answer is returned as `passthrough` (its own dialect).
+        """
+        try:
+            limit = cursor.page_limit(req.query)
+            spec = merge.sort_spec(req.query.getall("sort_key", []),
+                                   req.query.getall("sort_dir", []))
+        except (cursor.InvalidLimit, merge.InvalidSortParams):
+            return await self._first_pod_verdict(req)
+        all_pods = await self._source.pods(_scope(req))
+        pods = _az_filtered(all_pods, cursor.last(req.query, "availability_zone"))
+        key = merge.key_function(spec, _extractor(pods))
+        plan = await self._plan(req, spec, limit, pods, key)
+        results = await self._fetch(req, plan, pods, key)
+        return await self._page(req, plan, pods, results, key)
+
+    # ---- planning ------------------------------------------------------------------
+    async def _plan(self, req: ListRequest, spec: merge.SortSpec, limit: int,
+                    pods: list[ListPod], key: Callable[[Any], merge.SortKey]) -> _Plan:
+        marker = cursor.last(req.query, "marker")
+        if not marker:
+            return _Plan(spec, limit, cursor.Position(), {p.region: None for p in pods})
+        position = cursor.decode(cursor.last(req.query, cursor.CURSOR_PARAM), marker)
+        if position is not None:
+            return _Plan(spec, limit, position,
+                         {p.region: position.pods.get(p.region) for p in pods})
+        return await self._plan_from_marker(req, spec, limit, pods, marker, key)
+
+    async def _plan_from_marker(self, req: ListRequest, spec: merge.SortSpec, limit: int,
+                                pods: list[ListPod], marker: str,
+                                key: Callable[[Any], merge.SortKey]) -> _Plan:
+        found = await self._source.locate(marker, _scope(req))
+        if found is None:
+            raise MarkerNotFound(marker=marker)
+        region, bottom_id = found
+        server = await self._show(req, region, bottom_id)
+        index = next((i for i, p in enumerate(pods) if p.region == region), -1)
+        markers: dict[str, str | None] = {p.region: None for p in pods}
+        if index >= 0:
+            markers[region] = bottom_id
+        tagged = _Tagged(server, pods[index] if index >= 0 else ListPod(region))
+        return _Plan(spec, limit, cursor.Position(marker, {region: bottom_id}), markers,
+                     after=(key(tagged), index))
+
+    async def _show(self, req: ListRequest, region: str, bottom_id: str) -> dict[str, Any]:
+        try:
+            client = await self._pods.get(region)
+            resp = await client.request("compute", "GET", f"/servers/{bottom_id}",
+                                        headers=_pod_headers(req), timeout=req.deadline)
+        except PodRequestError as exc:
+            raise faults.PodUnavailable(pod=region) from exc
+        if resp.status == 404:
+            raise MarkerNotFound(marker=cursor.last(req.query, "marker"))
+        if resp.status != 200:
+            raise faults.PodUnavailable(pod=region)
+        return dict(resp.json()["server"])
+
+    # ---- fetching ------------------------------------------------------------------
+    async def _fetch(self, req: ListRequest, plan: _Plan, pods: list[ListPod],
+                     key: Callable[[Any], merge.SortKey]) -> list[PodResult[PodPage]]:
+        usable = [p for p in pods if p.usable]
+        by_region = {p.region: p for p in pods}
+        index = {p.region: i for i, p in enumerate(pods)}
+
+        async def call(region: str) -> PodPage:
+            pod = by_region[region]
+            if plan.after is not None and plan.pod_markers.get(region) is None:
+                return await self._scan_after(req, plan, pod, index[region], key)
+            return await self._page_of(req, plan, pod, plan.pod_markers.get(region))
+
+        results = await gather([p.region for p in usable], call, deadline=req.deadline,
+                               concurrency=req.concurrency)
+        down = [PodResult[PodPage](p.region, -1, error=PodRequestError(p.region, "disabled"))
+                for p in pods if not p.usable]
+        return results + down
+
+    async def _page_of(self, req: ListRequest, plan: _Plan, pod: ListPod,
+                       pod_marker: str | None, limit: int | None = None) -> PodPage:
+        params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker)
+        client = await self._pods.get(pod.region)
+        resp = await client.request("compute", "GET", "/servers/detail", params=params,
+                                    headers=_pod_headers(req), timeout=req.deadline)
+        if resp.status >= 500:
+            raise PodRequestError(pod.region, f"answered {resp.status}")
+        if resp.status != 200:
+            return PodPage(pod, [], resp, client.endpoints.get("compute", ""))
+        servers = list((resp.json() or {}).get("servers", []))
+        return PodPage(pod, servers, resp, client.endpoints.get("compute", ""))
+
+    async def _scan_after(self, req: ListRequest, plan: _Plan, pod: ListPod, index: int,
+                          key: Callable[[Any], merge.SortKey]) -> PodPage:
+        """Servers of `pod` after a hand-written marker held by another pod: read
+        the pod in order until past the marker's sort values (cost grows with
+        the marker's depth; next hrefs written by the gateway never need this)."""
+        assert plan.after is not None
+        found: list[dict[str, Any]] = []
+        pod_marker: str | None = None
+        size = max(plan.limit, SCAN_PAGE)
+        while True:
+            page = await self._page_of(req, plan, pod, pod_marker, size)
+            if page.response.status != 200:
+                return page
+            found += [s for s in page.servers
+                      if (key(_Tagged(s, pod)), index) > plan.after]
+            if len(found) >= plan.limit or len(page.servers) < size:
+                page.servers = found[:plan.limit]
+                return page
+            pod_marker = page.servers[-1]["id"]
+
+    async def _first_pod_verdict(self, req: ListRequest) -> ListResult:
+        """Invalid paging input: let a pod word the 400 exactly as Nova does."""
+        pods = [p for p in await self._source.pods(_scope(req)) if p.usable]
+        if not pods:
+            raise faults.BadRequest("Invalid input for query parameters.")
+        client = await self._pods.get(pods[0].region)
+        params = [(k, v) for k, v in req.query.items() if k != cursor.CURSOR_PARAM]
+        resp = await client.request("compute", "GET", "/servers/detail", params=params,
+                                    headers=_pod_headers(req), timeout=req.deadline)
+        return ListResult(passthrough=resp)
+
+    # ---- the page ------------------------------------------------------------------
+    async def _page(self, req: ListRequest, plan: _Plan, pods: list[ListPod],
+                    results: list[PodResult[PodPage]],
+                    key: Callable[[Any], merge.SortKey]) -> ListResult:
+        refused = next((r.value.response for r in results
+                        if r.ok and r.value is not None and r.value.response.status != 200),
+                       None)
+        if refused is not None:
+            return ListResult(passthrough=refused)
+        pages = [r.value for r in results if r.ok and r.value is not None]
+        missing = [r.pod for r in results if not r.ok]
+        for r in results:
+            if not r.ok:
+                LOG.warning("server list without %s: %s", r.pod, r.error)
+        chosen = list(_take(pages, key, plan.limit))
+        items = [_render(page, server, req) for page, server in chosen]
+        items += await self._minimal_records(req, missing, plan.limit - len(items))
+        body: dict[str, Any] = {"servers": items}
+        if plan.limit and len(items) == plan.limit:
+            body["servers_links"] = [{"rel": "next", "href": self._next(req, plan, chosen,
+                                                                        items)}]
+        return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
+
+    def _next(self, req: ListRequest, plan: _Plan,
+              chosen: list[tuple[PodPage, dict[str, Any]]], items: list[dict[str, Any]]) -> str:
+        emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
+        position = plan.position.advance(str(items[-1]["id"]), emitted)
+        base = req.top_base + ("/servers/detail" if req.detail else "/servers")
+        return cursor.next_href(base, req.query, marker=position.marker or "",
+                                position=position)
+
+    async def _minimal_records(self, req: ListRequest, missing: list[str],
+                               room: int) -> list[dict[str, Any]]:
+        if not missing:
+            return []
+        if not _down_records_allowed(req):
+            if req.down_pod_policy == "fail":
+                raise faults.PodUnavailable(pod=", ".join(missing))
+            return []
+        out: list[dict[str, Any]] = []
+        for region in missing:
+            if room - len(out) <= 0:
+                break
+            known = await self._source.known(region, _scope(req), room - len(out))
+            out += [_minimal(req, server) for server in known]
+        return out
+
+@dataclass(slots=True)
+class PodPage:
+    """One pod's answer: its servers (sorted by the pod), the raw response and
+    the pod's compute endpoint (for link rewriting)."""
+
+    pod: ListPod
+    servers: list[dict[str, Any]]
+    response: PodResponse
+    endpoint: str
+
+@dataclass(frozen=True, slots=True)
+class _Tagged:
+    server: dict[str, Any]
+    pod: ListPod
+
+def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: int
+          ) -> list[tuple[PodPage, dict[str, Any]]]:
+    streams = [[_Tagged(s, page.pod) for s in page.servers] for page in pages]
+    out: list[tuple[PodPage, dict[str, Any]]] = []
+    if limit <= 0:
+        return out
+    for index, tagged in merge.merge(streams, key):
+        out.append((pages[index], tagged.server))
+        if len(out) >= limit:
+            break
+    return out
+
+def _extractor(pods: list[ListPod]) -> Callable[[_Tagged, str], Any]:
+    def extract(item: _Tagged, sort_key: str) -> Any:
+        path = SORT_FIELDS.get(sort_key)
+        if path is None:
+            return None
+        value: Any = item.server
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if sort_key == "availability_zone":
+            return _top_az(item.pod, value)
+        if sort_key == "auto_disk_config" and isinstance(value, str):
+            return value == "AUTO"
+        return value
+
+    return extract
+
+def _top_az(pod: ListPod, value: Any) -> Any:
+    if not pod.az_name or not value:
+        return value
+    if not pod.pod_az_name or value == pod.pod_az_name:
+        return pod.az_name
+    return value
+
+def _az_filtered(pods: list[ListPod], top_az: str | None) -> list[ListPod]:
+    if not top_az:
+        return pods
+    return [p for p in pods if p.az_name == top_az]
+
+def _scope(req: ListRequest) -> str | None:
+    """Project whose servers are listed; None = every project (admin all_tenants)."""
+    if req.ctx.is_admin and _truthy(cursor.last(req.query, "all_tenants")):
+        return None
+    return req.ctx.project_id
+
+def _truthy(value: str | None) -> bool:
+    # Nova: all_tenants present with no value means true; "0"/"false" mean false.
+    if value is None:
+        return False
+    return value.strip().lower() not in ("0", "false", "f", "no", "n", "off")
+
+def _pod_params(query: MultiDictProxy[str], spec: merge.SortSpec, pod: ListPod,
+                limit: int, pod_marker: str | None) -> list[tuple[str, str]]:
+    params = []
+    for k, v in cursor.forwarded_params(query):
+        if k == "availability_zone" and pod.pod_az_name:
+            v = pod.pod_az_name
+        params.append((k, v))
+    params += [("sort_key", k) for k in query.getall("sort_key", [])]
+    params += [("sort_dir", d) for d in query.getall("sort_dir", [])]
+    params.append(("limit", str(limit)))
+    if pod_marker:
+        params.append(("marker", pod_marker))
+    return params
+
+def _pod_headers(req: ListRequest) -> dict[str, str]:
+    headers = req.ctx.pod_headers()
+    for name in VERSION_HEADERS:
+        if name in req.headers:
+            headers[name] = req.headers[name]
+    return headers
+
+def _render(page: PodPage, server: dict[str, Any], req: ListRequest) -> dict[str, Any]:
+    rewriter = LinkRewriter(page.endpoint, req.top_base)
+    server = rewriter.rewrite(server)
+    if AZ_FIELD in server:
+        server[AZ_FIELD] = _top_az(page.pod, server[AZ_FIELD])
+    if req.detail:
+        return server
+    return {"id": server.get("id"), "name": server.get("name"), "links": server.get("links")}
+
+def requested_version(headers: CIMultiDict[str]) -> tuple[int, int] | None:
+    """The compute microversion asked for; (2, 1) when none, None for 'latest'."""
+    raw = headers.get("OpenStack-API-Version", "")
+    value = raw.split()[-1] if raw.lower().startswith("compute ") else ""
+    value = value or headers.get("X-OpenStack-Nova-API-Version", "") or "2.1"
+    if value.strip().lower() == "latest":
+        return None
+    try:
+        major, minor = value.strip().split(".")
+        return int(major), int(minor)
+    except ValueError:
+        return (2, 1)
+
+def _down_records_allowed(req: ListRequest) -> bool:
+    """Nova 2.69: minimal records only for an unfiltered, unsorted, unpaged list
+    (all_tenants is the one filter allowed)."""
+    version = requested_version(req.headers)
+    if version is not None and version < DOWN_CELL_MIN_VERSION:
+        return False
+    return all(k == "all_tenants" for k in req.query if k != cursor.CURSOR_PARAM)
+
+def _minimal(req: ListRequest, server: KnownServer) -> dict[str, Any]:
+    links = [{"rel": "self", "href": f"{req.top_base}/servers/{server.top_id}"},
+             {"rel": "bookmark",
+              "href": f"{req.top_base.rsplit('/', 1)[0]}/servers/{server.top_id}"}]
+    record: dict[str, Any] = {"id": server.top_id, "status": "UNKNOWN", "links": links}
+    if req.detail:
+        record["tenant_id"] = server.project_id
+        record["created"] = (server.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                             if server.created_at else None)
+    return record
+
+def _reply_headers(req: ListRequest, pages: list[PodPage]) -> dict[str, str]:
+    """Microversion headers as a pod sent them (all pods agree on the version
+    asked), else echoed from the request."""
+    for page in pages:
+        found = {h: page.response.headers[h] for h in (*VERSION_HEADERS, "Vary")
+                 if h in page.response.headers}
+        if found:
+            return found
+    version = requested_version(req.headers)
+    if version is None:
+        return {}
+    text = f"{version[0]}.{version[1]}"
+    return {"OpenStack-API-Version": f"compute {text}", "X-OpenStack-Nova-API-Version": text,
+            "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"}
+
+Fetcher = Callable[[str], Awaitable[PodPage]]
