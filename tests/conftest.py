@@ -1,0 +1,102 @@
+"""Database fixtures shared by the whole suite.
+
+`db_url` is parametrized over SQLite, PostgreSQL (marker `pg`) and MariaDB
+(marker `mysql`): each test gets a fresh, empty database on a server started
+once per session (tests/db_servers.py). Tests that need the schema use
+`database`, which creates it from the models; the migration tests check that
+the Alembic migrations create exactly the same schema.
+
+Select backends with markers: `pytest -m "not pg and not mysql"` runs SQLite only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests import db_servers
+from tricircle.db.engine import Database
+from tricircle.db.models import Base
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.pg),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.mysql),
+]
+
+
+def _server(factory: object) -> Iterator[str]:
+    try:
+        with factory() as url:  # type: ignore[operator]
+            yield url
+    except db_servers.ServerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Base URL of the session's PostgreSQL (skipped if PostgreSQL is not installed)."""
+    yield from _server(db_servers.postgresql)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[str]:
+    """Base URL of the session's MariaDB (skipped if MariaDB is not installed)."""
+    yield from _server(db_servers.mariadb)
+
+
+async def _admin(base_url: str, sql: str) -> None:
+    maint = base_url + ("/postgres" if base_url.startswith("postgresql") else "/")
+    engine = create_async_engine(maint, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def db_url(backend: str, request: pytest.FixtureRequest,
+                 tmp_path: Path) -> AsyncIterator[str]:
+    """URL of a fresh, empty database on `backend`, dropped after the test."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tricircle.db'}"
+        return
+    server = request.getfixturevalue("pg_server" if backend == "postgresql"
+                                     else "mariadb_server")
+    name = "t_" + uuid.uuid4().hex[:16]
+    await _admin(server, f"CREATE DATABASE {name}")
+    suffix = "?charset=utf8mb4" if backend == "mariadb" else ""
+    yield f"{server}/{name}{suffix}"
+    drop = (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" if backend == "postgresql"
+            else f"DROP DATABASE IF EXISTS {name}")
+    await _admin(server, drop)
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    """A Database on a fresh schema (created from the models) on every backend."""
+    db = Database(db_url, pool_size=5)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A Database on a fresh SQLite schema (tests that need no other backend)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tricircle.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield db
+    await db.close()
