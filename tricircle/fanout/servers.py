@@ -22,6 +22,7 @@ from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.fanout import cursor, merge
 from tricircle.fanout.gather import PodResult, gather
+from tricircle.resources.compute import SERVER_MARKER
 from tricircle.routing.translate import LinkRewriter
 
 LOG = logging.getLogger(__name__)
@@ -264,21 +265,15 @@ class ServerLister:
             if not r.ok:
                 LOG.warning("server list without %s: %s", r.pod, r.error)
         chosen = list(_take(pages, key, plan.limit))
+        emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         items = [_render(page, server, req) for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))
         body: dict[str, Any] = {"servers": items}
         if plan.limit and len(items) == plan.limit:
-            body["servers_links"] = [{"rel": "next", "href": self._next(req, plan, chosen,
-                                                                        items)}]
+            position = plan.position.advance(str(items[-1]["id"]), emitted)
+            body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
         return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
 
-    def _next(self, req: ListRequest, plan: _Plan,
-              chosen: list[tuple[PodPage, dict[str, Any]]], items: list[dict[str, Any]]) -> str:
-        emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
-        position = plan.position.advance(str(items[-1]["id"]), emitted)
-        base = req.top_base + ("/servers/detail" if req.detail else "/servers")
-        return cursor.next_href(base, req.query, marker=position.marker or "",
-                                position=position)
 
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
@@ -310,6 +305,11 @@ class PodPage:
 class _Tagged:
     server: dict[str, Any]
     pod: ListPod
+
+def _next(req: ListRequest, position: cursor.Position) -> str:
+    base = req.top_base + ("/servers/detail" if req.detail else "/servers")
+    return cursor.next_href(base, req.query, marker=position.marker or "", position=position)
+
 
 def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: int
           ) -> list[tuple[PodPage, dict[str, Any]]]:
@@ -385,13 +385,26 @@ def _pod_headers(req: ListRequest) -> dict[str, str]:
     return headers
 
 def _render(page: PodPage, server: dict[str, Any], req: ListRequest) -> dict[str, Any]:
-    rewriter = LinkRewriter(page.endpoint, req.top_base)
+    """The server as the gateway shows it: top id (the bottom carries it as a
+    hidden metadata item), gateway links, top AZ; summary view for /servers."""
+    top_id = _top_id(server)
+    rewriter = LinkRewriter(page.endpoint, req.top_base, ids={str(server.get("id")): top_id})
     server = rewriter.rewrite(server)
+    server["id"] = top_id
     if AZ_FIELD in server:
         server[AZ_FIELD] = _top_az(page.pod, server[AZ_FIELD])
     if req.detail:
         return server
     return {"id": server.get("id"), "name": server.get("name"), "links": server.get("links")}
+
+def _top_id(server: dict[str, Any]) -> str:
+    """The top id of a bottom server; pops the marker item from its metadata."""
+    bottom_id = str(server.get("id"))
+    metadata = server.get("metadata")
+    if not isinstance(metadata, dict) or SERVER_MARKER.key not in metadata:
+        return bottom_id
+    return str(metadata.pop(SERVER_MARKER.key) or bottom_id)
+
 
 def requested_version(headers: CIMultiDict[str]) -> tuple[int, int] | None:
     """The compute microversion asked for; (2, 1) when none, None for 'latest'."""
