@@ -8,8 +8,8 @@ how a create is placed and marked, and how a list is merged.
 
 from __future__ import annotations
 
-from tricircle.resources.base import ListMerge, MetadataMarker, Resource
-from tricircle.resources.compute import SERVER
+from tricircle.resources.base import ListMerge, MetadataMarker, Resource, Surface
+from tricircle.resources.compute import COMPUTE, SERVER
 
 REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER,)}
 
@@ -19,4 +19,5 @@ def get(name: str) -> Resource:
     return REGISTRY[name]
 
 
-__all__ = ["REGISTRY", "ListMerge", "MetadataMarker", "Resource", "SERVER", "get"]
+__all__ = ["COMPUTE", "REGISTRY", "SERVER", "ListMerge", "MetadataMarker", "Resource", "Surface",
+           "get"]

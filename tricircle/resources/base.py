@@ -62,6 +62,24 @@ def _join(match: re.Match[bytes]) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class Surface:
+    """One API family served by the gateway, as the pass-through needs it.
+
+    `markers` are hidden from every answer of the surface; `az_fields` are body
+    fields holding availability zone names, translated pod AZ <-> top AZ.
+    `request_id_headers` are the names the real service uses for its request id.
+    """
+
+    name: str                     # "compute"
+    service_type: str             # catalog type of the pods' endpoint
+    surface_path: str             # "/compute/v2.1": prefix of the gateway's URLs
+    dialect: str                  # faults.Dialect value
+    request_id_headers: tuple[str, ...] = ("X-OpenStack-Request-ID",)
+    markers: tuple[MetadataMarker, ...] = ()
+    az_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ListMerge:
     """How a collection is listed across pods (used by the fan-out)."""
 
@@ -78,21 +96,17 @@ class Resource:
     create picks its pod ("scheduler": filters/weighers; "central": central
     Neutron; "first_copy": images); `id_source` where the top id comes from
     ("bottom": top id = the id the pod returns). `id_fields` are body fields
-    holding ids of *other* routed resources (translated per pod), `az_fields`
-    fields holding an availability zone name (pod AZ <-> top AZ).
+    holding ids of *other* routed resources (translated per pod).
     """
 
     name: str
-    surface: str
-    service_type: str
-    surface_path: str
+    surface: Surface
     collection: str
     member_key: str
     routing_type: str
     placement: str
     id_source: str
     marker: MetadataMarker | None = None
-    az_fields: tuple[str, ...] = ()
     id_fields: tuple[str, ...] = ()
     list_merge: ListMerge | None = None
     not_found: str = "The resource could not be found."

@@ -131,3 +131,48 @@ def top_base(request: web.Request, surface_path: str) -> str:
     public = conf.api.public_url
     origin = public.rstrip("/") if public else f"{request.scheme}://{request.host}"
     return origin + surface_path
+
+
+# Nova's default_availability_zone: what a pod calls its AZ when the pod record
+# does not name one.
+DEFAULT_POD_AZ = "nova"
+
+
+class AzRewriter:
+    """Availability zone names between one pod and the top.
+
+    Answers: the pod's AZ name in `fields` (``OS-EXT-AZ:availability_zone``,
+    ``availability_zone``) becomes the top AZ, on the raw body. Requests: a top
+    AZ in a parsed body becomes the pod's AZ (`to_pod`).
+    """
+
+    __slots__ = ("pod_az", "top_az", "_re", "_needle")
+
+    def __init__(self, pod_az: str, top_az: str, fields: tuple[str, ...]) -> None:
+        self.pod_az = pod_az or DEFAULT_POD_AZ
+        self.top_az = top_az
+        names = b"|".join(re.escape(f.encode()) for f in fields)
+        self._re = re.compile(b'("(?:' + names + rb')"\s*:\s*")' +
+                              re.escape(self.pod_az.encode()) + b'"')
+        self._needle = b'"' + self.pod_az.encode() + b'"'
+
+    @property
+    def identity(self) -> bool:
+        return not self.top_az or self.top_az == self.pod_az
+
+    def rewrite_bytes(self, body: bytes) -> bytes:
+        """Pod AZ -> top AZ in a raw JSON answer; cheap when the pod AZ is absent."""
+        if self.identity or self._needle not in body:
+            return body
+        top = self.top_az.encode().replace(b"\\", b"\\\\")
+        return self._re.sub(lambda m: m.group(1) + top + b'"', body)
+
+    def to_pod(self, az: str | None) -> str | None:
+        """The pod's name for a top AZ (keeping Nova's ``az:host:node`` suffix);
+        other values are returned unchanged (the pod judges them)."""
+        if not az or not self.top_az:
+            return az
+        name, sep, rest = az.partition(":")
+        if name != self.top_az:
+            return az
+        return self.pod_az + sep + rest

@@ -88,3 +88,23 @@ def test_identity_rewriter_changes_nothing():
     raw = json.dumps(_server_body()).encode()
     assert rw.identity
     assert rw.rewrite_bytes(raw) == raw
+
+
+def test_az_rewriter_maps_pod_az_to_top_az_in_answers_only_in_az_fields():
+    from tricircle.routing.translate import AzRewriter
+    rw = AzRewriter("", "az1", ("availability_zone", "OS-EXT-AZ:availability_zone"))
+    raw = json.dumps({"server": {"OS-EXT-AZ:availability_zone": "nova", "name": "nova",
+                                 "metadata": {"x": "nova"}}}).encode()
+    out = json.loads(rw.rewrite_bytes(raw))
+    assert out == {"server": {"OS-EXT-AZ:availability_zone": "az1", "name": "nova",
+                              "metadata": {"x": "nova"}}}
+
+
+def test_az_rewriter_maps_top_az_to_pod_az_in_requests_keeping_host_suffix():
+    from tricircle.routing.translate import AzRewriter
+    rw = AzRewriter("zone-a", "az1", ("availability_zone",))
+    assert rw.to_pod("az1") == "zone-a"
+    assert rw.to_pod("az1:host1") == "zone-a:host1"
+    assert rw.to_pod("az2") == "az2"
+    assert rw.to_pod(None) is None
+    assert AzRewriter("az1", "az1", ()).identity

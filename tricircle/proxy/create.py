@@ -1,0 +1,167 @@
+"""Creates placed by the scheduler, with the create protocol of DESIGN.md §6.
+
+1. Validate only what placement needs (JSON well formed, the member object).
+2. Place: filters and weighers choose a pod (`tricircle.scheduler`).
+3. Reserve a routing row under a provisional top id (own transaction, so a
+   crash from here on leaves a reservation the repair can see).
+4. Create in the pod, carrying the provisional id as a marker (server metadata)
+   and the pod's own AZ name.
+5. Bind: top id = bottom id = the id the pod returned.
+
+If the pod refuses (any non-2xx), the reservation is released and the pod's
+error is passed back. If the pod cannot be reached or its answer is unusable,
+the reservation stays: `tricircle.routing.repair` later binds it by finding
+the marker in the pod, or releases it. Nothing is created without a row that
+leads to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.context import RequestContext
+from tricircle.db.engine import Database
+from tricircle.pods.registry import PodInfo
+from tricircle.proxy import microversion
+from tricircle.proxy.forward import Forwarder, Target, pod_path, request_headers
+from tricircle.proxy.locate import Locator
+from tricircle.resources.base import Resource
+from tricircle.routing import table
+from tricircle.scheduler.service import Scheduler
+from tricircle.scheduler.spec import RequestSpec
+
+LOG = logging.getLogger(__name__)
+
+
+def parse_create_body(body: bytes, member_key: str) -> dict[str, Any]:
+    """The parsed body; raises faults.MalformedBody / faults.BadRequest as Nova words them."""
+    try:
+        doc = json.loads(body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise faults.MalformedBody() from exc
+    if not isinstance(doc, dict) or member_key not in doc:
+        raise faults.BadRequest("'%(key)s' is a required property", key=member_key)
+    member = doc[member_key]
+    if not isinstance(member, dict):
+        raise faults.BadRequest("Invalid input for field/attribute %(key)s. Value: %(value)s. "
+                                "%(value)r is not of type 'object'", key=member_key,
+                                value=member)
+    return doc
+
+
+def _requested_az(member: dict[str, Any]) -> str | None:
+    az = member.get("availability_zone")
+    if not isinstance(az, str) or not az:
+        return None  # absent, or a wrong type the pod's validation will refuse
+    return az.partition(":")[0]
+
+
+def _boot_from_volume(member: dict[str, Any]) -> bool:
+    bdms = member.get("block_device_mapping_v2")
+    if not isinstance(bdms, list):
+        return False
+    return any(isinstance(b, dict) and str(b.get("boot_index")) == "0"
+               and b.get("destination_type") == "volume" for b in bdms)
+
+
+def request_spec(ctx: RequestContext, request: web.Request,
+                 member: dict[str, Any], surface: str) -> RequestSpec:
+    try:
+        version = microversion.parse(microversion.requested(request.headers))
+    except ValueError:
+        version = None  # malformed: the pod answers Nova's 400
+    return RequestSpec(project_id=ctx.project_id or "", availability_zone=_requested_az(member),
+                       microversion=version, surface=surface)
+
+
+class PlacedCreate:
+    """The create of one resource type whose pod the scheduler chooses."""
+
+    def __init__(self, resource: Resource, db: Database, scheduler: Scheduler,
+                 forwarder: Forwarder, locator: Locator) -> None:
+        self.resource = resource
+        self._db = db
+        self._scheduler = scheduler
+        self._forwarder = forwarder
+        self._locator = locator
+
+    async def create(self, request: web.Request, body: bytes) -> web.Response:
+        """Place, reserve, create in the pod, bind; the pod's answer, translated."""
+        ctx: RequestContext = request[keys.CTX]
+        doc = parse_create_body(body, self.resource.member_key)
+        member = doc[self.resource.member_key]
+        spec = request_spec(ctx, request, member, self.resource.surface.name)
+        pod = await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
+                                          boot_from_volume=_boot_from_volume(member))
+        provisional = str(uuid.uuid4())
+        async with self._db.session() as s:
+            route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
+                                        project_id=ctx.project_id or "",
+                                        resource_type=self.resource.routing_type)
+        self._prepare(doc, pod, provisional)
+        target = Target(pod, pod_path(request, self.resource.surface))
+        resp = await self._forwarder.send(request, target, body=json.dumps(doc).encode(),
+                                          headers=request_headers(request, ctx))
+        if not 200 <= resp.status < 300:
+            await self._release(route.id)
+            LOG.info("create refused by %s (%d) [%s]; reservation released",
+                     pod.region_name, resp.status, ctx.request_id)
+            return await self._forwarder.respond(request, target, resp)
+        await self._bind(route.id, pod, _created_id(_json(resp.body),
+                                                     self.resource.member_key), ctx)
+        return await self._forwarder.respond(request, target, resp)
+
+    def _prepare(self, doc: dict[str, Any], pod: PodInfo, provisional: str) -> None:
+        member = doc[self.resource.member_key]
+        az = member.get("availability_zone")
+        if isinstance(az, str) and az:
+            member["availability_zone"] = self._forwarder.az_rewriter(pod).to_pod(az)
+        if self.resource.marker is not None:
+            self.resource.marker.add(doc, provisional)
+
+    async def _release(self, route_id: int) -> None:
+        async with self._db.session() as s:
+            await table.release(s, route_id)
+
+    async def _bind(self, route_id: int, pod: PodInfo, created: str | None,
+                    ctx: RequestContext) -> None:
+        if not created:
+            # e.g. return_reservation_id: the repair binds it by its marker
+            LOG.warning("create in %s returned no id [%s]; left for repair",
+                        pod.region_name, ctx.request_id)
+            return
+        try:
+            async with self._db.session() as s:
+                await table.bind(s, route_id, created, top_id=created)
+        except table.RouteNotFound:
+            # the repair released the reservation while the pod was slow
+            async with self._db.session() as s:
+                await table.create_route(s, top_id=created, bottom_id=created, pod_id=pod.id,
+                                         project_id=ctx.project_id or "",
+                                         resource_type=self.resource.routing_type)
+        LOG.info("%s %s created in %s [%s]", self.resource.name, created, pod.region_name,
+                 ctx.request_id)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _created_id(doc: Any, member_key: str) -> str | None:
+    member = doc.get(member_key) if isinstance(doc, dict) else None
+    created = member.get("id") if isinstance(member, dict) else None
+    return created if isinstance(created, str) and created else None

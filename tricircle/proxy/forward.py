@@ -1,0 +1,143 @@
+"""Forward one API call to a pod and pass its answer back.
+
+Request: method, path, query string (raw, not re-encoded), body and headers go
+to the pod unchanged, microversion headers included; hop-by-hop headers are
+dropped, the user's token and the gateway's request id (as the pod's global
+request id) are set. Answer: the pod's status, body and headers, in the pod's
+own dialect, with hop-by-hop headers and the pod's request ids replaced by the
+gateway's, and only what must change rewritten: hrefs and Location (to the
+gateway), AZ names (pod -> top), and the gateway's markers (hidden). Bodies are
+rewritten as bytes, without a JSON round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.clients.pod import HOP_HEADERS, PodClients, PodRequestError, PodResponse
+from tricircle.context import RequestContext
+from tricircle.pods.registry import PodInfo
+from tricircle.resources.base import Surface
+from tricircle.routing.translate import AzRewriter, LinkRewriter, top_base
+
+LOG = logging.getLogger(__name__)
+
+# Request headers the gateway sets itself instead of copying.
+_OWN_REQUEST_HEADERS = frozenset({"x-auth-token", "x-openstack-request-id", "x-forwarded-for",
+                                  "x-forwarded-host", "x-forwarded-proto", "forwarded"})
+_ID_HEADERS = frozenset({"x-openstack-request-id", "x-compute-request-id"})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a call goes: a pod, and a path relative to its endpoint of the
+    surface's service type, query string included (``/servers/<id>?x=1``)."""
+
+    pod: PodInfo
+    path: str
+
+
+def pod_path(request: web.Request, surface: Surface) -> str:
+    """The request's raw path and query relative to the surface prefix
+    (``/compute/v2.1/servers/x?a=1`` -> ``/servers/x?a=1``)."""
+    raw = request.raw_path
+    prefix = surface.surface_path
+    return raw[len(prefix):] if raw.startswith(prefix) else raw
+
+
+def request_headers(request: web.Request, ctx: RequestContext) -> CIMultiDict[str]:
+    """The client's headers minus hop-by-hop and identity, plus the context's."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower not in HOP_HEADERS and lower not in _OWN_REQUEST_HEADERS:
+            headers.add(name, value)
+    headers.update(ctx.pod_headers())
+    return headers
+
+
+class Forwarder:
+    """Sends calls to pods for one surface and builds the gateway's answers."""
+
+    def __init__(self, pods: PodClients, surface: Surface) -> None:
+        self._pods = pods
+        self.surface = surface
+        # Rewriters compile regexes: keep one per (pod, gateway base), a few dozen.
+        self._links: dict[tuple[str, str], LinkRewriter] = {}
+        self._azs: dict[tuple[str, str], AzRewriter] = {}
+
+    async def send(self, request: web.Request, target: Target, *,
+                   body: bytes | None = None,
+                   headers: Mapping[str, str] | None = None) -> PodResponse:
+        """Forward the call; raises faults.PodUnavailable when the pod cannot be reached."""
+        ctx: RequestContext = request[keys.CTX]
+        region = target.pod.region_name
+        LOG.debug("%s %s -> %s [%s]", request.method, target.path, region, ctx.request_id)
+        try:
+            client = await self._pods.get(region)
+            return await client.request(
+                self.surface.service_type, request.method, target.path,
+                headers=headers if headers is not None else request_headers(request, ctx),
+                body=body)
+        except PodRequestError as exc:
+            LOG.warning("%s %s -> %s [%s] failed: %s", request.method, target.path, region,
+                        ctx.request_id, exc)
+            raise faults.PodUnavailable(pod=region) from exc
+
+    async def respond(self, request: web.Request, target: Target,
+                      resp: PodResponse) -> web.Response:
+        """The gateway's answer built from the pod's."""
+        links = await self.link_rewriter(request, target.pod)
+        azs = self.az_rewriter(target.pod)
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in resp.headers.items():
+            lower = name.lower()
+            if lower in HOP_HEADERS or lower in _ID_HEADERS:
+                continue
+            headers.add(name, links.rewrite_url(value) if lower == "location" else value)
+        body = resp.body
+        if body and "json" in resp.headers.get("Content-Type", ""):
+            body = self.rewrite_body(body, links, azs)
+        for name in self.surface.request_id_headers:
+            headers[name] = request["request_id"]
+        return web.Response(status=resp.status, body=body, headers=headers)
+
+    def rewrite_body(self, body: bytes, links: LinkRewriter, azs: AzRewriter) -> bytes:
+        body = links.rewrite_bytes(body)
+        body = azs.rewrite_bytes(body)
+        for marker in self.surface.markers:
+            body = marker.strip(body)
+        return body
+
+    async def link_rewriter(self, request: web.Request, pod: PodInfo) -> LinkRewriter:
+        client = await self._pods.get(pod.region_name)
+        key = (client.url(self.surface.service_type, ""),
+               top_base(request, self.surface.surface_path))
+        rewriter = self._links.get(key)
+        if rewriter is None:
+            if len(self._links) > 1024:  # many Host headers: do not grow without bound
+                self._links.clear()
+            rewriter = self._links[key] = LinkRewriter(*key)
+        return rewriter
+
+    def az_rewriter(self, pod: PodInfo) -> AzRewriter:
+        key = (pod.pod_az_name, pod.az_name)
+        rewriter = self._azs.get(key)
+        if rewriter is None:
+            rewriter = self._azs[key] = AzRewriter(*key, self.surface.az_fields)
+        return rewriter
+
+    async def forward(self, request: web.Request, target: Target, *,
+                      body: bytes | None = None) -> web.Response:
+        """Send and respond in one step (the common case)."""
+        resp = await self.send(request, target, body=body)
+        LOG.debug("%s %s <- %s %d [%s]", request.method, target.path, target.pod.region_name,
+                  resp.status, request["request_id"])
+        return await self.respond(request, target, resp)
