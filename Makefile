@@ -67,3 +67,10 @@ sample-config: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## conformance: tempest and the clients' functional tests, through the gateway and directly
+## against the pods (baseline); regenerates docs/conformance.md (see conformance/run --help)
+.PHONY: conformance
+conformance: venv lab
+	$(VPY) -m tricircle.demo up || echo "conformance: gateway not started; its columns will say so"
+	conformance/run --clients

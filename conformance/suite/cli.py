@@ -1,0 +1,191 @@
+"""conformance/run: tempest (and the clients' functional tests) through the gateway and directly.
+
+    conformance/run                                   every subset, gateway and baseline
+    conformance/run --subsets smoke,compute-core --targets baseline
+    conformance/run --report-only                     regenerate docs/conformance.md
+    conformance/run --gate                            CI: gate-passing.txt through the gateway
+    conformance/run --update-gate                     rewrite gate-passing.txt from the results
+    conformance/run --clients                         openstacksdk / OSC functional tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+from . import clients, report, targets
+from .lab import CENTRAL_NEUTRON_REGION, ROOT, LabError, gateway_answering, keystone, load_lab
+from .tempest import EXCLUDES, TEMPEST_DIR, Subset, Workspace, classify, load_subsets, save
+from .venv import ensure
+
+STATE = ROOT / ".lab" / "conformance"
+RESULTS = STATE / "results"
+GATE_FILE = Path(__file__).resolve().parent.parent / "gate-passing.txt"
+GATE_SUBSETS = ("smoke", "compute-core")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="conformance/run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--subsets", default="all", help="comma-separated names (subsets.tsv)")
+    p.add_argument("--targets", default="baseline,gateway",
+                   help="baseline and/or gateway (default both)")
+    p.add_argument("--concurrency", type=int, default=2, help="tempest workers (max 2)")
+    p.add_argument("--timeout", type=float, default=2700, help="seconds per tempest run")
+    p.add_argument("--report-only", action="store_true")
+    p.add_argument("--gate", action="store_true")
+    p.add_argument("--gate-timeout", type=float, default=840)
+    p.add_argument("--update-gate", action="store_true")
+    p.add_argument("--clients", action="store_true",
+                   help="run the openstacksdk and OSC functional tests (too)")
+    p.add_argument("--no-tempest", action="store_true", help="with --clients: clients only")
+    return p.parse_args(argv)
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.lab = load_lab()
+        self.ks = keystone(self.lab)
+        self.venv = ensure(STATE / "logs" / "install-venv.log")
+        self.ks.ensure_network_region(CENTRAL_NEUTRON_REGION, self.lab["central_neutron"])
+        self.served = {s: targets.surface_served(self.ks, targets.GATEWAY, s)
+                       for s in targets.SURFACES}
+        print(f"gateway serves: {', '.join(s for s, ok in self.served.items() if ok) or 'nothing'}")
+
+    def excludes(self) -> list[Path]:
+        return [TEMPEST_DIR / name for name in EXCLUDES]
+
+    def run_subset(self, target_name: str, sub: Subset, include: Path | None = None,
+                   timeout: float | None = None, out: Path | None = None) -> dict:
+        target = targets.TARGETS[target_name]
+        out = out or RESULTS / target.name / f"{sub.name}.json"
+        if target.name == "gateway" and not self.served.get(sub.surface):
+            data = {"status": "not-served", "subset": sub.name, "target": target.name,
+                    "finished": now()}
+            save(out, data)
+            print(f"[{target.name}] {sub.name}: {sub.surface} not served by the gateway yet")
+            return data
+        # same value for both columns: the gateway can create tenant networks or it cannot
+        isolated = self.served["network"] or sub.surface == "network"
+        ws = Workspace(self.venv, STATE, target.name)
+        conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
+        ws.init(conf)
+        include = include or sub.include_path
+        selected = ws.list_tests(include, self.excludes())
+        print(f"[{target.name}] {sub.name}: {len(selected)} tests ...", flush=True)
+        log = STATE / "logs" / f"{target.name}-{sub.name}.log"
+        rc, secs, timed_out = ws.run(include, self.excludes(), log,
+                                     timeout or self.args.timeout,
+                                     min(self.args.concurrency, 2))
+        tests = classify(selected, ws.last_results(), timed_out)
+        data = {"subset": sub.name, "target": target.name, "finished": now(),
+                "duration": round(secs, 1), "tempest_rc": rc, "timed_out": timed_out,
+                "isolated_networks": isolated, "log": str(log),
+                "tempest_log": str(ws.path / "logs" / "tempest.log"),
+                "conf": {k: v for k, v in values.items() if k != "ADMIN_PASSWORD"},
+                "tests": tests}
+        save(out, data)
+        c = report.counts(data)
+        print(f"[{target.name}] {sub.name}: pass/fail/skip {c} in {secs / 60:.1f} min", flush=True)
+        return data
+
+
+def chosen_subsets(spec: str) -> list[Subset]:
+    subsets = load_subsets()
+    if spec == "all":
+        return list(subsets.values())
+    unknown = [s for s in spec.split(",") if s not in subsets]
+    if unknown:
+        sys.exit(f"unknown subsets {unknown}; known: {', '.join(subsets)}")
+    return [subsets[s] for s in spec.split(",")]
+
+
+def write_report() -> None:
+    path = report.write(RESULTS, load_subsets(), {"generated": now()})
+    print(f"wrote {path}")
+
+
+def update_gate() -> int:
+    ids: set[str] = set()
+    for name in GATE_SUBSETS:
+        data = report.load(RESULTS, "gateway", name)
+        if not data or "tests" not in data:
+            print(f"no gateway results for {name}: run it first", file=sys.stderr)
+            return 1
+        ids |= {t for t, s in data["tests"].items() if s == "pass"}
+    GATE_FILE.write_text(
+        "# tests that pass through the gateway (subsets " + ", ".join(GATE_SUBSETS) + ");\n"
+        "# regenerated by conformance/run --update-gate; conformance/run --gate fails if one\n"
+        "# of them no longer passes\n" + "".join(f"{t}\n" for t in sorted(ids)))
+    print(f"wrote {GATE_FILE} ({len(ids)} tests)")
+    return 0
+
+
+def gate_ids() -> list[str]:
+    return [ln.strip() for ln in GATE_FILE.read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")] if GATE_FILE.exists() else []
+
+
+def run_gate(args: argparse.Namespace) -> int:
+    """Run the tests of gate-passing.txt through the gateway; 1 if one of them fails."""
+    ids = gate_ids()
+    if not ids:
+        print("gate-passing.txt lists no test: nothing to guard (0 passed, 0 failed)")
+        return 0
+    if not gateway_answering():
+        print("the gateway is not answering (python -m tricircle.demo up)", file=sys.stderr)
+        return 2
+    runner = Runner(args)
+    include = STATE / "gate-include.txt"
+    include.parent.mkdir(parents=True, exist_ok=True)
+    include.write_text("".join(f"^{re.escape(t)}$\n" for t in ids))
+    sub = Subset("gate", "gate", "compute", "", "regionone")
+    data = runner.run_subset("gateway", sub, include=include, timeout=args.gate_timeout,
+                             out=STATE / "gate-result.json")
+    tests = data.get("tests", {})
+    regressions = sorted(t for t in ids if not tests.get(t, "fail").startswith(("pass", "skip")))
+    passed = sum(1 for t in ids if tests.get(t) == "pass")
+    for t in regressions:
+        print(f"REGRESSION {tests.get(t, 'missing')}: {t}")
+    if data.get("timed_out"):
+        print(f"gate timed out after {args.gate_timeout:.0f} s")
+    print(f"gate: {passed} passed, {len(regressions)} failed (of {len(ids)} known to pass); "
+          f"log {data.get('log')}")
+    return 1 if regressions else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        if args.report_only:
+            write_report()
+            return 0
+        if args.update_gate:
+            return update_gate()
+        if args.gate:
+            return run_gate(args)
+        runner = Runner(args)
+        wanted = args.targets.split(",")
+        if not args.no_tempest:
+            for sub in chosen_subsets(args.subsets):
+                if "baseline" in wanted:
+                    runner.run_subset(sub.baseline, sub)
+                    write_report()
+                if "gateway" in wanted:
+                    runner.run_subset("gateway", sub)
+                    write_report()
+        if args.clients:
+            clients.run_all(runner, RESULTS / "clients", wanted)
+            write_report()
+        return 0
+    except LabError as exc:
+        print(f"conformance/run: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,174 @@
+"""docs/conformance.md, generated from the stored results and conformance/known-gaps.tsv."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .lab import ROOT
+from .tempest import Subset, base_id
+
+HERE = Path(__file__).resolve().parent.parent
+KNOWN_GAPS = HERE / "known-gaps.tsv"
+DOC = ROOT / "docs" / "conformance.md"
+
+
+def load_gaps() -> list[tuple[re.Pattern[str], str, str]]:
+    """Return (id regex, reason, issue) rows of known-gaps.tsv, in file order."""
+    gaps = []
+    for line in KNOWN_GAPS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            regex, reason, issue = (line.split("\t") + ["", ""])[:3]
+            gaps.append((re.compile(regex), reason.strip(), issue.strip()))
+    return gaps
+
+
+def explain(test_id: str, gaps: list[tuple[re.Pattern[str], str, str]]) -> tuple[str, str]:
+    for regex, reason, issue in gaps:
+        if regex.search(test_id):
+            return reason, issue
+    return "unexplained", ""
+
+
+def load(results: Path, target: str, name: str) -> dict[str, Any] | None:
+    path = results / target / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def counts(res: dict[str, Any] | None) -> str:
+    if res is None:
+        return "not run"
+    if res.get("status") == "not-served":
+        return "not served yet"
+    c = Counter(s.split(":")[0] for s in res["tests"].values())
+    return f"{c['pass']} / {c['fail']} / {c['skip']}"
+
+
+def _mins(res: dict[str, Any] | None) -> str:
+    if not res or "duration" not in res:
+        return ""
+    return f"{res['duration'] / 60:.1f}"
+
+
+def _ratio(gw: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
+    if not gw or not base or "tests" not in gw or "tests" not in base:
+        return ""
+    base_pass = {base_id(t) for t, s in base["tests"].items() if s == "pass"}
+    if not base_pass:
+        return ""
+    gw_pass = {base_id(t) for t, s in gw["tests"].items() if s == "pass"}
+    return f"{100 * len(base_pass & gw_pass) / len(base_pass):.1f} %"
+
+
+def gateway_only_failures(gw: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (test id, how it failed) for tests failing through the gateway, passing directly."""
+    base_pass = {base_id(t) for t, s in base["tests"].items() if s == "pass"}
+    return sorted((t, s) for t, s in gw["tests"].items()
+                  if s.startswith("fail") and base_id(t) in base_pass)
+
+
+def _git_head() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
+def tempest_section(results: Path, subsets: dict[str, Subset],
+                    gaps: list[tuple[re.Pattern[str], str, str]]) -> list[str]:
+    lines = ["## Tempest 47.0.0", "",
+             "pass / fail / skip per subset; *ratio* = share of the tests that pass directly "
+             "which also pass through the gateway.", "",
+             "| subset | tests | gateway | baseline | baseline target | ratio | "
+             "minutes gw / base | isolated networks gw / base |",
+             "|---|---:|---|---|---|---:|---|---|"]
+    details: list[str] = []
+    for sub in subsets.values():
+        gw = load(results, "gateway", sub.name)
+        base = load(results, sub.baseline, sub.name)
+        n = len((base or gw or {}).get("tests", {})) or ""
+        iso = " / ".join(str((r or {}).get("isolated_networks", "")) for r in (gw, base))
+        lines.append(f"| {sub.name} | {n} | {counts(gw)} | {counts(base)} | {sub.baseline} | "
+                     f"{_ratio(gw, base)} | {_mins(gw)} / {_mins(base)} | {iso} |")
+        details += subset_details(sub, gw, base, gaps)
+    return lines + ["", *details]
+
+
+def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] | None,
+                   gaps: list[tuple[re.Pattern[str], str, str]]) -> list[str]:
+    out = [f"### {sub.name}: {sub.title}", ""]
+    if gw and base and "tests" in gw and "tests" in base:
+        fails = gateway_only_failures(gw, base)
+        out.append(f"Failing through the gateway, passing directly: {len(fails)}.")
+        if fails:
+            out += ["", "| test | result | reason | issue |", "|---|---|---|---|"]
+            for tid, how in fails:
+                reason, issue = explain(tid, gaps)
+                out.append(f"| `{base_id(tid)}` | {how} | {reason} | {issue} |")
+        if gw.get("isolated_networks") != base.get("isolated_networks"):
+            out += ["", "Columns ran with different `create_isolated_networks`: rerun both."]
+    elif gw and gw.get("status") == "not-served":
+        out.append(f"The gateway does not serve `{sub.surface}` yet: baseline only.")
+    else:
+        out.append("Not run through both targets yet.")
+    if base and "tests" in base:
+        bfails = sorted(t for t, s in base["tests"].items() if s.startswith("fail"))
+        if bfails:
+            out += ["", f"<details><summary>Failing directly ({len(bfails)}; lab or tempest, "
+                    "not the gateway)</summary>", ""]
+            out += [f"- `{base_id(t)}` — {explain(t, gaps)[0]}" for t in bfails]
+            out += ["", "</details>"]
+    return out + [""]
+
+
+def clients_section(results: Path) -> list[str]:
+    rows = []
+    for path in sorted((results / "clients").glob("*.json")) if (results / "clients").exists() \
+            else []:
+        data = json.loads(path.read_text())
+        rows.append(data)
+    if not rows:
+        return ["## openstacksdk and python-openstackclient functional tests", "",
+                "Not run yet (`conformance/run --clients`).", ""]
+    out = ["## openstacksdk and python-openstackclient functional tests", "",
+           "| suite | tests | gateway | baseline (RegionOne) | minutes gw / base |",
+           "|---|---:|---|---|---|"]
+    for data in rows:
+        gw, base = data.get("gateway"), data.get("regionone")
+        n = len((base or gw or {}).get("tests", {})) or ""
+        out.append(f"| {data['suite']} | {n} | {counts(gw)} | {counts(base)} | "
+                   f"{_mins(gw)} / {_mins(base)} |")
+    return out + [""]
+
+
+def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Path:
+    gaps = load_gaps()
+    lines = [
+        "# Conformance: tempest and the OpenStack clients against the gateway", "",
+        "<!-- generated by conformance/run (make conformance); do not edit by hand -->", "",
+        f"Generated {meta.get('generated', '')} at commit `{_git_head()}` from the results "
+        f"stored under `.lab/conformance/results/`. Tempest configuration: "
+        "`conformance/tempest/tempest.conf.template` (every switched-off feature with its "
+        "reason); subsets: `conformance/tempest/subsets.tsv`; reasons for gateway-only "
+        "failures: `conformance/known-gaps.tsv`.", "",
+        "Targets: **gateway** = `[identity] region = CentralRegion` (every service from the "
+        "gateway's catalog entries); **regionone** = the pod RegionOne directly; "
+        "**central-neutron** = central Neutron directly (registered in Keystone as region "
+        "`ConformanceCentralNeutron` for this purpose). Excluded everywhere: "
+        "`exclude-no-agents.txt` (no Neutron agents) and `exclude-catalog-writers.txt` "
+        "(shared Keystone).", "",
+        "`create_isolated_networks` is True only when the gateway serves the network API; "
+        "otherwise both columns of the compute subsets boot servers without a tenant "
+        "network (same configuration on both sides).", "",
+        "Commands: `make conformance` (everything), `conformance/run --subsets compute-core "
+        "--targets baseline`, `conformance/run --report-only`, `conformance/run --gate`, "
+        "`conformance/run --update-gate`.", "",
+    ]
+    lines += tempest_section(results, subsets, gaps)
+    lines += clients_section(results)
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(lines).rstrip() + "\n")
+    return DOC
