@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import procs
@@ -85,10 +86,13 @@ def start_proxy(workdir: Path, upstream: str, core: int) -> tuple[procs.Proc, in
                   port, core), port
 
 
-def start_static(workdir: Path, server: dict, core: int) -> tuple[procs.Proc, int]:
-    """nginx answering every GET /v2.1/servers/<id> with `server` (an instant upstream)."""
+def start_static(workdir: Path, server: Callable[[str], dict],
+                 core: int) -> tuple[procs.Proc, int]:
+    """nginx answering every GET /v2.1/servers/<id> with `server(its base URL)`
+    (an instant upstream whose links name itself, as a pod's do)."""
     port = procs.free_port()
     d = workdir / "nginx-upstream"
     d.mkdir(parents=True, exist_ok=True)
-    (d / "server.json").write_text(json.dumps({"server": server}))
+    body = {"server": server(f"http://127.0.0.1:{port}")}
+    (d / "server.json").write_text(json.dumps(body, separators=(",", ":")))
     return _start("nginx-upstream", workdir, _STATIC.format(port=port, dir=d), port, core), port
