@@ -26,7 +26,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
         parsed = make_url(url)
-        self.dialect = parsed.get_backend_name()
+        backend = parsed.get_backend_name()
+        self.dialect = "mysql" if backend == "mariadb" else backend
         kwargs: dict[str, object] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             _ensure_sqlite_dir(parsed.database)
@@ -34,6 +35,10 @@ class Database:
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                           pool_recycle=3600)
+        if self.dialect in ("mysql", "mariadb"):
+            # Like PostgreSQL's default: fewer gap locks (and deadlocks) on the unique
+            # keys that reservations and job coalescing insert into.
+            kwargs["isolation_level"] = "READ COMMITTED"
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
