@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tricircle.api import root
+from tricircle.api.compute import lists
 
 # (method, path, handler). Order matters only where aiohttp resolves
 # overlapping patterns: specific routes first, catch-alls last.
@@ -18,6 +19,9 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/", root.versions),
     # ---- admin API /v1.0 (tricircle.api.admin) --------------------------------
     # ---- compute /compute (tricircle.api.compute) -----------------------------
+    # compute-lists (before compute-core: "/servers/detail" must win over "/servers/{id}")
+    ("GET", "/compute/v2.1/servers", lists.servers_index),
+    ("GET", "/compute/v2.1/servers/detail", lists.servers_detail),
 ]
 
 

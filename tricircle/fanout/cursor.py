@@ -15,11 +15,11 @@ import base64
 import binascii
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 CURSOR_PARAM = "tricircle_cursor"
 MAX_LIMIT = 1000  # Nova's [api] max_limit default: a page without `limit` holds at most this
@@ -70,13 +70,13 @@ def decode(token: str | None, marker: str | None) -> Position | None:
     return Position(marker, pods)
 
 
-def last(query: MultiDictProxy[str], name: str) -> str | None:
+def last(query: MultiMapping[str], name: str) -> str | None:
     """The last value of a repeated query parameter, as webob (Nova) reads it."""
     values = query.getall(name, [])
     return values[-1] if values else None
 
 
-def page_limit(query: MultiDictProxy[str], max_limit: int = MAX_LIMIT) -> int:
+def page_limit(query: MultiMapping[str], max_limit: int = MAX_LIMIT) -> int:
     """The page size Nova would use: `limit` capped at `max_limit`, or `max_limit`.
 
     Raises InvalidLimit when `limit` is not a non-negative integer.
@@ -89,7 +89,7 @@ def page_limit(query: MultiDictProxy[str], max_limit: int = MAX_LIMIT) -> int:
     return min(int(raw), max_limit)
 
 
-def next_href(base: str, query: Mapping[str, str] | MultiDictProxy[str], *,
+def next_href(base: str, query: MultiMapping[str], *,
               marker: str, position: Position) -> str:
     """The `next` href: the request's parameters (sorted, repeated ones kept),
     `marker` replaced, and the per-pod cursor. `base` is the gateway URL of the
@@ -100,7 +100,7 @@ def next_href(base: str, query: Mapping[str, str] | MultiDictProxy[str], *,
     return f"{base}?{urlencode(items)}"
 
 
-def forwarded_params(query: Mapping[str, str] | MultiDictProxy[str]
+def forwarded_params(query: MultiMapping[str]
                      ) -> list[tuple[str, str]]:
     """The client's parameters minus those the gateway handles itself (paging);
     repeated parameters are kept in order."""

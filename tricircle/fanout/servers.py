@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from multidict import CIMultiDict, MultiDictProxy
+from multidict import CIMultiDict, MultiMapping
 
 from tricircle import faults
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
@@ -88,7 +88,7 @@ class ServerSource(Protocol):
 @dataclass(slots=True)
 class ListRequest:
     ctx: RequestContext
-    query: MultiDictProxy[str]
+    query: MultiMapping[str]
     headers: CIMultiDict[str]       # microversion headers to forward
     detail: bool
     top_base: str                   # gateway compute base, e.g. http://gw/compute/v2.1
@@ -363,7 +363,7 @@ def _truthy(value: str | None) -> bool:
         return False
     return value.strip().lower() not in ("0", "false", "f", "no", "n", "off")
 
-def _pod_params(query: MultiDictProxy[str], spec: merge.SortSpec, pod: ListPod,
+def _pod_params(query: MultiMapping[str], spec: merge.SortSpec, pod: ListPod,
                 limit: int, pod_marker: str | None) -> list[tuple[str, str]]:
     params = []
     for k, v in cursor.forwarded_params(query):

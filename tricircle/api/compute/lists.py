@@ -1,0 +1,59 @@
+"""GET /compute/v2.1/servers and /servers/detail: one list over every pod.
+
+Status codes: 200 (also when a pod is down: its servers are skipped, or shown as
+UNKNOWN from 2.69; `X-Tricircle-Missing-Pods` names the pods left out), 400 (bad
+marker; bad limit or sort parameters, worded by a pod), 401, 403 (a pod's policy,
+e.g. all_tenants), 503 (a pod down and `[fanout] down_pod_policy = fail`).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tricircle.api import keys
+from tricircle.clients.pod import HOP_HEADERS
+from tricircle.fanout.routed import RoutedServerSource
+from tricircle.fanout.servers import VERSION_HEADERS, ListRequest, ListResult, ServerLister
+from tricircle.routing.translate import top_base
+
+SURFACE_PATH = "/compute/v2.1"
+MISSING_HEADER = "X-Tricircle-Missing-Pods"
+_POD_ID_HEADERS = frozenset({"x-openstack-request-id", "x-compute-request-id"})
+
+
+async def servers_index(request: web.Request) -> web.Response:
+    """GET /servers: id, name, links of the caller's servers in every pod."""
+    return await _list(request, detail=False)
+
+
+async def servers_detail(request: web.Request) -> web.Response:
+    """GET /servers/detail: full server records from every pod, merged."""
+    return await _list(request, detail=True)
+
+
+async def _list(request: web.Request, *, detail: bool) -> web.Response:
+    app = request.app
+    fanout = app[keys.CONF].fanout
+    lister = ServerLister(app[keys.PODS], RoutedServerSource(app[keys.DB]))
+    headers = CIMultiDict({h: request.headers[h] for h in VERSION_HEADERS
+                           if h in request.headers})
+    result = await lister.list_page(ListRequest(
+        ctx=request[keys.CTX], query=request.query, headers=headers, detail=detail,
+        top_base=top_base(request, SURFACE_PATH), deadline=fanout.pod_deadline,
+        concurrency=fanout.max_concurrency, down_pod_policy=fanout.down_pod_policy))
+    return _respond(request, result)
+
+
+def _respond(request: web.Request, result: ListResult) -> web.Response:
+    rid = {"X-OpenStack-Request-ID": request["request_id"],
+           "X-Compute-Request-ID": request["request_id"]}
+    if result.passthrough is not None:
+        pod = result.passthrough
+        headers = {k: v for k, v in pod.headers.items()
+                   if k.lower() not in HOP_HEADERS and k.lower() not in _POD_ID_HEADERS}
+        return web.Response(status=pod.status, body=pod.body, headers={**headers, **rid})
+    response = web.json_response(result.body, headers={**result.headers, **rid})
+    if result.missing:
+        response.headers[MISSING_HEADER] = ", ".join(result.missing)
+    return response

@@ -1,0 +1,52 @@
+"""The server list's view of the gateway's own state: pods from the registry,
+where a project's servers are from the routing table."""
+
+from __future__ import annotations
+
+from tricircle.db.engine import Database
+from tricircle.fanout.servers import KnownServer, ListPod
+from tricircle.pods import registry
+from tricircle.pods.registry import PodInfo
+from tricircle.routing import table
+
+SERVER = "server"  # routing_type of servers (tricircle.resources.compute.SERVER)
+
+
+def as_list_pod(pod: PodInfo) -> ListPod:
+    """Disabled pods are not asked, and neither are pods the prober found
+    unhealthy (answering at once beats waiting for their deadline)."""
+    usable = pod.state != "disabled" and pod.health != "unhealthy"
+    return ListPod(pod.region_name, pod.az_name, pod.pod_az_name, usable)
+
+
+class RoutedServerSource:
+    """ServerSource backed by the database (one short transaction per call)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def pods(self, project_id: str | None) -> list[ListPod]:
+        async with self._db.session() as s:
+            pods = await registry.list_pods(s)
+            holding = set(await table.pods_of_project(s, project_id, SERVER))
+        if project_id is None:  # every project: every pod in service, and any holding servers
+            chosen = [p for p in pods if p.state != "disabled" or p.id in holding]
+        else:
+            chosen = [p for p in pods if p.id in holding]
+        return [as_list_pod(p) for p in chosen]
+
+    async def locate(self, server_id: str, project_id: str | None
+                     ) -> tuple[str, str] | None:
+        async with self._db.session() as s:
+            routes = await table.lookup(s, server_id, SERVER, project_id=project_id)
+        bound = [r for r in routes if r.bottom_id]
+        return (bound[0].region_name, str(bound[0].bottom_id)) if bound else None
+
+    async def known(self, region: str, project_id: str | None, limit: int
+                    ) -> list[KnownServer]:
+        async with self._db.session() as s:
+            pod = await registry.get_pod(s, region)
+            routes = await table.list_routes(s, project_id=project_id, resource_type=SERVER,
+                                             pod_id=pod.id, limit=limit)
+        return [KnownServer(r.top_id, str(r.bottom_id), r.project_id, r.created_at)
+                for r in routes if r.bottom_id]
