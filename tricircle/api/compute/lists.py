@@ -46,8 +46,8 @@ async def _list(request: web.Request, *, detail: bool) -> web.Response:
 
 
 def _respond(request: web.Request, result: ListResult) -> web.Response:
-    rid = {"X-OpenStack-Request-ID": request["request_id"],
-           "X-Compute-Request-ID": request["request_id"]}
+    rid = {"X-OpenStack-Request-ID": request[keys.REQUEST_ID],
+           "X-Compute-Request-ID": request[keys.REQUEST_ID]}
     if result.passthrough is not None:
         pod = result.passthrough
         headers = {k: v for k, v in pod.headers.items()
