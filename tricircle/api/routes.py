@@ -11,7 +11,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from tricircle.api import root
-from tricircle.api.compute import lists
+from tricircle.api.compute import lists, passthrough, servers, versions
+
+# A server id (dashed UUID; anything else falls through to a pod, which answers
+# Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
+_SERVER = "{server_id:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}}"
+_PROJECT = "{project_id:[0-9a-fA-F]{32}}"
 
 # (method, path, handler). Order matters only where aiohttp resolves
 # overlapping patterns: specific routes first, catch-alls last.
@@ -22,6 +27,21 @@ ROUTES: list[tuple[str, str, object]] = [
     # compute-lists (before compute-core: "/servers/detail" must win over "/servers/{id}")
     ("GET", "/compute/v2.1/servers", lists.servers_index),
     ("GET", "/compute/v2.1/servers/detail", lists.servers_detail),
+    # compute-core: version documents, server create, everything on one server
+    # (routed by its routing row), legacy /v2.1/<project_id>/ URLs, then the
+    # catch-all pass-through (last: it matches any path under /compute/v2.1/).
+    ("GET", "/compute", versions.root),
+    ("GET", "/compute/", versions.root),
+    ("GET", "/compute/v2.1", versions.v21),
+    ("GET", "/compute/v2.1/", versions.v21),
+    ("POST", "/compute/v2.1/servers", servers.create),
+    ("POST", "/compute/v2.1/os-volumes_boot", servers.create),
+    ("*", f"/compute/v2.1/servers/{_SERVER}", servers.member),
+    ("*", f"/compute/v2.1/servers/{_SERVER}/{{tail:.+}}", servers.member),
+    ("POST", f"/compute/v2.1/{_PROJECT}/servers", servers.create),
+    ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}", servers.member),
+    ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}/{{tail:.+}}", servers.member),
+    ("*", "/compute/v2.1/{tail:.*}", passthrough.forward),
 ]
 
 

@@ -33,7 +33,7 @@ from tricircle.proxy import microversion
 from tricircle.proxy.forward import Forwarder, Target, pod_path, request_headers
 from tricircle.proxy.locate import Locator
 from tricircle.resources.base import Resource
-from tricircle.routing import table
+from tricircle.routing import repair, table
 from tricircle.scheduler.service import Scheduler
 from tricircle.scheduler.spec import RequestSpec
 
@@ -85,8 +85,9 @@ class PlacedCreate:
     """The create of one resource type whose pod the scheduler chooses."""
 
     def __init__(self, resource: Resource, db: Database, scheduler: Scheduler,
-                 forwarder: Forwarder, locator: Locator) -> None:
+                 forwarder: Forwarder, locator: Locator, *, pod_timeout: float) -> None:
         self.resource = resource
+        self._pod_timeout = pod_timeout
         self._db = db
         self._scheduler = scheduler
         self._forwarder = forwarder
@@ -105,6 +106,8 @@ class PlacedCreate:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
                                         project_id=ctx.project_id or "",
                                         resource_type=self.resource.routing_type)
+            await repair.enqueue_repair(s, self.resource.routing_type,
+                                        pod_timeout=self._pod_timeout)
         self._prepare(doc, pod, provisional)
         target = Target(pod, pod_path(request, self.resource.surface))
         resp = await self._forwarder.send(request, target, body=json.dumps(doc).encode(),

@@ -1,0 +1,46 @@
+"""Every other ``/compute/v2.1/...`` call, forwarded to one pod as is.
+
+Project-level calls (``/limits``, ``/os-quota-sets``, ``/os-simple-tenant-usage``,
+``/os-server-groups``, unknown paths, unrouted methods, ...) go to the project's
+bound pod if it has one (binding without AZ), else to the first enabled pod by
+region name: a pod answers exactly as Nova would, never a 404/501 of our own.
+(Distributed quota and aggregated usage come with later issues.)
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.pods import registry as pod_registry
+from tricircle.pods.registry import PodInfo
+from tricircle.proxy.forward import Target, pod_path
+from tricircle.proxy.service import compute_core
+from tricircle.resources import COMPUTE
+
+
+async def _default_pod(request: web.Request) -> PodInfo:
+    core = compute_core(request.app)
+    pods = await core.locator.pods()
+    ctx = request[keys.CTX]
+    if ctx.project_id:
+        async with request.app[keys.DB].session() as s:
+            bound = await pod_registry.binding_for(s, ctx.project_id, "")
+        if bound and bound in pods:
+            return pods[bound]
+    usable = sorted((p for p in pods.values() if p.state != "disabled"),
+                    key=lambda p: (p.state != "enabled", p.health == "unhealthy",
+                                   p.region_name))
+    if not usable:
+        raise faults.ServiceUnavailable("No pod is registered.")
+    return usable[0]
+
+
+async def forward(request: web.Request) -> web.Response:
+    """The pod's answer, translated (links, Location, AZ names)."""
+    core = compute_core(request.app)
+    pod = await _default_pod(request)
+    body = await request.read()
+    return await core.forwarder.forward(request, Target(pod, pod_path(request, COMPUTE)),
+                                        body=body or None)

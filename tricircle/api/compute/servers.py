@@ -1,0 +1,95 @@
+"""Servers: create (placed by the scheduler), and every call on one server —
+show, update, delete, actions and sub-resources — routed by its routing row.
+
+Lists (``GET /servers``, ``/servers/detail``) live in `lists.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.proxy import microversion
+from tricircle.proxy.forward import Target, pod_path
+from tricircle.proxy.locate import Located
+from tricircle.proxy.service import ComputeCore, compute_core
+from tricircle.resources import SERVER
+
+LOG = logging.getLogger(__name__)
+
+
+async def _with_version_headers(request: web.Request, exc: faults.TricircleError) -> None:
+    """Nova puts its microversion headers on its JSON faults; so do we."""
+    _low, high = await compute_core(request.app).versions.compute()
+    exc.headers.update(microversion.response_headers(request.headers, f"{high[0]}.{high[1]}"))
+
+
+async def create(request: web.Request) -> web.Response:
+    """202 with Nova's create answer; the pod's own error when it refuses; 400
+    when no pod can take the server or the AZ is unknown; 406 for a microversion
+    no pod serves."""
+    body = await request.read()
+    try:
+        return await compute_core(request.app).servers.create(request, body)
+    except faults.TricircleError as exc:
+        await _with_version_headers(request, exc)
+        raise
+
+
+async def member(request: web.Request) -> web.Response:
+    """Any call on ``/servers/{server_id}[/...]``: the pod's answer, translated;
+    404 itemNotFound when the server is not the caller's (admin: anyone's)."""
+    core = compute_core(request.app)
+    server_id = request.match_info["server_id"]
+    try:
+        located = await core.locator.find(SERVER, server_id, request[keys.CTX])
+    except faults.TricircleError as exc:
+        await _with_version_headers(request, exc)
+        raise
+    body = _request_body(core, located, await request.read())
+    response = await _forward(core, request, located, body)
+    if request.method == "DELETE" and "tail" not in request.match_info \
+            and 200 <= response.status < 300:
+        await _deleted(core, request, located)
+    return response
+
+
+async def _forward(core: ComputeCore, request: web.Request, located: Located,
+                   body: bytes | None) -> web.Response:
+    target = Target(located.pod, pod_path(request, SERVER.surface))
+    resp = await core.forwarder.send(request, target, body=body)
+    if resp.status == 404:
+        # our cached row may be stale (moved or deleted by another process)
+        fresh = await core.locator.refresh(SERVER, located.route.top_id, request[keys.CTX])
+        if fresh is not None and fresh.route != located.route:
+            target = Target(fresh.pod, pod_path(request, SERVER.surface))
+            resp = await core.forwarder.send(request, target, body=body)
+    return await core.forwarder.respond(request, target, resp)
+
+
+def _request_body(core: ComputeCore, located: Located, body: bytes) -> bytes | None:
+    """The body for the pod: unchanged, except a top AZ (unshelve) -> the pod's AZ."""
+    if b"availability_zone" not in body:
+        return body or None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body  # the pod answers its own 400
+    azs = core.forwarder.az_rewriter(located.pod)
+    for value in doc.values() if isinstance(doc, dict) else []:
+        if isinstance(value, dict) and isinstance(value.get("availability_zone"), str):
+            value["availability_zone"] = azs.to_pod(value["availability_zone"])
+    return json.dumps(doc).encode()
+
+
+async def _deleted(core: ComputeCore, request: web.Request, located: Located) -> None:
+    """The pod accepted the delete: keep the row until the pod confirms it is gone."""
+    from tricircle.routing import repair
+
+    core.locator.forget(SERVER, located.route.top_id)
+    async with request.app[keys.DB].session() as s:
+        await repair.enqueue_forget(s, located.route)

@@ -1,0 +1,143 @@
+"""Repair of the create protocol's leftovers, run as jobs.
+
+* ``routing.repair`` (resource key = routing type, e.g. "server"): every
+  reservation older than the lease (database time) is looked up in its pod by
+  its top-id marker. Found: the row is bound to it (top id = bottom id, as a
+  normal create would have done). Not found: the reservation is released. A pod
+  that cannot be asked keeps its reservations until the next run. Enqueued by
+  each create (in the reservation's transaction, delayed by the lease), so it
+  runs when there may be something to repair, coalesced per routing type.
+* ``routing.forget`` (resource key = "<type>:<top id>"): after a delete the pod
+  accepted, the row is kept until the pod confirms the resource is gone (404 to
+  the service account); then it is released. Until then lists and shows still
+  reach the pod, which is the authority on what exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from tricircle.clients.pod import PodClient, PodRequestError
+from tricircle.jobs import api as jobs
+from tricircle.jobs.handlers import JobContext, PermanentFailure, register
+from tricircle.resources import REGISTRY, Resource
+from tricircle.routing import table
+from tricircle.routing.table import Route
+
+LOG = logging.getLogger(__name__)
+REPAIR = "routing.repair"
+FORGET = "routing.forget"
+# Margin on the lease: a create may still be in flight in a slow pod.
+_MARGIN = 30.0
+# How far before the reservation the marker search looks (clock skew, slow API).
+_LOOKBACK = timedelta(minutes=5)
+
+
+def lease_seconds(pod_timeout: float) -> float:
+    """A reservation older than this cannot belong to a create still running."""
+    return pod_timeout + _MARGIN
+
+
+async def enqueue_repair(s: Any, routing_type: str, *, pod_timeout: float) -> None:
+    """Schedule a repair run once the lease of a reservation made now is over."""
+    await jobs.enqueue(s, REPAIR, routing_type, delay=lease_seconds(pod_timeout) + 1)
+
+
+async def enqueue_forget(s: Any, route: Route, *, delay: float = 2.0) -> None:
+    """Schedule the release of `route` once its pod no longer has the resource."""
+    await jobs.enqueue(s, FORGET, f"{route.resource_type}:{route.top_id}",
+                       project_id=route.project_id, delay=delay,
+                       payload={"route_id": route.id, "region": route.region_name,
+                                "bottom_id": route.bottom_id or route.top_id,
+                                "resource_type": route.resource_type})
+
+
+def _resource(routing_type: str) -> Resource:
+    for resource in REGISTRY.values():
+        if resource.routing_type == routing_type:
+            return resource
+    raise PermanentFailure(f"no resource descriptor for routing type {routing_type!r}")
+
+
+async def find_by_marker(client: PodClient, token: str, resource: Resource, marker: str, *,
+                         project_id: str, since: datetime) -> list[str]:
+    """Ids of the pod's live resources carrying `marker`, created since `since`.
+
+    Nova has no metadata filter: the service account lists the project's servers
+    changed since the reservation (a short window) and checks their metadata.
+    Raises PodRequestError when the pod cannot answer.
+    """
+    assert resource.marker is not None
+    params = {"all_tenants": "1", "project_id": project_id, "limit": "1000",
+              "changes-since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    resp = await client.request(resource.surface.service_type, "GET",
+                                f"/{resource.collection}/detail", params=params,
+                                headers={"X-Auth-Token": token})
+    if resp.status != 200:
+        raise PodRequestError(client.region, f"marker search answered {resp.status}")
+    items = (resp.json() or {}).get(resource.collection) or []
+    return [item["id"] for item in items
+            if resource.marker.find(item) == marker and item.get("status") != "DELETED"]
+
+
+@register(REPAIR)
+async def repair(ctx: JobContext) -> None:
+    """Bind or release every stale reservation of one routing type."""
+    resource = _resource(ctx.resource_key)
+    lease = lease_seconds(ctx.deps.conf.pods.request_timeout)
+    async with ctx.deps.db.session() as s:
+        stale = await table.stale_reservations(s, older_than=lease,
+                                               resource_type=resource.routing_type)
+    left = 0
+    for route in stale:
+        if not await _repair_one(ctx, resource, route):
+            left += 1
+    await ctx.set_progress(stale=len(stale), unresolved=left)
+    if left:
+        raise RuntimeError(f"{left} reservation(s) in unreachable pods; will retry")
+
+
+async def _repair_one(ctx: JobContext, resource: Resource, route: Route) -> bool:
+    """True when the reservation was bound or released."""
+    try:
+        client = await ctx.deps.pods.get(route.region_name)
+        found = await find_by_marker(client, await ctx.deps.service_auth.token(), resource,
+                                     route.top_id, project_id=route.project_id,
+                                     since=route.created_at - _LOOKBACK)
+    except PodRequestError as exc:
+        LOG.warning("repair of %s %s in %s postponed: %s", resource.name, route.top_id,
+                    route.region_name, exc)
+        return False
+    async with ctx.deps.db.session() as s:
+        if not found:
+            await table.release(s, route.id)
+            LOG.info("released stale reservation %s (%s in %s): nothing created",
+                     route.id, resource.name, route.region_name)
+            return True
+        await table.bind(s, route.id, found[0], top_id=found[0])
+    LOG.info("bound stale reservation %s to %s %s in %s", route.id, resource.name, found[0],
+             route.region_name)
+    return True
+
+
+@register(FORGET)
+async def forget(ctx: JobContext) -> None:
+    """Release a deleted resource's row once its pod answers 404; retry until then."""
+    payload = ctx.payload
+    resource = _resource(payload["resource_type"])
+    try:
+        client = await ctx.deps.pods.get(payload["region"])
+        resp = await client.request(resource.surface.service_type, "GET",
+                                    f"/{resource.collection}/{payload['bottom_id']}",
+                                    headers={"X-Auth-Token": await ctx.deps.service_auth.token()})
+    except PodRequestError as exc:
+        raise RuntimeError(f"pod not reachable: {exc}") from exc
+    if resp.status != 404:
+        raise RuntimeError(f"{resource.name} {payload['bottom_id']} still in "
+                           f"{payload['region']} ({resp.status})")
+    async with ctx.deps.db.session() as s:
+        await table.release(s, int(payload["route_id"]))
+    LOG.info("routing %s of deleted %s %s released", payload["route_id"], resource.name,
+             payload["bottom_id"])
