@@ -1,0 +1,262 @@
+"""Merged server lists across simulated pods: latency, memory, slow pods.
+
+`run_sizes`: `GET /compute/v2.1/servers/detail?limit=100` through the gateway
+with 10, 100, 1000 stub pods (20 ms each, `servers_per_pod` servers of the
+project in every pod, one routing row per server). Each case also measures,
+interleaved sample by sample, the same fan-out done directly by a bare client
+(aiohttp, no gateway: n concurrent pod calls + merge) as the floor that the
+stub, loopback and Python clients impose. Every answer is checked against the
+expected first 100 servers (Nova's default order), and every pod must have been
+asked. Peak RSS = VmHWM of the gateway process after the case.
+
+`run_slow`: 100 pods, one of them slow (200 ms; 2 s against a 0.5 s deadline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import gateway, loadgen, procs, profile
+from bench.report import Row, verdict
+from bench.stub_pod import created_at, server_id
+
+LIMIT = 100
+TARGET_P50_1000 = 0.3
+TARGET_RSS_MB = 200.0
+
+
+@dataclass
+class Stub:
+    proc: procs.Proc
+    ports: list[int]
+
+    def compute(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.ports[i]}/v2.1"
+
+
+def start_stub(workdir: Path, name: str, pods: int, servers: int, latency: float = 0.02,
+               slow: dict[int, float] | None = None) -> Stub:
+    ready = workdir / f"{name}.ready.json"
+    argv = [procs.PY, "-m", "bench.stub_pod", "--pods", str(pods), "--servers", str(servers),
+            "--latency", str(latency), "--ready-file", str(ready)]
+    for index, seconds in (slow or {}).items():
+        argv += ["--slow", f"{index}:{seconds}"]
+    proc = procs.start(name, argv, core=procs.LOAD_CORE, workdir=workdir)
+    return Stub(proc, procs.wait_ready_file(proc, ready, timeout=300)["ports"])
+
+
+def expected_first(pods: int, servers: int, limit: int = LIMIT,
+                   skip_pods: frozenset[int] = frozenset()) -> list[str]:
+    """Ids of the first `limit` servers in Nova's default order (created desc, id desc)."""
+    items = ((created_at(i, j), server_id(i, j)) for i in range(pods) if i not in skip_pods
+             for j in range(servers))
+    return [sid for _, sid in heapq.nlargest(limit, items)]
+
+
+async def _stats(stub: Stub) -> dict[str, int]:
+    async with aiohttp.ClientSession() as s, \
+            s.get(f"http://127.0.0.1:{stub.ports[0]}/_stub/stats") as r:
+        return dict(await r.json())
+
+
+async def _gateway_list(session: aiohttp.ClientSession, url: str,
+                        headers: dict[str, str] | None = None) -> tuple[float, int, dict, Any]:
+    t0 = time.perf_counter()
+    async with session.get(url, headers=headers) as r:
+        body = await r.read()
+        elapsed = time.perf_counter() - t0
+        status, resp_headers = r.status, dict(r.headers)
+    import json
+    return elapsed, status, resp_headers, json.loads(body) if body else None
+
+
+async def _direct_list(session: aiohttp.ClientSession, stub: Stub) -> float:
+    """The floor: the same fan-out and merge without the gateway."""
+    t0 = time.perf_counter()
+
+    async def one(i: int) -> list[dict]:
+        async with session.get(stub.compute(i) + f"/servers/detail?limit={LIMIT}") as r:
+            return list((await r.json())["servers"])
+
+    pages = await asyncio.gather(*(one(i) for i in range(len(stub.ports))))
+    merged = heapq.nlargest(LIMIT, (s for p in pages for s in p),
+                            key=lambda s: (s["created"], s["id"]))
+    assert len(merged) == min(LIMIT, sum(len(p) for p in pages))
+    return time.perf_counter() - t0
+
+
+def _token() -> dict[str, str]:
+    return {"X-Auth-Token": gateway.BENCH_TOKEN}
+
+
+async def _measure_size(gw: gateway.Gateway, stub: Stub, pods: int, servers: int,
+                        samples: int) -> dict[str, Any]:
+    url = gw.compute + f"/servers/detail?limit={LIMIT}"
+    want = expected_first(pods, servers)
+    conn = aiohttp.TCPConnector(limit=0, force_close=False)
+    out: dict[str, Any] = {"gw": [], "direct": [], "errors": []}
+    async with aiohttp.ClientSession(connector=conn, headers=_token()) as session:
+        for _ in range(3):   # warm-up: pools, caches
+            await _gateway_list(session, url)
+            await _direct_list(session, stub)
+        for _ in range(samples):
+            elapsed, status, _, body = await _gateway_list(session, url)
+            out["gw"].append(elapsed)
+            got = [s["id"] for s in (body or {}).get("servers", [])] if status == 200 else []
+            if got != want:
+                out["errors"].append(f"status {status}, {len(got)} servers, "
+                                     f"order {'ok' if got == want else 'wrong'}: "
+                                     f"{str(body)[:200]}")
+            out["direct"].append(await _direct_list(session, stub))
+    hits = await _stats(stub)
+    out["unasked_pods"] = sum(1 for v in hits.values() if v < samples)
+    return out
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def run_sizes(workdir: Path, sizes: list[int], *, servers_per_pod: int, samples: int,
+              profile_seconds: float = 0) -> tuple[list[Row], list[str]]:
+    rows, notes = [], []
+    for n in sizes:
+        stub = start_stub(workdir, f"stub-{n}", n, servers_per_pod)
+        pods = [gateway.pod_spec(i, stub.compute(i),
+                                 [server_id(i, j) for j in range(servers_per_pod)])
+                for i in range(n)]
+        concurrency = max(64, n)
+        gw = gateway.start(workdir, f"gw-fanout-{n}", pods,
+                           fanout={"max_concurrency": concurrency, "pod_deadline": 5.0})
+        rss_idle, _ = procs.peak_rss_mb(gw.proc.pid)
+        m = asyncio.run(_measure_size(gw, stub, n, servers_per_pod, samples))
+        _, rss_peak = procs.peak_rss_mb(gw.proc.pid)
+        if profile_seconds and n == max(sizes):
+            notes.append(_profile(workdir, gw, n, profile_seconds))
+        gw.proc.stop()
+        stub.proc.stop()
+        rows.append(_size_row(n, servers_per_pod, concurrency, m, rss_idle, rss_peak))
+        if m["errors"]:
+            notes.append(f"{n} pods: {len(m['errors'])} wrong answers, first: {m['errors'][0]}")
+        if m["unasked_pods"]:
+            notes.append(f"{n} pods: {m['unasked_pods']} pods were not asked on every request")
+    return rows, notes
+
+
+def _size_row(n: int, spp: int, concurrency: int, m: dict[str, Any], rss_idle: float,
+              rss_peak: float) -> Row:
+    p50, p95 = loadgen.percentile(m["gw"], 50), loadgen.percentile(m["gw"], 95)
+    d50 = loadgen.percentile(m["direct"], 50)
+    value = (f"p50 {_ms(p50)}, p95 {_ms(p95)}; RSS {rss_idle:.0f}→{rss_peak:.0f} MB peak")
+    if m["errors"]:
+        value += f"; {len(m['errors'])}/{len(m['gw'])} WRONG answers"
+    row = Row("fanout", f"{n} pods x {spp} servers, limit {LIMIT}, max_concurrency {concurrency}",
+              value, f"direct fan-out p50 {_ms(d50)} ({p50 / d50:.1f}x)",
+              raw={"gw": m["gw"], "direct": m["direct"], "rss_peak": rss_peak,
+                   "rss_idle": rss_idle})
+    if n >= 1000:
+        row.target = f"p50 ≤ {TARGET_P50_1000} s, RSS ≤ {TARGET_RSS_MB:.0f} MB"
+        row.verdict = verdict(p50 <= TARGET_P50_1000 and rss_peak <= TARGET_RSS_MB
+                              and not m["errors"])
+    else:
+        row.verdict = "info" if not m["errors"] else "MISSED"
+    return row
+
+
+def _profile(workdir: Path, gw: gateway.Gateway, n: int, seconds: float) -> str:
+    out = workdir / f"gateway-fanout-{n}.folded"
+
+    async def load(stop: float) -> None:
+        async with aiohttp.ClientSession(headers=_token()) as session:
+            while time.monotonic() < stop:
+                await _gateway_list(session, gw.compute + f"/servers/detail?limit={LIMIT}")
+
+    import threading
+    t = threading.Thread(target=lambda: asyncio.run(load(time.monotonic() + seconds + 2)))
+    t.start()
+    time.sleep(1)
+    try:
+        profile.record(gw.proc.pid, seconds, out)
+        text = profile.summarise(out)
+    except RuntimeError as exc:
+        text = str(exc)
+    t.join()
+    (workdir / f"gateway-fanout-{n}.profile.txt").write_text(text)
+    return f"py-spy profile of the gateway serving the {n}-pod list back to back:\n{text}"
+
+
+# ---- one slow pod ------------------------------------------------------------------
+
+SLOW_PODS = 100
+SLOW_SERVERS = 10
+DEADLINE = 0.5
+SLOW_CASES: list[tuple[str, float | None]] = [
+    ("all pods 20 ms", None),
+    ("one pod 200 ms (10x)", 0.2),
+    ("one pod 2 s (> deadline)", 2.0),
+]
+
+
+async def _measure_slow(gw: gateway.Gateway, samples: int) -> dict[str, Any]:
+    url = gw.compute + f"/servers/detail?limit={LIMIT}"
+    out: dict[str, Any] = {"gw": [], "slow_pod_servers": [], "missing": set(), "status": set()}
+    slow_ids = {server_id(0, j) for j in range(SLOW_SERVERS)}
+    async with aiohttp.ClientSession(headers=_token()) as session:
+        for _ in range(2):
+            await _gateway_list(session, url)
+        for _ in range(samples):
+            elapsed, status, headers, body = await _gateway_list(session, url)
+            out["gw"].append(elapsed)
+            out["status"].add(status)
+            ids = {s["id"] for s in (body or {}).get("servers", [])}
+            out["slow_pod_servers"].append(len(ids & slow_ids))
+            if headers.get("X-Tricircle-Missing-Pods"):
+                out["missing"].add(headers["X-Tricircle-Missing-Pods"])
+        _, status, _, body = await _gateway_list(
+            session, url, headers={"OpenStack-API-Version": "compute 2.69"})
+        servers = (body or {}).get("servers", [])
+        out["unknown_at_269"] = sum(1 for s in servers if s.get("status") == "UNKNOWN")
+    return out
+
+
+def run_slow(workdir: Path, *, samples: int) -> tuple[list[Row], list[str]]:
+    rows, notes = [], []
+    base_p50 = None
+    for name, slow in SLOW_CASES:
+        stub = start_stub(workdir, f"stub-slow-{slow}", SLOW_PODS, SLOW_SERVERS,
+                          slow={0: slow} if slow else None)
+        pods = [gateway.pod_spec(i, stub.compute(i),
+                                 [server_id(i, j) for j in range(SLOW_SERVERS)])
+                for i in range(SLOW_PODS)]
+        gw = gateway.start(workdir, f"gw-slow-{slow}", pods,
+                           fanout={"max_concurrency": 1000, "pod_deadline": DEADLINE})
+        m = asyncio.run(_measure_slow(gw, samples))
+        gw.proc.stop()
+        stub.proc.stop()
+        p50, p95 = loadgen.percentile(m["gw"], 50), loadgen.percentile(m["gw"], 95)
+        present = statistics.median(m["slow_pod_servers"])
+        value = (f"p50 {_ms(p50)}, p95 {_ms(p95)}; slow pod's servers in page: {present:.0f}; "
+                 f"status {sorted(m['status'])}")
+        row = Row("slow pod", f"{SLOW_PODS} pods, deadline {DEADLINE} s: {name}", value)
+        if base_p50 is None:
+            base_p50 = p50
+            row.verdict = "info"
+        else:
+            extra = p50 - base_p50
+            row.ratio = f"+{_ms(extra)} over all-fast"
+            bound = min(slow or 0.0, DEADLINE)
+            row.target = f"extra ≤ {_ms(bound)} (its latency, capped by the deadline)"
+            row.verdict = verdict(extra <= bound * 1.1 + 0.01 and m["status"] == {200})
+        rows.append(row)
+        if slow and slow > DEADLINE:
+            notes.append(f"{name}: missing-pods header {sorted(m['missing']) or 'absent'}; "
+                         f"UNKNOWN records at 2.69: {m['unknown_at_269']}")
+    return rows, notes
