@@ -85,8 +85,10 @@ class Runner:
         rc, secs, timed_out = ws.run(include, self.excludes(), log,
                                      timeout or self.args.timeout,
                                      min(self.args.concurrency, 2))
-        tests = classify(selected, ws.last_results(), timed_out)
-        data = {"subset": sub.name, "target": target.name, "finished": now(),
+        raw = ws.last_results()
+        tests = classify(selected, raw, timed_out)
+        data = {"status": "ran" if raw else "error", "subset": sub.name,
+                "target": target.name, "finished": now(),
                 "duration": round(secs, 1), "tempest_rc": rc, "timed_out": timed_out,
                 "isolated_networks": isolated, "log": str(log),
                 "tempest_log": str(ws.path / "logs" / "tempest.log"),

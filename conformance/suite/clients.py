@@ -1,10 +1,153 @@
-"""openstacksdk and python-openstackclient functional tests against the gateway and a pod."""
+"""openstacksdk and python-openstackclient functional tests, through the gateway and directly.
+
+Both suites find their clouds by name in ``./clouds.yaml`` (the OSC suite strips every ``OS_*``
+variable before it runs ``openstack``, so the file must be in the working directory):
+``devstack`` (a member), ``devstack-alt`` (another project), ``devstack-admin`` and
+``devstack-system-admin``. One such directory per target, under ``.lab/conformance/clients/``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .lab import ROOT, http
+from .tempest import save
 
-def run_all(runner: Any, results: Path, wanted: list[str]) -> None:
-    raise SystemExit("--clients: not implemented yet")
+STATE = ROOT / ".lab" / "conformance" / "clients"
+# OSC's compute tests look for an image named cirros-*-disk and a flavor m1.tiny
+OSC_IMAGE_NAME = "cirros-conformance-disk"
+OSC_IMAGE_ID = "0c0f0e1a-c0fe-4c0f-9c0f-c0f0f0f0c0f0"
+FLAVOR_NAME = "m1.tiny"  # defined at the top by `python -m tricircle.demo up`, in every pod
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    package_path: str  # under site-packages
+    surface: str  # gateway surface it needs
+
+
+SUITES = {s.name: s for s in (
+    Suite("sdk-compute", "openstack/tests/functional/compute", "compute"),
+    Suite("osc-compute", "openstackclient/tests/functional/compute/v2", "compute"),
+    Suite("sdk-network", "openstack/tests/functional/network", "network"),
+    Suite("osc-network", "openstackclient/tests/functional/network/v2", "network"),
+    Suite("sdk-block-storage", "openstack/tests/functional/block_storage/v3", "volumev3"),
+    Suite("osc-volume", "openstackclient/tests/functional/volume/v3", "volumev3"),
+    Suite("sdk-image", "openstack/tests/functional/image/v2", "image"),
+    Suite("osc-image", "openstackclient/tests/functional/image/v2", "image"),
+)}
+DEFAULT_SUITES = ("sdk-compute", "osc-compute")
+
+
+def clouds_yaml(lab: dict[str, Any], region: str) -> str:
+    """clouds.yaml text with the cloud names the two functional suites expect."""
+    names = {"devstack": ("demo", "demo"), "devstack-alt": ("alt_demo", "alt_demo"),
+             "devstack-admin": ("admin", "admin"), "devstack-system-admin": ("admin", None)}
+    lines = ["# written by conformance/run", "clouds:"]
+    for name, (user, project) in names.items():
+        lines += [f"  {name}:", "    auth:", f"      auth_url: {lab['auth_url']}",
+                  f"      username: {user}", f"      password: {lab.get('password', 'labpass')}",
+                  "      user_domain_name: Default"]
+        lines += ([f"      project_name: {project}", "      project_domain_name: Default"]
+                  if project else ["      system_scope: all"])
+        lines += [f"    region_name: {region}", "    identity_api_version: 3"]
+    lines += ["functional:", f"  image_name: {lab['image_name']}",
+              f"  flavor_name: {FLAVOR_NAME}"]
+    return "\n".join(lines) + "\n"
+
+
+def ensure_osc_image(lab: dict[str, Any], token: str) -> None:
+    """A private (admin project) cirros-named image with a fixed id in every pod.
+
+    OSC's compute tests pick an image by name (cirros-*-disk); the lab's image is named
+    otherwise. Private to the admin project so no other user's image list changes.
+    """
+    data_file = Path(lab.get("lab_root", ROOT / ".lab")) / "data" / f"{lab['image_name']}.qcow2"
+    for region in lab["regions"].values():
+        base = region["image"]
+        status, _, img = http("GET", f"{base}/v2/images/{OSC_IMAGE_ID}", token)
+        if status == 404:
+            http("POST", f"{base}/v2/images", token, {
+                "id": OSC_IMAGE_ID, "name": OSC_IMAGE_NAME, "disk_format": "qcow2",
+                "container_format": "bare", "visibility": "private"})
+            img = {"status": "queued"}
+        if isinstance(img, dict) and img.get("status") == "queued" and data_file.exists():
+            import urllib.request
+            req = urllib.request.Request(f"{base}/v2/images/{OSC_IMAGE_ID}/file",
+                                         data=data_file.read_bytes(), method="PUT")
+            req.add_header("X-Auth-Token", token)
+            req.add_header("Content-Type", "application/octet-stream")
+            urllib.request.urlopen(req, timeout=120).read()
+
+
+def parse_junit(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    tests: dict[str, str] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        tid = f"{case.get('classname')}.{case.get('name')}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            tests[tid] = "fail"
+        elif case.find("skipped") is not None:
+            tests[tid] = "skip"
+        else:
+            tests[tid] = "pass"
+    return tests
+
+
+def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region: str,
+              timeout: float) -> dict[str, Any]:
+    work = STATE / target
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "clouds.yaml").write_text(clouds_yaml(lab, region))
+    junit = work / f"{suite.name}.xml"
+    junit.unlink(missing_ok=True)
+    log = ROOT / ".lab" / "conformance" / "logs" / f"{target}-{suite.name}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update({"PATH": f"{venv.path / 'bin'}:{env.get('PATH', '')}",
+                "OS_CLOUD": "devstack-admin", "OS_CLIENT_CONFIG_FILE": str(work / "clouds.yaml"),
+                "OPENSTACKSDK_FUNC_TEST_TIMEOUT": "120"})
+    argv = [str(venv.bin("python")), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            f"--junitxml={junit}", "-o", "junit_family=xunit1",
+            str(venv.site_packages / suite.package_path)]
+    start = time.monotonic()
+    timed_out = False
+    with open(log, "w") as out:
+        try:
+            subprocess.run(argv, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+    tests = parse_junit(junit)
+    return {"target": target, "duration": round(time.monotonic() - start, 1),
+            "timed_out": timed_out, "log": str(log), "tests": tests}
+
+
+def run_all(runner: Any, results: Path, wanted: list[str],
+            suites: tuple[str, ...] = DEFAULT_SUITES, timeout: float = 1800) -> None:
+    ensure_osc_image(runner.lab, runner.ks.token)
+    for name in suites:
+        suite = SUITES[name]
+        path = results / f"{name}.json"
+        data = json.loads(path.read_text()) if path.exists() else {"suite": name}
+        if "baseline" in wanted:
+            print(f"[regionone] {name} ...", flush=True)
+            data["regionone"] = run_suite(runner.venv, runner.lab, suite, "regionone",
+                                          "RegionOne", timeout)
+            save(path, data)
+        if "gateway" in wanted:
+            if not runner.served.get(suite.surface):
+                data["gateway"] = {"status": "not-served"}
+            else:
+                print(f"[gateway] {name} ...", flush=True)
+                data["gateway"] = run_suite(runner.venv, runner.lab, suite, "gateway",
+                                            "CentralRegion", timeout)
+            save(path, data)
