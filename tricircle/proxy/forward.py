@@ -106,7 +106,7 @@ class Forwarder:
         if body and "json" in resp.headers.get("Content-Type", ""):
             body = self.rewrite_body(body, links, azs)
         for name in self.surface.request_id_headers:
-            headers[name] = request["request_id"]
+            headers[name] = request[keys.REQUEST_ID]
         return web.Response(status=resp.status, body=body, headers=headers)
 
     def rewrite_body(self, body: bytes, links: LinkRewriter, azs: AzRewriter) -> bytes:
@@ -139,5 +139,5 @@ class Forwarder:
         """Send and respond in one step (the common case)."""
         resp = await self.send(request, target, body=body)
         LOG.debug("%s %s <- %s %d [%s]", request.method, target.path, target.pod.region_name,
-                  resp.status, request["request_id"])
+                  resp.status, request[keys.REQUEST_ID])
         return await self.respond(request, target, resp)

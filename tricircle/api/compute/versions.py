@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tricircle.api import keys
 from tricircle.api.middleware import public
 from tricircle.proxy import microversion
 from tricircle.proxy.service import compute_core
@@ -44,5 +45,5 @@ async def v21(request: web.Request) -> web.Response:
                          "href": "http://docs.openstack.org/"})
     doc["media-types"] = _MEDIA_TYPES
     headers = microversion.response_headers(request.headers, doc["version"])
-    headers["X-Compute-Request-ID"] = request["request_id"]
+    headers["X-Compute-Request-ID"] = request[keys.REQUEST_ID]
     return web.json_response({"version": doc}, headers=headers)
