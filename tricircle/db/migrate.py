@@ -1,0 +1,66 @@
+"""Schema migrations (Alembic) for `tricircle db upgrade|current` and the tests.
+
+Nothing upgrades automatically: an operator runs `tricircle db upgrade` (the
+api and worker refuse nothing, but `tricircle status` reports a schema that is
+not at head).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config pointing at tricircle's migrations (no ini file needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head() -> str:
+    """The newest revision shipped with this code."""
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+async def _with_connection(url: str, fn: object) -> object:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(fn)  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+
+
+async def upgrade(url: str, revision: str = "head") -> str | None:
+    """Upgrade the database at `url` to `revision`; return the revision it is at."""
+
+    def run(conn: Connection) -> None:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+    await _with_connection(url, run)
+    return await current(url)
+
+
+async def current(url: str) -> str | None:
+    """The revision the database at `url` is at; None for an empty database."""
+
+    def read(conn: Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    return await _with_connection(url, read)  # type: ignore[return-value]
