@@ -75,3 +75,7 @@ def service(app: web.Application, name: str) -> Any:
 
 
 Awaitable_ = Awaitable  # re-exported for hook authors' type hints
+
+
+# Domain services that register startup hooks (imported last: they append to STARTUP_HOOKS).
+from tricircle.jobs import service as _jobs_service  # noqa: E402,F401

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -64,3 +64,18 @@ async def current(url: str) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
     return await _with_connection(url, read)  # type: ignore[return-value]
+
+
+async def schema_problem(engine: AsyncEngine) -> str | None:
+    """Why the schema behind `engine` does not match this code, or None if it is at head."""
+
+    def read(conn: Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        found = await conn.run_sync(read)
+    expected = head()
+    if found == expected:
+        return None
+    return (f"database schema is at {found or 'no revision'}, this code needs {expected}: "
+            "run `tricircle db upgrade`")

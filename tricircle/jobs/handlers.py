@@ -70,7 +70,8 @@ class PermanentFailure(Exception):
 Handler = Callable[[JobContext], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 # Imported by load_all(): modules whose import registers handlers.
-HANDLER_MODULES = ("tricircle.api.routes",)
+HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
+                   "tricircle.distributed.flavors", "tricircle.distributed.keypairs")
 
 
 def register(job_type: str) -> Callable[[Handler], Handler]:
@@ -92,5 +93,5 @@ def load_all() -> None:
     for name in HANDLER_MODULES:
         try:
             importlib.import_module(name)
-        except ImportError:
-            LOG.exception("could not import job handler module %s", name)
+        except ImportError as exc:
+            LOG.warning("job handler module %s not loaded: %s", name, exc)
