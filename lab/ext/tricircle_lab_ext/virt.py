@@ -1,0 +1,45 @@
+"""A nova fake virt driver whose snapshots carry data.
+
+``nova.virt.fake`` snapshots stop after setting the task state, so the snapshot image stays
+``queued`` in Glance. Here ``snapshot()`` uploads a small raw payload the way real drivers do
+(task states PENDING_UPLOAD -> UPLOADING, then ``image_api.update`` with data), so the image
+becomes ``active`` and can be downloaded, copied between pods, or booted.
+"""
+
+import io
+
+from nova import exception
+from nova.compute import task_states
+from nova.image import glance
+from nova.virt import fake
+
+SNAPSHOT_PAYLOAD_SIZE = 64 * 1024
+
+
+def snapshot_payload(instance_uuid: str) -> bytes:
+    """Return the bytes stored as a snapshot of the given instance (deterministic)."""
+    head = f"tricircle-lab snapshot of {instance_uuid}\n".encode()
+    return head + b"\0" * (SNAPSHOT_PAYLOAD_SIZE - len(head))
+
+
+class LabFakeDriver(fake.FakeDriverWithoutFakeNodes):
+    """Stable-node fake driver (survives restarts) with data-carrying snapshots."""
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only)
+        self._image_api = glance.API()
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        if instance.uuid not in self.instances:
+            raise exception.InstanceNotRunning(instance_id=instance.uuid)
+        update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
+        update_task_state(task_state=task_states.IMAGE_UPLOADING,
+                          expected_state=task_states.IMAGE_PENDING_UPLOAD)
+        metadata = {
+            "disk_format": "raw",
+            "container_format": "bare",
+            "properties": {"image_location": "snapshot", "image_state": "available",
+                           "owner_id": instance.project_id},
+        }
+        data = io.BytesIO(snapshot_payload(instance.uuid))
+        self._image_api.update(context, image_id, metadata, data, purge_props=False)

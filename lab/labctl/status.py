@@ -1,0 +1,104 @@
+"""``status`` and ``measure``: what runs, where, how healthy, how heavy."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import seed
+from .api import ApiError, Session, answers
+from .lifecycle import logfile, pidfile
+from .procs import owned_pid, port_open, process_tree
+from .services import Service, all_services
+from .settings import PODS, Lab
+
+
+def _api_states(lab: Lab) -> dict[str, str]:
+    """Return ``<Region>-<binary> -> up/down`` as the pods' APIs report them."""
+    try:
+        s = Session(lab.keystone_url)
+    except (ApiError, OSError, ValueError, KeyError):
+        return {}
+    with ThreadPoolExecutor(max_workers=len(PODS)) as pool:
+        results = pool.map(lambda p: (p.name, seed.service_states(s, p)), PODS)
+    return {f"{region}-{b}": st for region, states in results for b, st in states.items()}
+
+
+def _health(svc: Service, pid: int | None, api_states: dict[str, str]) -> str:
+    if pid is None:
+        return "stopped"
+    if svc.url:
+        return "ok" if answers(svc.url, timeout=2.0) else "not answering"
+    if svc.port is not None:
+        return "ok" if port_open(svc.port) else "port closed"
+    state = api_states.get(svc.name)
+    return {"up": "ok", "down": "reported down"}.get(state or "", "running (state unknown)")
+
+
+def status_rows(lab: Lab) -> list[tuple[str, str, str, str]]:
+    """Return (service, where, pid, health) for every service, probed concurrently."""
+    services = all_services(lab)
+    pids = {s.name: owned_pid(pidfile(lab, s)) for s in services}
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        states_f = pool.submit(_api_states, lab)
+        api_states = states_f.result() if pids.get("keystone") else {}
+        healths = list(pool.map(lambda s: _health(s, pids[s.name], api_states), services))
+    rows = []
+    for svc, health in zip(services, healths, strict=True):
+        where = svc.url or (f"127.0.0.1:{svc.port}" if svc.port else "(rpc)")
+        pid = pids[svc.name]
+        rows.append((svc.name, where, str(pid) if pid else "-", health))
+    return rows
+
+
+def _rss_pss_kib(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def _cpu_ticks(pids: set[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+            fields = raw[raw.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(lab: Lab, seconds: float) -> list[str]:
+    """Return report lines: RSS/PSS per service, total, and idle CPU over ``seconds``."""
+    lines, all_pids = [], set()
+    tot_rss = tot_pss = 0
+    for svc in all_services(lab):
+        pid = owned_pid(pidfile(lab, svc))
+        if pid is None:
+            continue
+        tree = process_tree(pid) - all_pids
+        all_pids |= tree
+        rss, pss = map(sum, zip(*(_rss_pss_kib(p) for p in tree), strict=True))
+        tot_rss, tot_pss = tot_rss + rss, tot_pss + pss
+        lines.append(f"{svc.name:28} {len(tree):5} {rss / 1024:9.0f} {pss / 1024:9.0f}")
+    lines.insert(0, f"{'service':28} {'procs':>5} {'RSS_MiB':>9} {'PSS_MiB':>9}")
+    lines.append(f"{'TOTAL':28} {len(all_pids):5} {tot_rss / 1024:9.0f} {tot_pss / 1024:9.0f}")
+    before = _cpu_ticks(all_pids)
+    time.sleep(seconds)
+    used = (_cpu_ticks(all_pids) - before) / os.sysconf("SC_CLK_TCK")
+    lines.append(f"idle CPU over {seconds:.0f} s: {100 * used / seconds:.1f} % of one core "
+                 f"(machine: {os.cpu_count()} cores; loadavg {os.getloadavg()[0]:.2f})")
+    return lines
+
+
+__all__ = ["status_rows", "measure", "logfile"]
