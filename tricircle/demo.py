@@ -30,7 +30,9 @@ PORT = int(os.environ.get("TRICIRCLE_PORT", "19999"))
 URL = f"http://127.0.0.1:{PORT}"
 # Pods of the lab and the top availability zone each one serves.
 PODS = (("RegionOne", "az1", "az1"), ("RegionTwo", "az2", "az2"))
-DEMO_FLAVOR = {"name": "m1.tiny", "id": "tricircle-tiny", "vcpus": 1, "ram": 128, "disk": 1}
+DEMO_FLAVOR_NAME = "m1.tiny"
+DEMO_FLAVOR: dict[str, object] = {"name": DEMO_FLAVOR_NAME, "id": "tricircle-tiny", "vcpus": 1,
+                                  "ram": 128, "disk": 1}
 
 
 def lab() -> dict:
@@ -118,9 +120,9 @@ def define_flavor(info: dict) -> None:
 
     conn = openstack.connect(cloud="tricircle-admin",
                              compute_endpoint_override=URL + "/compute/v2.1")
-    if conn.compute.find_flavor(DEMO_FLAVOR["name"], ignore_missing=True) is None:
+    if conn.compute.find_flavor(DEMO_FLAVOR_NAME, ignore_missing=True) is None:
         conn.compute.create_flavor(**DEMO_FLAVOR)
-        print(f"flavor {DEMO_FLAVOR['name']} defined at the top (in every pod)")
+        print(f"flavor {DEMO_FLAVOR_NAME} defined at the top (in every pod)")
 
 
 def up() -> None:
