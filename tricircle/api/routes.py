@@ -11,7 +11,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from tricircle.api import root
-from tricircle.api.compute import lists, passthrough, servers, versions
+from tricircle.api.compute import (
+    availability_zones,
+    flavors,
+    keypairs,
+    lists,
+    passthrough,
+    servers,
+    versions,
+)
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
 # Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
@@ -27,6 +35,21 @@ ROUTES: list[tuple[str, str, object]] = [
     # compute-lists (before compute-core: "/servers/detail" must win over "/servers/{id}")
     ("GET", "/compute/v2.1/servers", lists.servers_index),
     ("GET", "/compute/v2.1/servers/detail", lists.servers_detail),
+    ("GET", f"/compute/v2.1/{_PROJECT}/servers", lists.servers_index),
+    ("GET", f"/compute/v2.1/{_PROJECT}/servers/detail", lists.servers_detail),
+    *[(method, prefix + path, handler)
+      for prefix in ("/compute/v2.1", f"/compute/v2.1/{_PROJECT}")
+      for method, path, handler in (
+          ("GET", "/flavors", flavors.read),
+          ("GET", "/flavors/{tail:.+}", flavors.read),
+          ("POST", "/flavors", flavors.write),
+          ("*", "/flavors/{tail:.+}", flavors.write),
+          ("GET", "/os-keypairs", keypairs.read),
+          ("GET", "/os-keypairs/{name}", keypairs.read),
+          ("POST", "/os-keypairs", keypairs.write),
+          ("DELETE", "/os-keypairs/{name}", keypairs.write),
+          ("GET", "/os-availability-zone", availability_zones.index),
+          ("GET", "/os-availability-zone/detail", availability_zones.detail))],
     # compute-core: version documents, server create, everything on one server
     # (routed by its routing row), legacy /v2.1/<project_id>/ URLs, then the
     # catch-all pass-through (last: it matches any path under /compute/v2.1/).

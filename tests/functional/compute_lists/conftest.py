@@ -15,6 +15,9 @@ from tricircle.clients.pod import PodClients
 from tricircle.db.engine import Database
 from tricircle.db.models import Base
 from tricircle.identity.tokens import TokenInfo
+from tricircle.jobs import api as jobs_api
+from tricircle.jobs.engine import JobEngine
+from tricircle.jobs.handlers import JobDeps
 from tricircle.pods import registry
 from tricircle.routing import table
 
@@ -28,12 +31,37 @@ class StubTokens:
                          datetime.now(UTC) + timedelta(hours=1))
 
 
+class StubServiceAuth:
+    """The gateway's service account: token "service" (admin in the fake pods)."""
+
+    async def token(self) -> str:
+        return "service"
+
+
 @dataclass
 class Gateway:
     client: Any
     db: Database
     pods: dict[str, FakeNova]
     pod_ids: dict[str, str]
+    conf: Any
+    clients: PodClients
+
+    async def run_jobs(self) -> int:
+        deps = JobDeps(db=self.db, pods=self.clients, service_auth=StubServiceAuth(),  # type: ignore[arg-type]
+                       conf=self.conf)
+        return await JobEngine(deps).run_until_idle()
+
+    async def jobs(self) -> list[Any]:
+        async with self.db.session() as s:
+            return await jobs_api.list_jobs(s)
+
+    async def call(self, method: str, path: str, *, token: str = "admin", json: Any = None,
+                   version: str | None = None):
+        headers = {"X-Auth-Token": token}
+        if version:
+            headers["OpenStack-API-Version"] = f"compute {version}"
+        return await self.client.request(method, path, headers=headers, json=json)
 
     async def add(self, region: str, name: str, *, second: int, project: str = "p1"):
         server = self.pods[region].add(name, second=second, project=project)
@@ -54,6 +82,8 @@ class Gateway:
 async def gateway(aiohttp_client, aiohttp_server, tmp_path):
     conf = tconf.new_config([], config_files=[])
     conf.set_override("pod_deadline", 0.5, group="fanout")
+    conf.set_override("run_worker", False, group="api")
+    conf.set_override("request_timeout", 2.0, group="pods")
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
     async with db.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
@@ -71,10 +101,11 @@ async def gateway(aiohttp_client, aiohttp_server, tmp_path):
             pod = await registry.create_pod(s, region_name=region, az_name=az,
                                             pod_az_name=pod_az)
         pod_ids[region] = pod.id
-    app = build_app(conf, db=db, service_auth=object(), pods=clients,  # type: ignore[arg-type]
+    app = build_app(conf, db=db, service_auth=StubServiceAuth(),  # type: ignore[arg-type]
+                    pods=clients,
                     tokens=StubTokens())  # type: ignore[arg-type]
     client = await aiohttp_client(app)
-    yield Gateway(client, db, pods, pod_ids)
+    yield Gateway(client, db, pods, pod_ids, conf, clients)
     await db.close()
     for fake in pods.values():
         assert fake.unexpected == []

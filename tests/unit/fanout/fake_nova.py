@@ -45,7 +45,11 @@ class FakeNova:
 
     # ---- the HTTP side ---------------------------------------------------------------
     def app(self) -> web.Application:
+        from tests.unit.fanout.fake_nova_more import MoreRoutes, MoreState
         app = web.Application()
+        self.more = MoreState()
+        MoreRoutes(self, self.more).register(app)
+        app.router.add_get("/v2.1/", self._version)
         app.router.add_get("/v2.1/servers/detail", self._detail)
         app.router.add_get("/v2.1/servers/{id}", self._show)
         app.router.add_route("*", "/{tail:.*}", self._other)
@@ -91,6 +95,10 @@ class FakeNova:
             if s["id"] == request.match_info["id"]:
                 return web.json_response({"server": self._view(s)})
         return web.json_response({"itemNotFound": {"code": 404, "message": "nope"}}, status=404)
+
+    async def _version(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": {"id": "v2.1", "status": "CURRENT",
+                                              "version": "2.104", "min_version": "2.1"}})
 
     async def _other(self, request: web.Request) -> web.Response:
         self.unexpected.append(f"{request.method} {request.path_qs}")

@@ -1,0 +1,194 @@
+"""Flavors, keypairs, availability zones and admin listings of the strict fake Nova."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+def _nova_error(status: int, name: str, message: str) -> web.Response:
+    return web.json_response({name: {"code": status, "message": message}}, status=status)
+
+
+@dataclass
+class MoreState:
+    flavors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    specs: dict[str, dict[str, str]] = field(default_factory=dict)
+    access: dict[str, set[str]] = field(default_factory=dict)
+    keypairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    hosts: list[str] = field(default_factory=lambda: ["compute1"])
+    writes: list[str] = field(default_factory=list)
+
+
+class MoreRoutes:
+    """Registered on a FakeNova's app; `fake` gives region, az, base and `down`."""
+
+    def __init__(self, fake: Any, state: MoreState) -> None:
+        self.fake, self.s = fake, state
+
+    def register(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get("/v2.1/flavors", self.flavor_list)
+        r.add_get("/v2.1/flavors/detail", self.flavor_list)
+        r.add_post("/v2.1/flavors", self.flavor_create)
+        r.add_get("/v2.1/flavors/{id}", self.flavor_show)
+        r.add_put("/v2.1/flavors/{id}", self.flavor_update)
+        r.add_delete("/v2.1/flavors/{id}", self.flavor_delete)
+        r.add_get("/v2.1/flavors/{id}/os-extra_specs", self.specs_get)
+        r.add_post("/v2.1/flavors/{id}/os-extra_specs", self.specs_set)
+        r.add_delete("/v2.1/flavors/{id}/os-extra_specs/{key}", self.specs_delete)
+        r.add_get("/v2.1/flavors/{id}/os-flavor-access", self.access_get)
+        r.add_post("/v2.1/flavors/{id}/action", self.access_action)
+        r.add_get("/v2.1/os-keypairs", self.kp_list)
+        r.add_post("/v2.1/os-keypairs", self.kp_create)
+        r.add_get("/v2.1/os-keypairs/{name}", self.kp_show)
+        r.add_delete("/v2.1/os-keypairs/{name}", self.kp_delete)
+        r.add_get("/v2.1/os-availability-zone/detail", self.az_detail)
+
+    async def _gate(self, request: web.Request) -> None:
+        await self.fake._gate()
+        if request.method != "GET":
+            self.s.writes.append(f"{request.method} {request.path}")
+
+    # ---- flavors -------------------------------------------------------------------
+    def _view(self, fid: str) -> dict[str, Any]:
+        flavor = dict(self.s.flavors[fid])
+        flavor["links"] = [{"rel": "self", "href": f"{self.fake.base}/flavors/{fid}"}]
+        return flavor
+
+    async def flavor_list(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        return web.json_response({"flavors": [self._view(f) for f in sorted(self.s.flavors)]})
+
+    async def flavor_create(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if request.headers.get("X-Auth-Token") not in ("admin", "service"):
+            return _nova_error(403, "forbidden", "Policy doesn't allow create.")
+        body = (await request.json())["flavor"]
+        fid = body.get("id") or str(uuid.uuid4())
+        if fid in self.s.flavors or any(f["name"] == body["name"]
+                                        for f in self.s.flavors.values()):
+            return _nova_error(409, "conflictingRequest", "Flavor exists.")
+        self.s.flavors[fid] = {
+            "id": fid, "name": body["name"], "ram": body["ram"], "vcpus": body["vcpus"],
+            "disk": body["disk"], "swap": body.get("swap") or "",
+            "OS-FLV-EXT-DATA:ephemeral": body.get("OS-FLV-EXT-DATA:ephemeral") or 0,
+            "os-flavor-access:is_public": body.get("os-flavor-access:is_public", True),
+            "description": body.get("description")}
+        self.s.specs[fid], self.s.access[fid] = {}, set()
+        return web.json_response({"flavor": self._view(fid)})
+
+    def _missing(self, request: web.Request) -> web.Response | None:
+        if request.match_info["id"] not in self.s.flavors:
+            return _nova_error(404, "itemNotFound", "Flavor could not be found.")
+        return None
+
+    async def flavor_show(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        return self._missing(request) or web.json_response(
+            {"flavor": self._view(request.match_info["id"])})
+
+    async def flavor_update(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if (missing := self._missing(request)) is not None:
+            return missing
+        fid = request.match_info["id"]
+        self.s.flavors[fid]["description"] = (await request.json())["flavor"]["description"]
+        return web.json_response({"flavor": self._view(fid)})
+
+    async def flavor_delete(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if (missing := self._missing(request)) is not None:
+            return missing
+        del self.s.flavors[request.match_info["id"]]
+        return web.Response(status=202)
+
+    async def specs_get(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        return self._missing(request) or web.json_response(
+            {"extra_specs": self.s.specs[request.match_info["id"]]})
+
+    async def specs_set(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if (missing := self._missing(request)) is not None:
+            return missing
+        specs = (await request.json())["extra_specs"]
+        self.s.specs[request.match_info["id"]].update(specs)
+        return web.json_response({"extra_specs": specs})
+
+    async def specs_delete(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        self.s.specs.get(request.match_info["id"], {}).pop(request.match_info["key"], None)
+        return web.Response(status=200)
+
+    async def access_get(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        fid = request.match_info["id"]
+        return self._missing(request) or web.json_response(
+            {"flavor_access": [{"flavor_id": fid, "tenant_id": t}
+                               for t in sorted(self.s.access[fid])]})
+
+    async def access_action(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if (missing := self._missing(request)) is not None:
+            return missing
+        fid, body = request.match_info["id"], await request.json()
+        if "addTenantAccess" in body:
+            self.s.access[fid].add(body["addTenantAccess"]["tenant"])
+        else:
+            self.s.access[fid].discard(body["removeTenantAccess"]["tenant"])
+        return await self.access_get(request)
+
+    # ---- keypairs ------------------------------------------------------------------
+    @staticmethod
+    def _user(request: web.Request) -> str:
+        return request.query.get("user_id") or "user-" + request.headers["X-Auth-Token"]
+
+    async def kp_list(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        user = self._user(request)
+        return web.json_response({"keypairs": [{"keypair": kp} for (u, _), kp in
+                                               sorted(self.s.keypairs.items()) if u == user]})
+
+    async def kp_create(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        body = (await request.json())["keypair"]
+        user = body.get("user_id") or self._user(request)
+        if (user, body["name"]) in self.s.keypairs:
+            return _nova_error(409, "conflictingRequest", "Key pair already exists.")
+        keypair = {"name": body["name"], "type": body.get("type", "ssh"),
+                   "public_key": body.get("public_key") or f"ssh-rsa GEN{uuid.uuid4().hex}",
+                   "fingerprint": "fp", "user_id": user}
+        self.s.keypairs[(user, body["name"])] = keypair
+        shown = dict(keypair)
+        if "public_key" not in body:
+            shown["private_key"] = "-----BEGIN PRIVATE KEY-----"
+        return web.json_response({"keypair": shown})
+
+    async def kp_show(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        keypair = self.s.keypairs.get((self._user(request), request.match_info["name"]))
+        if keypair is None:
+            return _nova_error(404, "itemNotFound", "Keypair not found.")
+        return web.json_response({"keypair": keypair})
+
+    async def kp_delete(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if self.s.keypairs.pop((self._user(request), request.match_info["name"]), None) is None:
+            return _nova_error(404, "itemNotFound", "Keypair not found.")
+        return web.Response(status=202)
+
+    # ---- availability zones --------------------------------------------------------
+    async def az_detail(self, request: web.Request) -> web.Response:
+        await self._gate(request)
+        if request.headers.get("X-Auth-Token") != "admin":
+            return _nova_error(403, "forbidden", "Policy doesn't allow detail.")
+        svc = {"available": True, "active": True, "updated_at": "2026-11-24T15:12:04.000000"}
+        return web.json_response({"availabilityZoneInfo": [
+            {"zoneName": "internal", "zoneState": {"available": True},
+             "hosts": {h: {"nova-conductor": svc} for h in self.s.hosts}},
+            {"zoneName": self.fake.az, "zoneState": {"available": True},
+             "hosts": {h: {"nova-compute": svc} for h in self.s.hosts}}]})
