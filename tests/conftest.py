@@ -16,9 +16,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests import db_servers
+from tricircle.db import migrate
 from tricircle.db.engine import Database
 from tricircle.db.models import Base
 
@@ -59,6 +63,12 @@ async def _admin(base_url: str, sql: str) -> None:
         await engine.dispose()
 
 
+def _create_at_head(conn: Connection) -> None:
+    Base.metadata.create_all(conn)
+    MigrationContext.configure(conn).stamp(ScriptDirectory.from_config(
+        migrate.alembic_config()), "head")
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -84,10 +94,11 @@ async def db_url(backend: str, request: pytest.FixtureRequest,
 
 @pytest.fixture
 async def database(db_url: str) -> AsyncIterator[Database]:
-    """A Database on a fresh schema (created from the models) on every backend."""
+    """A Database on a fresh schema (created from the models, stamped at the
+    migrations' head) on every backend."""
     db = Database(db_url, pool_size=5)
     async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(_create_at_head)
     yield db
     await db.close()
 
@@ -97,6 +108,6 @@ async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
     """A Database on a fresh SQLite schema (tests that need no other backend)."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tricircle.db'}")
     async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(_create_at_head)
     yield db
     await db.close()

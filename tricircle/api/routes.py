@@ -11,6 +11,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from tricircle.api import root
+from tricircle.api.admin import bindings as admin_bindings
+from tricircle.api.admin import jobs as admin_jobs
+from tricircle.api.admin import pods as admin_pods
+from tricircle.api.admin import routings as admin_routings
 from tricircle.api.compute import (
     availability_zones,
     flavors,
@@ -31,6 +35,26 @@ _PROJECT = "{project_id:[0-9a-fA-F]{32}}"
 ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/", root.versions),
     # ---- admin API /v1.0 (tricircle.api.admin) --------------------------------
+    ("GET", "/v1.0/pods", admin_pods.index),
+    ("POST", "/v1.0/pods", admin_pods.create),
+    ("GET", "/v1.0/pods/{pod}", admin_pods.show),
+    ("PUT", "/v1.0/pods/{pod}", admin_pods.update),
+    ("DELETE", "/v1.0/pods/{pod}", admin_pods.delete),
+    ("GET", "/v1.0/bindings", admin_bindings.index),
+    ("POST", "/v1.0/bindings", admin_bindings.create),
+    ("GET", "/v1.0/bindings/{id}", admin_bindings.show),
+    ("PUT", "/v1.0/bindings/{id}", admin_bindings.update),
+    ("DELETE", "/v1.0/bindings/{id}", admin_bindings.delete),
+    ("GET", "/v1.0/routings", admin_routings.index),
+    ("POST", "/v1.0/routings", admin_routings.create),
+    ("GET", "/v1.0/routings/{id}", admin_routings.show),
+    ("PUT", "/v1.0/routings/{id}", admin_routings.update),
+    ("DELETE", "/v1.0/routings/{id}", admin_routings.delete),
+    ("GET", "/v1.0/jobs", admin_jobs.index),
+    ("POST", "/v1.0/jobs", admin_jobs.create),
+    ("GET", "/v1.0/jobs/{id}", admin_jobs.show),
+    ("PUT", "/v1.0/jobs/{id}", admin_jobs.redo),
+    ("DELETE", "/v1.0/jobs/{id}", admin_jobs.delete),
     # ---- compute /compute (tricircle.api.compute) -----------------------------
     # compute-lists (before compute-core: "/servers/detail" must win over "/servers/{id}")
     ("GET", "/compute/v2.1/servers", lists.servers_index),

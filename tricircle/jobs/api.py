@@ -106,10 +106,10 @@ async def _coalesce(s: AsyncSession, key: str, payload: dict[str, Any] | None,
     return str(live.id) if done.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-async def get_job(s: AsyncSession, job_id: str) -> JobInfo:
-    """The job `job_id`. Raises JobNotFound."""
+async def get_job(s: AsyncSession, job_id: str, *, project_id: str | None = None) -> JobInfo:
+    """The job `job_id` (of `project_id` unless None). Raises JobNotFound."""
     job = await s.get(Job, job_id, populate_existing=True)
-    if job is None:
+    if job is None or (project_id is not None and job.project_id != project_id):
         raise JobNotFound(id=job_id)
     return to_info(job)
 

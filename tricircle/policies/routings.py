@@ -16,6 +16,12 @@ RULES = [
         ("update", base.ADMIN, [("PUT", "/v1.0/routings/{id}")]),
         ("delete", base.ADMIN, [("DELETE", "/v1.0/routings/{id}")]),
     )
+] + [
+    policy.DocumentedRuleDefault(
+        _P % "all_projects", base.ADMIN,
+        "See the routings of every project (otherwise only the caller's project's).",
+        [{"method": "GET", "path": "/v1.0/routings"},
+         {"method": "GET", "path": "/v1.0/routings/{id}"}]),
 ]
 
 

@@ -114,9 +114,12 @@ async def get_route(s: AsyncSession, route_id: int, *, project_id: str | None = 
 
 async def create_route(s: AsyncSession, *, top_id: str, pod_id: str, project_id: str,
                        resource_type: str, bottom_id: str | None = None) -> Route:
-    """A complete row (admin repair). Raises RoutingConflict, faults.NotFound (pod)."""
-    route = await reserve(s, top_id=top_id, pod_id=pod_id, project_id=project_id,
-                          resource_type=resource_type)
+    """A complete row (admin repair); `pod_id` may also be a region name.
+
+    Raises RoutingConflict, faults.BadRequest (no such pod).
+    """
+    route = await reserve(s, top_id=top_id, pod_id=await _pod_ref(s, pod_id),
+                          project_id=project_id, resource_type=resource_type)
     if bottom_id is not None:
         await bind(s, route.id, bottom_id)
         return await get_route(s, route.id)
@@ -124,17 +127,29 @@ async def create_route(s: AsyncSession, *, top_id: str, pod_id: str, project_id:
 
 
 async def update_route(s: AsyncSession, route_id: int, **fields: Any) -> Route:
-    """Change any of top_id, bottom_id, pod_id, project_id, resource_type (admin repair).
+    """Change any of top_id, bottom_id, pod_id (or region name), project_id,
+    resource_type (admin repair).
 
-    Raises faults.BadRequest for another field, RouteNotFound, RoutingConflict.
+    Raises faults.BadRequest (another field, no such pod), RouteNotFound, RoutingConflict.
     """
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise faults.BadRequest("Routing fields cannot be changed: %(f)s",
                                 f=", ".join(sorted(unknown)))
+    if "pod_id" in fields:
+        fields["pod_id"] = await _pod_ref(s, fields["pod_id"])
     if fields:
         await _update(s, route_id, fields)
     return await get_route(s, route_id)
+
+
+async def _pod_ref(s: AsyncSession, pod_id_or_region: str) -> str:
+    stmt = select(Pod.id).where((Pod.id == pod_id_or_region)
+                                | (Pod.region_name == pod_id_or_region))
+    found = (await s.execute(stmt)).scalar()
+    if found is None:
+        raise faults.BadRequest("Pod %(pod)s does not exist.", pod=pod_id_or_region)
+    return str(found)
 
 
 async def delete_route(s: AsyncSession, route_id: int) -> None:
