@@ -8,6 +8,7 @@ any pod accepts.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -34,7 +35,7 @@ async def _v21(request: web.Request) -> dict[str, Any]:
 @public
 async def root(request: web.Request) -> web.Response:
     """200: the compute API versions (only v2.1: the gateway does not serve v2.0)."""
-    return web.json_response({"versions": [await _v21(request)]})
+    return _json({"versions": [await _v21(request)]})
 
 
 @public
@@ -46,4 +47,10 @@ async def v21(request: web.Request) -> web.Response:
     doc["media-types"] = _MEDIA_TYPES
     headers = microversion.response_headers(request.headers, doc["version"])
     headers["X-Compute-Request-ID"] = request[keys.REQUEST_ID]
-    return web.json_response({"version": doc}, headers=headers)
+    return _json({"version": doc}, headers)
+
+
+def _json(doc: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    # Nova sends "application/json" without a charset
+    return web.Response(body=json.dumps(doc).encode(), content_type="application/json",
+                        headers=headers)
