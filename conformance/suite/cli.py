@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import re
 import sys
 from pathlib import Path
 
 from . import clients, report, targets
-from .lab import CENTRAL_NEUTRON_REGION, ROOT, LabError, gateway_answering, keystone, load_lab
+from .lab import (
+    CENTRAL_NEUTRON_REGION,
+    ROOT,
+    LabError,
+    gateway_answering,
+    keystone,
+    load_lab,
+    wait_lab,
+)
 from .tempest import EXCLUDES, TEMPEST_DIR, Subset, Workspace, classify, load_subsets, save
 from .venv import ensure
 
@@ -75,6 +84,10 @@ class Runner:
             return data
         # same value for both columns: the gateway can create tenant networks or it cannot
         isolated = self.served["network"] or sub.surface == "network"
+        down = wait_lab(self.lab)
+        if down:
+            raise LabError(f"lab APIs not answering after 10 minutes: {', '.join(down)}")
+        self.ks.login()
         ws = Workspace(self.venv, STATE, target.name)
         conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
         ws.init(conf)
@@ -86,6 +99,7 @@ class Runner:
                                      timeout or self.args.timeout,
                                      min(self.args.concurrency, 2))
         raw = ws.last_results()
+        interrupted = wait_lab(self.lab, timeout=0)
         tests = classify(selected, raw, timed_out)
         data = {"status": "ran" if raw else "error", "subset": sub.name,
                 "target": target.name, "finished": now(),
@@ -93,7 +107,7 @@ class Runner:
                 "isolated_networks": isolated, "log": str(log),
                 "tempest_log": str(ws.path / "logs" / "tempest.log"),
                 "conf": {k: v for k, v in values.items() if k != "ADMIN_PASSWORD"},
-                "tests": tests}
+                "tests": tests, "raw": raw, "lab_down_after_run": interrupted}
         save(out, data)
         c = report.counts(data)
         print(f"[{target.name}] {sub.name}: pass/fail/skip {c} in {secs / 60:.1f} min", flush=True)
@@ -108,6 +122,16 @@ def chosen_subsets(spec: str) -> list[Subset]:
     if unknown:
         sys.exit(f"unknown subsets {unknown}; known: {', '.join(subsets)}")
     return [subsets[s] for s in spec.split(",")]
+
+
+def reclassify() -> None:
+    """Recompute every stored result's columns from its raw subunit statuses."""
+    for path in RESULTS.glob("*/*.json"):
+        data = json.loads(path.read_text())
+        if "raw" in data and "tests" in data:
+            data["tests"] = classify(list(data["tests"]), data["raw"],
+                                     data.get("timed_out", False))
+            save(path, data)
 
 
 def write_report() -> None:
@@ -168,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
         if args.report_only:
+            reclassify()
             write_report()
             return 0
         if args.update_gate:

@@ -68,6 +68,7 @@ class Keystone:
     user: str = "admin"
     project: str = "admin"
     token: str = ""
+    project_id: str = ""
     catalog: list[dict[str, Any]] = field(default_factory=list)
 
     def login(self) -> Keystone:
@@ -80,6 +81,7 @@ class Keystone:
             raise LabError(f"Keystone login as {self.user} failed: {status} {data}")
         self.token = hdrs.get("X-Subject-Token", "")
         self.catalog = data["token"].get("catalog", [])
+        self.project_id = data["token"]["project"]["id"]
         return self
 
     def endpoint(self, service_type: str, region: str) -> str | None:
@@ -130,3 +132,21 @@ def keystone(lab: dict[str, Any]) -> Keystone:
 def gateway_answering(url: str = GATEWAY_URL) -> bool:
     status, _, _ = http("GET", url + "/", timeout=3)
     return 0 < status < 500
+
+
+def lab_urls(lab: dict[str, Any]) -> list[str]:
+    urls = [lab["auth_url"], lab["central_neutron"]]
+    for region in lab["regions"].values():
+        urls += [u for k, u in region.items() if k != "availability_zone"]
+    return urls
+
+
+def wait_lab(lab: dict[str, Any], timeout: float = 600) -> list[str]:
+    """Wait until every API of the lab answers; return those that still do not."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        down = [u for u in lab_urls(lab) if http("GET", u, timeout=5)[0] == 0]
+        if not down or time.monotonic() > deadline:
+            return down
+        time.sleep(5)

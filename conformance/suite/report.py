@@ -44,6 +44,8 @@ def counts(res: dict[str, Any] | None) -> str:
         return "not run"
     if res.get("status") == "not-served":
         return "not served yet"
+    if res.get("lab_down_after_run"):
+        return "lab restarted during the run: rerun"
     if res.get("status") == "error":
         return "error: no result (see its log)"
     c = Counter(s.split(":")[0] for s in res["tests"].values())

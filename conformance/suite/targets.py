@@ -56,8 +56,7 @@ def surface_served(ks: Keystone, target: Target, service_type: str) -> bool:
 
 
 def _project_id(ks: Keystone) -> str:
-    _, data = ks.get(f"{ks.auth_url}/v3/auth/tokens", headers={"X-Subject-Token": ks.token})
-    return (data or {}).get("token", {}).get("project", {}).get("id", "")
+    return ks.project_id
 
 
 def nova_max_microversion(ks: Keystone, url: str | None) -> str:

@@ -120,20 +120,20 @@ class Workspace:
 def classify(selected: list[str], raw: dict[str, str], timed_out: bool) -> dict[str, str]:
     """Map every selected test to pass/fail/skip; tests that never reported are failures.
 
-    A class whose setUpClass failed reports only that fixture: its tests count as failed
-    ("fail:setup"), which is what a user of that API would see.
+    A class whose setUpClass failed (or skipped) reports only that fixture: its tests count as
+    failed ("fail:setup", what a user of that API would see), or as skipped.
     """
-    failed_classes = {m["cls"] for tid, st in raw.items()
-                      if (m := CLASS_FIXTURE.match(tid)) and st == "fail"
-                      and m.group(1) == "setUpClass"}
+    class_status = {m["cls"]: STATUS.get(st, "fail") for tid, st in raw.items()
+                    if (m := CLASS_FIXTURE.match(tid)) and m.group(1) == "setUpClass"
+                    and st in ("fail", "skip")}
     by_base = {base_id(t): st for t, st in raw.items()}
     result: dict[str, str] = {}
     for tid in selected:
         st = raw.get(tid) or by_base.get(base_id(tid))
         if st:
             result[tid] = STATUS.get(st, "fail")
-        elif base_id(tid).rsplit(".", 1)[0] in failed_classes:
-            result[tid] = "fail:setup"
+        elif (cls := class_status.get(base_id(tid).rsplit(".", 1)[0])):
+            result[tid] = "skip" if cls == "skip" else "fail:setup"
         else:
             result[tid] = "fail:timeout" if timed_out else "fail:not-run"
     return result

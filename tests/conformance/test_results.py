@@ -57,3 +57,9 @@ def test_every_subset_names_an_include_list_that_exists() -> None:
     for sub in tempest.load_subsets().values():
         assert sub.include_path.exists(), sub
         assert sub.baseline in ("regionone", "central-neutron"), sub
+
+
+def test_tests_of_a_class_that_skipped_itself_are_skipped() -> None:
+    selected = [f"{SERVERS}.test_a[id-1]"]
+    raw = {f"setUpClass ({SERVERS})": "skip"}
+    assert tempest.classify(selected, raw, timed_out=False) == {selected[0]: "skip"}

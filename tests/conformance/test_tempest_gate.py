@@ -52,8 +52,16 @@ def _ensure_gateway() -> None:
         f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
+def _gate_ids() -> list[str]:
+    text = (ROOT / "conformance" / "gate-passing.txt").read_text()
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def test_tests_known_to_pass_through_the_gateway_still_pass() -> None:
     _require_lab()
+    if not _gate_ids():
+        pytest.skip("conformance/gate-passing.txt lists no test yet (conformance/run "
+                    "--update-gate after a gateway run)")
     _ensure_gateway()
     done = subprocess.run([str(ROOT / "conformance" / "run"), "--gate",
                            "--gate-timeout", str(GATE_TIMEOUT_S)],
