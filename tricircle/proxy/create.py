@@ -26,8 +26,10 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
+from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
+from tricircle.identity.service_auth import ServiceAuth
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy import microversion
 from tricircle.proxy.forward import Forwarder, Target, pod_path, request_headers
@@ -85,9 +87,12 @@ class PlacedCreate:
     """The create of one resource type whose pod the scheduler chooses."""
 
     def __init__(self, resource: Resource, db: Database, scheduler: Scheduler,
-                 forwarder: Forwarder, locator: Locator, *, pod_timeout: float) -> None:
+                 forwarder: Forwarder, locator: Locator, *, pod_timeout: float,
+                 service_auth: ServiceAuth, pods: PodClients) -> None:
         self.resource = resource
         self._pod_timeout = pod_timeout
+        self._auth = service_auth
+        self._pods = pods
         self._db = db
         self._scheduler = scheduler
         self._forwarder = forwarder
@@ -117,8 +122,11 @@ class PlacedCreate:
             LOG.info("create refused by %s (%d) [%s]; reservation released",
                      pod.region_name, resp.status, ctx.request_id)
             return await self._forwarder.respond(request, target, resp)
-        await self._bind(route.id, pod, _created_id(_json(resp.body),
-                                                     self.resource.member_key), ctx)
+        created = _created_id(_json(resp.body), self.resource.member_key)
+        if _count(member) > 1 or created is None:
+            await self._bind_all(route.id, pod, member, provisional, created, ctx)
+        else:
+            await self._bind(route.id, pod, created, ctx)
         return await self._forwarder.respond(request, target, resp)
 
     def _prepare(self, doc: dict[str, Any], pod: PodInfo, provisional: str) -> None:
@@ -133,6 +141,35 @@ class PlacedCreate:
         async with self._db.session() as s:
             await table.release(s, route_id)
 
+    async def _bind_all(self, route_id: int, pod: PodInfo, member: dict[str, Any],
+                        provisional: str, created: str | None, ctx: RequestContext) -> None:
+        """Multiple create (max_count) or no id in the answer (return_reservation_id):
+        every server carrying the marker gets its row; left to the repair if the
+        pod cannot be asked now."""
+        try:
+            client = await self._pods.get(pod.region_name)
+            found = await repair.find_by_marker(
+                client, await self._auth.token(), self.resource, provisional,
+                project_id=ctx.project_id or "", name=_str(member.get("name")))
+        except PodRequestError as exc:
+            LOG.warning("servers of a multiple create in %s not listed [%s]: %s; "
+                        "left for repair", pod.region_name, ctx.request_id, exc)
+            found = []
+        first = created or (found[0] if found else None)
+        await self._bind(route_id, pod, first, ctx)
+        for other in found:
+            if other != first:
+                await self._add_route(pod, other, ctx)
+
+    async def _add_route(self, pod: PodInfo, created: str, ctx: RequestContext) -> None:
+        try:
+            async with self._db.session() as s:
+                await table.create_route(s, top_id=created, bottom_id=created, pod_id=pod.id,
+                                         project_id=ctx.project_id or "",
+                                         resource_type=self.resource.routing_type)
+        except table.RoutingConflict:
+            pass  # bound meanwhile (repair)
+
     async def _bind(self, route_id: int, pod: PodInfo, created: str | None,
                     ctx: RequestContext) -> None:
         if not created:
@@ -145,12 +182,14 @@ class PlacedCreate:
                 await table.bind(s, route_id, created, top_id=created)
         except table.RouteNotFound:
             # the repair released the reservation while the pod was slow
-            async with self._db.session() as s:
-                await table.create_route(s, top_id=created, bottom_id=created, pod_id=pod.id,
-                                         project_id=ctx.project_id or "",
-                                         resource_type=self.resource.routing_type)
+            await self._add_route(pod, created, ctx)
         LOG.info("%s %s created in %s [%s]", self.resource.name, created, pod.region_name,
                  ctx.request_id)
+
+
+def _count(member: dict[str, Any]) -> int:
+    counts = [member.get("max_count"), member.get("min_count")]
+    return max([c for c in counts if isinstance(c, int)] or [1])
 
 
 def _json(body: bytes) -> Any:

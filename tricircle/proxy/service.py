@@ -37,7 +37,8 @@ def build(app: web.Application) -> ComputeCore:
     forwarder = Forwarder(pods, COMPUTE)
     scheduler = Scheduler(conf, db, pods, app[keys.SERVICE_AUTH])
     servers = PlacedCreate(SERVER, db, scheduler, forwarder, locator,
-                           pod_timeout=conf.pods.request_timeout)
+                           pod_timeout=conf.pods.request_timeout,
+                           service_auth=app[keys.SERVICE_AUTH], pods=pods)
     return ComputeCore(locator, forwarder, scheduler, servers, VersionRange(locator, pods))
 
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,16 +63,23 @@ def _resource(routing_type: str) -> Resource:
 
 
 async def find_by_marker(client: PodClient, token: str, resource: Resource, marker: str, *,
-                         project_id: str, since: datetime) -> list[str]:
-    """Ids of the pod's live resources carrying `marker`, created since `since`.
+                         project_id: str, since: datetime | None = None,
+                         name: str | None = None) -> list[str]:
+    """Ids of the pod's live resources carrying `marker`, oldest first.
 
     Nova has no metadata filter: the service account lists the project's servers
-    changed since the reservation (a short window) and checks their metadata.
-    Raises PodRequestError when the pod cannot answer.
+    changed since the reservation (`since`, a short window) or named like the
+    create (`name`: servers still being built are listed by name, not by
+    changes-since), and checks their metadata. Raises PodRequestError when the
+    pod cannot answer.
     """
     assert resource.marker is not None
     params = {"all_tenants": "1", "project_id": project_id, "limit": "1000",
-              "changes-since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+              "sort_key": "created_at", "sort_dir": "asc"}
+    if since is not None:
+        params["changes-since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if name is not None:
+        params["name"] = "^" + re.escape(name)
     resp = await client.request(resource.surface.service_type, "GET",
                                 f"/{resource.collection}/detail", params=params,
                                 headers={"X-Auth-Token": token})

@@ -103,19 +103,28 @@ class FakePod:
         if error:
             return _fault(400, "badRequest", error)
         self.creates.append(body)
-        sid = str(uuid.uuid4())
-        self.servers[sid] = {
-            "id": sid, "name": server["name"], "status": "ACTIVE",
-            "tenant_id": request.headers.get("X-Auth-Token", ""),
-            "metadata": dict(server.get("metadata") or {}),
-            "OS-EXT-AZ:availability_zone": self.az,
-            "flavor": {"id": FLAVOR["id"], "links": self._links("flavors", FLAVOR["id"])[1:]},
-            "links": self._links("servers", sid)}
+        count = int(server.get("max_count") or 1)
+        ids = [self._add(request, server, f"{server['name']}-{i + 1}" if count > 1
+                         else server["name"]) for i in range(count)]
+        sid = ids[0]
+        if server.get("return_reservation_id"):
+            return web.json_response({"reservation_id": "r-1"}, status=202)
         out = {"server": {"id": sid, "links": self._links("servers", sid),
                           "OS-DCF:diskConfig": "MANUAL", "adminPass": "secret",
                           "security_groups": [{"name": "default"}]}}
         headers = {**_version_headers("2.1"), "location": f"{self.base}/servers/{sid}"}
         return web.json_response(out, status=202, headers=headers)
+
+    def _add(self, request: web.Request, server: dict[str, Any], name: str) -> str:
+        sid = str(uuid.uuid4())
+        self.servers[sid] = {
+            "id": sid, "name": name, "status": "ACTIVE",
+            "tenant_id": request.headers.get("X-Auth-Token", ""),
+            "metadata": dict(server.get("metadata") or {}),
+            "OS-EXT-AZ:availability_zone": self.az,
+            "flavor": {"id": FLAVOR["id"], "links": self._links("flavors", FLAVOR["id"])[1:]},
+            "links": self._links("servers", sid)}
+        return sid
 
     def _validate(self, server: dict[str, Any]) -> str | None:
         if not isinstance(server.get("name"), str) or not server["name"]:

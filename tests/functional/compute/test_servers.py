@@ -254,3 +254,21 @@ async def test_unauthenticated_server_call_is_keystone_401(gateway):
     resp = await gateway.call("GET", "/compute/v2.1/servers/x", token="bad")
     assert resp.status == 401
     assert json.loads(await resp.text())["error"]["code"] == 401
+
+
+async def test_multiple_create_routes_every_server_carrying_the_marker(gateway):
+    resp = await gateway.create(az="az1", min_count=3, max_count=3)
+    assert resp.status == 202
+    one = gateway.pods["RegionOne"]
+    assert len(one.servers) == 3
+    routes = await gateway.routes()
+    assert sorted(r.top_id for r in routes) == sorted(one.servers)
+    assert all(r.bottom_id == r.top_id and r.region_name == "RegionOne" for r in routes)
+
+
+async def test_create_answering_a_reservation_id_is_routed_by_marker(gateway):
+    resp = await gateway.create(az="az2", return_reservation_id=True)
+    assert resp.status == 202
+    assert await resp.json() == {"reservation_id": "r-1"}
+    [route] = await gateway.routes()
+    assert route.top_id in gateway.pods["RegionTwo"].servers
