@@ -85,7 +85,8 @@ async def _fetch(client: PodClient, url: str, timeout: float) -> Any:
                 raise PodRequestError(client.region, f"GET {url}: HTTP {resp.status}")
             return await resp.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-        raise PodRequestError(client.region, f"GET {url}: {exc!r}") from exc
+        reason = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+        raise PodRequestError(client.region, f"GET {url}: {reason}") from exc
 
 
 async def probe(client: PodClient, *, timeout: float = 5.0) -> ProbeResult:
