@@ -6,7 +6,8 @@ Reusable by every surface's acceptance tests:
   unless ``TRICIRCLE_REQUIRE_LAB=1``, then they fail.
 * `gateway` — one gateway per session, run in-process in a background thread on
   a free port, with a temporary SQLite database, the lab's Keystone, the pods
-  RegionOne (top AZ az1) and RegionTwo (top AZ az2) registered, and a job worker.
+  RegionOne (top AZ az1) and RegionTwo (top AZ az2) registered; the app runs its
+  own job worker (SQLite).
   Fields: `url` (http://127.0.0.1:<port>), `compute_url`, `db_path`, `conf`,
   `app`, `loop`; helpers `run(coro)` (runs a coroutine on the gateway's loop),
   `routes(...)` (routing rows, straight from the database), `set_pod_state`.
@@ -24,7 +25,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,14 +115,13 @@ def _config(lab: dict[str, Any], db_path: Path, port: int) -> Any:
 
 
 async def _prepare_db(conf: Any, lab: dict[str, Any]) -> dict[str, str]:
+    from tricircle.db import migrate
     from tricircle.db.engine import Database
-    from tricircle.db.models import Base
     from tricircle.pods import registry
 
+    await migrate.upgrade(conf.database.connection)
     db = Database(conf.database.connection)
     try:
-        async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
         ids = {}
         async with db.session() as s:
             for region, az in TOP_AZ.items():
@@ -134,21 +134,6 @@ async def _prepare_db(conf: Any, lab: dict[str, Any]) -> dict[str, str]:
         await db.close()
 
 
-async def _worker(app: Any) -> AsyncIterator[None]:
-    """A job worker in the gateway's loop (repair and forget jobs need one)."""
-    from tricircle.api import keys
-    from tricircle.jobs.engine import JobEngine
-    from tricircle.jobs.handlers import JobDeps
-
-    stop = asyncio.Event()
-    engine = JobEngine(JobDeps(app[keys.DB], app[keys.PODS], app[keys.SERVICE_AUTH],
-                               app[keys.CONF]))
-    task = asyncio.get_running_loop().create_task(engine.run_forever(stop))
-    yield
-    stop.set()
-    await asyncio.wait_for(task, 10)
-
-
 def _serve(conf: Any, started: threading.Event, holder: dict[str, Any]) -> None:
     from aiohttp import web
 
@@ -156,7 +141,7 @@ def _serve(conf: Any, started: threading.Event, holder: dict[str, Any]) -> None:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    app = build_app(conf, extra_hooks=[_worker])
+    app = build_app(conf)  # runs its own job worker (SQLite)
     runner = web.AppRunner(app, access_log=None)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", conf.api.bind_port)

@@ -93,3 +93,6 @@ async def _deleted(core: ComputeCore, request: web.Request, located: Located) ->
     core.locator.forget(SERVER, located.route.top_id)
     async with request.app[keys.DB].session() as s:
         await repair.enqueue_forget(s, located.route)
+    engine = request.app[keys.SERVICES].get("jobs")
+    if engine is not None:
+        engine.wake()
