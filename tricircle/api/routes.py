@@ -16,6 +16,7 @@ from tricircle.api.admin import jobs as admin_jobs
 from tricircle.api.admin import pods as admin_pods
 from tricircle.api.admin import routings as admin_routings
 from tricircle.api.compute import (
+    admin_lists,
     availability_zones,
     flavors,
     keypairs,
@@ -73,7 +74,18 @@ ROUTES: list[tuple[str, str, object]] = [
           ("POST", "/os-keypairs", keypairs.write),
           ("DELETE", "/os-keypairs/{name}", keypairs.write),
           ("GET", "/os-availability-zone", availability_zones.index),
-          ("GET", "/os-availability-zone/detail", availability_zones.detail))],
+          ("GET", "/os-availability-zone/detail", availability_zones.detail),
+          ("GET", "/os-hypervisors", admin_lists.hypervisors),
+          ("GET", "/os-hypervisors/detail", admin_lists.hypervisors),
+          ("GET", "/os-hypervisors/statistics", admin_lists.hypervisor_statistics),
+          ("GET", "/os-hypervisors/{name}/{what:search|servers}", admin_lists.hypervisor_search),
+          ("GET", "/os-hypervisors/{id}", admin_lists.hypervisor_show),
+          ("GET", "/os-hypervisors/{id}/uptime", admin_lists.hypervisor_show),
+          ("GET", "/os-services", admin_lists.services),
+          ("GET", "/os-aggregates", admin_lists.aggregates),
+          ("GET", "/os-aggregates/{id}", admin_lists.aggregate_show),
+          ("GET", "/os-simple-tenant-usage", admin_lists.tenant_usages),
+          ("GET", "/os-simple-tenant-usage/{tenant_id}", admin_lists.tenant_usages))],
     # compute-core: version documents, server create, everything on one server
     # (routed by its routing row), legacy /v2.1/<project_id>/ URLs, then the
     # catch-all pass-through (last: it matches any path under /compute/v2.1/).

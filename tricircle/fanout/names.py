@@ -1,9 +1,12 @@
-"""Names that may collide across pods (hosts, hypervisors, aggregates) and
-integer ids that do (services and hypervisors below 2.53, aggregates).
+"""Names that collide across pods (hosts, hypervisors, aggregates) and integer
+ids that do (services and hypervisors below 2.53, aggregates).
 
-Names: a name used by one pod only is shown as is; a name used by several pods
-is shown as "<region>/<name>" in every one of them. A caller may always use the
-qualified form ("RegionOne/compute1"); `split` tells which pod it means.
+Names: while more than one pod is in service, every host-like name in an admin
+listing is shown as "<name>@<region>" (like Cinder's host@backend): stable,
+the same in lists and shows, and usable in a URL path segment (hypervisor
+search). With a single pod, names are the pod's own. Callers may always give
+the qualified form; `split` tells which pod it means, an unqualified name is
+looked up in every pod.
 
 Integer ids: top id = bottom id * ID_STRIDE + slot, where slot (1..ID_STRIDE-1)
 is the pod's position in the registry by creation time. UUID ids (2.53+) are
@@ -12,34 +15,30 @@ unique already and pass unchanged.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from tricircle.pods.registry import PodInfo
 
-SEPARATOR = "/"
+SEPARATOR = "@"
 ID_STRIDE = 1000
 
 
 class Qualifier:
-    """Decides, for one answer, which names must carry their pod's region."""
+    """Qualifies names with their pod's region when several pods are in service."""
 
-    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        """`names`: (region, name) pairs as the pods report them."""
-        pairs = set(names)
-        counts = Counter(name for _region, name in pairs)
-        self._shared = {name for name, n in counts.items() if n > 1}
+    def __init__(self, pods_in_service: int) -> None:
+        self.enabled = pods_in_service > 1
 
     def __call__(self, region: str, name: str | None) -> str | None:
-        if name is None or name not in self._shared:
+        if name is None or not self.enabled:
             return name
-        return f"{region}{SEPARATOR}{name}"
+        return f"{name}{SEPARATOR}{region}"
 
 
 def split(name: str, regions: Iterable[str]) -> tuple[str | None, str]:
-    """("RegionOne", "compute1") for "RegionOne/compute1" when RegionOne is a
+    """("RegionOne", "compute1") for "compute1@RegionOne" when RegionOne is a
     known region; (None, name) otherwise (the name is looked up in every pod)."""
-    region, sep, rest = name.partition(SEPARATOR)
+    rest, sep, region = name.rpartition(SEPARATOR)
     if sep and region in set(regions):
         return region, rest
     return None, name

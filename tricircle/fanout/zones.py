@@ -68,8 +68,7 @@ async def detail(db: Database, pods: PodClients, headers: Mapping[str, str], *,
 
 def _merge(members: list[PodInfo], docs: dict[str, list[dict[str, Any]]]
            ) -> list[dict[str, Any]]:
-    qualify = Qualifier((region, host) for region, zones in docs.items()
-                        for zone in zones for host in (zone.get("hosts") or {}))
+    qualify = Qualifier(len(members))
     out = []
     for name, pods in _zones(members).items():
         hosts: dict[str, Any] = {}

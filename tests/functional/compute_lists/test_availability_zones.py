@@ -20,16 +20,18 @@ async def test_detail_lists_each_pods_hosts_under_its_top_zone(gateway):
         "GET", f"{AZ}/detail")).json())["availabilityZoneInfo"]}
 
     assert list(zones) == ["internal", "az1", "az2"]
-    assert list(zones["az1"]["hosts"]) == ["r1-compute1"]
-    assert list(zones["az2"]["hosts"]) == ["r2-compute1"]
-    assert set(zones["internal"]["hosts"]) == {"r1-compute1", "r2-compute1"}
+    assert list(zones["az1"]["hosts"]) == ["r1-compute1@RegionOne"]
+    assert list(zones["az2"]["hosts"]) == ["r2-compute1@RegionTwo"]
+    assert set(zones["internal"]["hosts"]) == {"r1-compute1@RegionOne",
+                                               "r2-compute1@RegionTwo"}
 
 
-async def test_detail_qualifies_host_names_used_by_several_pods(gateway):
+async def test_host_names_carry_their_region_so_equal_names_never_merge(gateway):
     zones = {z["zoneName"]: z for z in (await (await gateway.call(
         "GET", f"{AZ}/detail")).json())["availabilityZoneInfo"]}
-    assert list(zones["az1"]["hosts"]) == ["RegionOne/compute1"]
-    assert list(zones["az2"]["hosts"]) == ["RegionTwo/compute1"]
+    assert list(zones["az1"]["hosts"]) == ["compute1@RegionOne"]
+    assert list(zones["az2"]["hosts"]) == ["compute1@RegionTwo"]
+    assert len(zones["internal"]["hosts"]) == 2
 
 
 async def test_detail_is_refused_as_the_pods_refuse_it(gateway):

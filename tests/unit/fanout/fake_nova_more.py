@@ -47,6 +47,13 @@ class MoreRoutes:
         r.add_get("/v2.1/os-keypairs/{name}", self.kp_show)
         r.add_delete("/v2.1/os-keypairs/{name}", self.kp_delete)
         r.add_get("/v2.1/os-availability-zone/detail", self.az_detail)
+        r.add_get("/v2.1/os-hypervisors", self.hv_list)
+        r.add_get("/v2.1/os-hypervisors/detail", self.hv_list)
+        r.add_get("/v2.1/os-hypervisors/statistics", self.hv_stats)
+        r.add_get("/v2.1/os-hypervisors/{id}", self.hv_show)
+        r.add_get("/v2.1/os-services", self.services)
+        r.add_get("/v2.1/os-aggregates", self.aggregates)
+        r.add_get("/v2.1/os-simple-tenant-usage", self.usage)
 
     async def _gate(self, request: web.Request) -> None:
         await self.fake._gate()
@@ -192,3 +199,54 @@ class MoreRoutes:
              "hosts": {h: {"nova-conductor": svc} for h in self.s.hosts}},
             {"zoneName": self.fake.az, "zoneState": {"available": True},
              "hosts": {h: {"nova-compute": svc} for h in self.s.hosts}}]})
+
+    # ---- admin listings ------------------------------------------------------------
+    def _admin(self, request: web.Request) -> web.Response | None:
+        self.s.writes.append(f"GET {request.path_qs}")
+        if request.headers.get("X-Auth-Token") != "admin":
+            return _nova_error(403, "forbidden", "Policy doesn't allow it.")
+        return None
+
+    def _hypervisors(self, pattern: str | None = None) -> list[dict[str, Any]]:
+        return [{"id": i + 1, "hypervisor_hostname": h, "state": "up", "status": "enabled",
+                 "service": {"id": 10 + i, "host": h}}
+                for i, h in enumerate(self.s.hosts) if pattern is None or pattern in h]
+
+    async def hv_list(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        return self._admin(request) or web.json_response(
+            {"hypervisors": self._hypervisors(request.query.get("hypervisor_hostname_pattern"))})
+
+    async def hv_show(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        if (refused := self._admin(request)) is not None:
+            return refused
+        found = [h for h in self._hypervisors() if str(h["id"]) == request.match_info["id"]]
+        if not found:
+            return _nova_error(404, "itemNotFound", "Hypervisor not found.")
+        return web.json_response({"hypervisor": found[0]})
+
+    async def hv_stats(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        n = len(self.s.hosts)
+        return self._admin(request) or web.json_response({"hypervisor_statistics": {
+            "count": n, "vcpus": 8 * n, "running_vms": 2 * n}})
+
+    async def services(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        hosts = [h for h in self.s.hosts if request.query.get("host") in (None, h)]
+        return self._admin(request) or web.json_response({"services": [
+            {"id": 10 + i, "binary": "nova-compute", "host": h, "zone": self.fake.az,
+             "status": "enabled", "state": "up"} for i, h in enumerate(hosts)]})
+
+    async def aggregates(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        return self._admin(request) or web.json_response({"aggregates": [
+            {"id": 1, "name": "agg", "availability_zone": self.fake.az, "hosts": self.s.hosts,
+             "metadata": {"availability_zone": self.fake.az}}]})
+
+    async def usage(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        return self._admin(request) or web.json_response({"tenant_usages": [
+            {"tenant_id": "p1", "total_hours": 1.5, "total_vcpus_usage": 1.5,
+             "server_usages": [{"name": self.fake.region, "availability_zone": self.fake.az}]}]})

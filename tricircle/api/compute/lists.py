@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from tricircle.api import keys
-from tricircle.clients.pod import HOP_HEADERS
+from tricircle.clients.pod import HOP_HEADERS, PodResponse
 from tricircle.fanout.routed import RoutedServerSource
 from tricircle.fanout.servers import VERSION_HEADERS, ListRequest, ListResult, ServerLister
 from tricircle.routing.translate import top_base
@@ -45,14 +45,22 @@ async def _list(request: web.Request, *, detail: bool) -> web.Response:
     return _respond(request, result)
 
 
+def pod_answer(request: web.Request, pod: PodResponse) -> web.Response:
+    """A pod's own answer (an error in its words), with the gateway's request ids."""
+    headers = {k: v for k, v in pod.headers.items()
+               if k.lower() not in HOP_HEADERS and k.lower() not in _POD_ID_HEADERS}
+    return web.Response(status=pod.status, body=pod.body, headers={**headers, **_rid(request)})
+
+
+def _rid(request: web.Request) -> dict[str, str]:
+    rid = request[keys.REQUEST_ID]
+    return {"X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid}
+
+
 def _respond(request: web.Request, result: ListResult) -> web.Response:
-    rid = {"X-OpenStack-Request-ID": request[keys.REQUEST_ID],
-           "X-Compute-Request-ID": request[keys.REQUEST_ID]}
+    rid = _rid(request)
     if result.passthrough is not None:
-        pod = result.passthrough
-        headers = {k: v for k, v in pod.headers.items()
-                   if k.lower() not in HOP_HEADERS and k.lower() not in _POD_ID_HEADERS}
-        return web.Response(status=pod.status, body=pod.body, headers={**headers, **rid})
+        return pod_answer(request, result.passthrough)
     response = web.json_response(result.body, headers={**result.headers, **rid})
     if result.missing:
         response.headers[MISSING_HEADER] = ", ".join(result.missing)

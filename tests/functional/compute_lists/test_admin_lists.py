@@ -1,0 +1,72 @@
+"""Admin listings aggregated over the pods, names qualified, ids pod-encoded."""
+
+V = "/compute/v2.1"
+
+
+async def get(gateway, path, token="admin"):
+    resp = await gateway.call("GET", V + path, token=token)
+    return resp, await resp.json()
+
+
+async def test_hypervisors_of_every_pod_with_qualified_names_and_encoded_ids(gateway):
+    resp, body = await get(gateway, "/os-hypervisors/detail")
+
+    assert resp.status == 200
+    assert [(h["id"], h["hypervisor_hostname"]) for h in body["hypervisors"]] == [
+        (1001, "compute1@RegionOne"), (1002, "compute1@RegionTwo")]
+    assert body["hypervisors"][1]["service"] == {"id": 10002, "host": "compute1@RegionTwo"}
+
+
+async def test_a_hypervisor_is_shown_from_its_pod_by_top_id(gateway):
+    resp, body = await get(gateway, "/os-hypervisors/1002")
+    assert resp.status == 200
+    assert body["hypervisor"]["hypervisor_hostname"] == "compute1@RegionTwo"
+    assert gateway.pods["RegionOne"].more.writes == []
+    resp, _ = await get(gateway, "/os-hypervisors/5002")
+    assert resp.status == 404
+
+
+async def test_a_qualified_hostname_pattern_asks_only_its_pod(gateway):
+    _, body = await get(gateway, "/os-hypervisors?hypervisor_hostname_pattern=compute1@RegionTwo")
+    assert [h["hypervisor_hostname"] for h in body["hypervisors"]] == ["compute1@RegionTwo"]
+    assert gateway.pods["RegionOne"].more.writes == []
+    assert gateway.pods["RegionTwo"].more.writes == [
+        "GET /v2.1/os-hypervisors?hypervisor_hostname_pattern=compute1"]
+
+
+async def test_statistics_are_summed(gateway):
+    _, body = await get(gateway, "/os-hypervisors/statistics")
+    assert body == {"hypervisor_statistics": {"count": 2, "vcpus": 16, "running_vms": 4}}
+
+
+async def test_services_show_top_zones(gateway):
+    _, body = await get(gateway, "/os-services")
+    assert [(s["id"], s["host"], s["zone"]) for s in body["services"]] == [
+        (10001, "compute1@RegionOne", "az1"), (10002, "compute1@RegionTwo", "az2")]
+
+
+async def test_aggregates_of_every_pod(gateway):
+    _, body = await get(gateway, "/os-aggregates")
+    assert [(a["id"], a["name"], a["availability_zone"], a["hosts"])
+            for a in body["aggregates"]] == [
+        (1001, "agg@RegionOne", "az1", ["compute1@RegionOne"]),
+        (1002, "agg@RegionTwo", "az2", ["compute1@RegionTwo"])]
+
+
+async def test_tenant_usage_is_summed_per_tenant(gateway):
+    _, body = await get(gateway, "/os-simple-tenant-usage?detailed=1")
+    [usage] = body["tenant_usages"]
+    assert usage["total_hours"] == 3.0
+    assert [s["availability_zone"] for s in usage["server_usages"]] == ["az1", "az2"]
+
+
+async def test_members_are_refused_in_the_pods_words(gateway):
+    resp, body = await get(gateway, "/os-hypervisors", token="p1")
+    assert resp.status == 403 and "forbidden" in body
+
+
+async def test_a_down_pod_is_left_out_and_named(gateway):
+    gateway.pods["RegionTwo"].down = "503"
+    resp, body = await get(gateway, "/os-services")
+    assert [s["host"] for s in body["services"]] == ["compute1@RegionOne"]
+    assert resp.headers["X-Tricircle-Missing-Pods"] == "RegionTwo"

@@ -1,0 +1,152 @@
+"""Admin listings over every pod in service (tricircle.fanout.admin, docs/lists.md).
+
+GET /os-hypervisors[/detail|/statistics|/{id}[/uptime]|/{name}/search|/{name}/servers],
+GET /os-services, GET /os-aggregates[/{id}], GET /os-simple-tenant-usage[/{tenant}].
+Host-like names read "<name>@<region>" while several pods are in service; integer
+ids are pod-encoded (bottom * 1000 + slot). Status codes: 200; 401; 403/404/400
+as the pods answer (their admin policy, unknown id); 503 when the pod that holds
+a requested id is down. Pods down in a listing are left out and named in
+`X-Tricircle-Missing-Pods`. Cross-pod paging of these listings is not offered:
+`limit`/`marker` reach every pod as given.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
+from tricircle.fanout import admin, names
+from tricircle.proxy.forward import request_headers
+
+
+def _lister(request: web.Request) -> admin.AdminLister:
+    app = request.app
+    return admin.AdminLister(app[keys.DB], app[keys.PODS],
+                             deadline=app[keys.CONF].fanout.pod_deadline)
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    return dict(request_headers(request, request[keys.CTX]))
+
+
+def _respond(request: web.Request, result: admin.Result) -> web.Response:
+    if result.passthrough is not None:
+        return pod_answer(request, result.passthrough)
+    response = web.json_response(result.body, headers={**result.headers, **_rid(request)})
+    if result.missing:
+        response.headers[MISSING_HEADER] = ", ".join(result.missing)
+    return response
+
+
+def _rid(request: web.Request) -> dict[str, str]:
+    rid = request[keys.REQUEST_ID]
+    return {"X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid}
+
+
+async def _query_for_pod(request: web.Request, lister: admin.AdminLister, param: str
+                         ) -> tuple[str | None, str]:
+    """(region or None, query string) with a qualified `param` value made bare."""
+    query = list(request.query.items())
+    region = None
+    for i, (key, value) in enumerate(query):
+        if key == param:
+            region, bare = names.split(value, await lister.regions())
+            query[i] = (key, bare)
+    return region, ("?" + urlencode(query)) if query else ""
+
+
+# ---- hypervisors ---------------------------------------------------------------------
+async def hypervisors(request: web.Request) -> web.Response:
+    """GET /os-hypervisors and /os-hypervisors/detail."""
+    lister = _lister(request)
+    region, query = await _query_for_pod(request, lister, "hypervisor_hostname_pattern")
+    tail = "/detail" if request.path.endswith("/detail") else ""
+    gathered = await lister.gather(f"/os-hypervisors{tail}{query}", _headers(request),
+                                   only=region)
+    return _respond(request, admin.collect(gathered, "hypervisors", admin.hypervisor))
+
+
+async def hypervisor_statistics(request: web.Request) -> web.Response:
+    """GET /os-hypervisors/statistics: counters summed over the pods."""
+    gathered = await _lister(request).gather("/os-hypervisors/statistics", _headers(request))
+    return _respond(request, admin.statistics(gathered))
+
+
+async def hypervisor_search(request: web.Request) -> web.Response:
+    """GET /os-hypervisors/{name}/search|servers (before 2.53)."""
+    lister = _lister(request)
+    region, bare = names.split(request.match_info["name"], await lister.regions())
+    path = f"/os-hypervisors/{quote(bare, safe='')}/{request.match_info['what']}"
+    gathered = await lister.gather(path, _headers(request), only=region)
+    if not gathered.answers and gathered.refused is None and gathered.missing:
+        raise faults.PodUnavailable(pod=", ".join(gathered.missing))
+    return _respond(request, admin.collect(gathered, "hypervisors", admin.hypervisor))
+
+
+async def hypervisor_show(request: web.Request) -> web.Response:
+    """GET /os-hypervisors/{id}[/uptime]."""
+    tail = "/uptime" if request.path.endswith("/uptime") else ""
+    return await _show(request, "os-hypervisors", "hypervisor", tail, admin.hypervisor)
+
+
+# ---- services, aggregates -------------------------------------------------------------
+async def services(request: web.Request) -> web.Response:
+    """GET /os-services (a qualified `host` filter asks only that host's pod)."""
+    lister = _lister(request)
+    region, query = await _query_for_pod(request, lister, "host")
+    gathered = await lister.gather(f"/os-services{query}", _headers(request), only=region)
+    return _respond(request, admin.collect(gathered, "services", admin.service))
+
+
+async def aggregates(request: web.Request) -> web.Response:
+    """GET /os-aggregates."""
+    gathered = await _lister(request).gather("/os-aggregates", _headers(request))
+    return _respond(request, admin.collect(gathered, "aggregates", admin.aggregate))
+
+
+async def aggregate_show(request: web.Request) -> web.Response:
+    """GET /os-aggregates/{id}."""
+    return await _show(request, "os-aggregates", "aggregate", "", admin.aggregate)
+
+
+# ---- usage ---------------------------------------------------------------------------
+async def tenant_usages(request: web.Request) -> web.Response:
+    """GET /os-simple-tenant-usage[/{tenant_id}]: usage summed over the pods."""
+    tenant = request.match_info.get("tenant_id")
+    path = "/os-simple-tenant-usage" + (f"/{tenant}" if tenant else "")
+    if request.query_string:
+        path += "?" + request.query_string
+    gathered = await _lister(request).gather(path, _headers(request))
+    return _respond(request, admin.tenant_usages(gathered, single=tenant is not None))
+
+
+# ---- one item by top id ------------------------------------------------------------
+async def _show(request: web.Request, collection: str, member: str, tail: str,
+                transform: admin.Transform) -> web.Response:
+    """An item by its top id: an integer id names its pod (slot); a UUID is
+    looked for in every pod."""
+    lister = _lister(request)
+    ident, region = request.match_info["id"], None
+    if ident.isdigit():
+        bottom, slot = names.bottom_int_id(int(ident))
+        _in_service, slots = await lister.pods()
+        region = next((r for r, s in slots.items() if s == slot), "")
+        ident = str(bottom)
+    gathered = await lister.gather(f"/{collection}/{ident}{tail}", _headers(request),
+                                   only=region)
+    if gathered.answers:
+        answer = gathered.answers[0]
+        doc = answer.response.json() or {}
+        qualify = names.Qualifier(gathered.in_service)
+        body = {member: transform(dict(doc.get(member) or {}), answer, qualify)}
+        return _respond(request, admin.Result(body=body,
+                                              headers=admin.version_headers(gathered)))
+    if gathered.refused is not None:
+        return pod_answer(request, gathered.refused)
+    if gathered.missing:
+        raise faults.PodUnavailable(pod=", ".join(gathered.missing))
+    raise faults.NotFound(f"{member.capitalize()} {request.match_info['id']} could not be found.")
