@@ -8,8 +8,16 @@ import json
 import subprocess
 
 from .ini import write_if_changed
-from .settings import (EPMD_PORT, HOST, MYSQL_PORT, PASSWORD, PODS,
-                       RABBIT_DIST_PORT, RABBIT_PORT, Lab)
+from .settings import (
+    EPMD_PORT,
+    HOST,
+    MYSQL_PORT,
+    PASSWORD,
+    PODS,
+    RABBIT_DIST_PORT,
+    RABBIT_PORT,
+    Lab,
+)
 
 RABBIT_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 RABBIT_VHOSTS = ("central", *(p.name for p in PODS))

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import configs, dbinit, infra, install, outputs, seed
@@ -91,18 +92,28 @@ def _healthy(svc: Service) -> bool:
 def _wait_healthy(lab: Lab, started: dict[str, tuple[Service, subprocess.Popen[bytes]]],
                   timeout: float = START_TIMEOUT) -> None:
     waiting = dict(started)
-    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    deadline = t0 + timeout
     while waiting:
-        for name, (svc, proc) in list(waiting.items()):
+        for svc, proc in waiting.values():
             code = proc.poll()
             if code is not None:
                 raise _failure(lab, svc, f"exited with code {code} while starting")
-            if _healthy(svc):
-                del waiting[name]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            healthy = list(pool.map(_healthy, [svc for svc, _ in waiting.values()]))
+        for name, ok in zip(list(waiting), healthy, strict=True):
+            if ok:
+                if waiting.pop(name)[0].port is not None:
+                    _timing(lab, f"{name} answering after {time.monotonic() - t0:.1f} s")
         if time.monotonic() > deadline:
             svc = next(iter(waiting.values()))[0]
             raise _failure(lab, svc, f"did not answer within {timeout:.0f} s")
         time.sleep(0.5)
+
+
+def _timing(lab: Lab, line: str) -> None:
+    with open(lab.logs / "timings.log", "a") as out:
+        out.write(f"{time.strftime('%F %T')} {line}\n")
 
 
 def start_stage(lab: Lab, services: list[Service], stage: int, started: list[Service],
@@ -128,6 +139,8 @@ def ensure_installed(lab: Lab, report: Report) -> None:
         if not (lab.venv(kind) / ".installed").exists():
             report(f"installing the {kind} venv {lab.venv(kind)} (about 30-90 s)")
             install.ensure_venv(lab, kind)
+        if install.ensure_bytecode(lab, kind):
+            report(f"compiled the {kind} venv's modules to bytecode")
     if install.ensure_ext(lab):
         report("installed lab/ext into the server venv")
 
@@ -154,7 +167,7 @@ def _discover_hosts(lab: Lab, pod: Pod) -> None:
                        f"{pod.name} nova-manage cell_v2 discover_hosts")
 
 
-def _pod_ready(lab: Lab, pod: Pod) -> None:
+def _pod_ready(lab: Lab, pod: Pod, since: datetime) -> None:
     daemons = {s.name: s for s in all_services(lab) if s.region == pod.name and s.api_service}
 
     def check_alive() -> None:
@@ -163,7 +176,7 @@ def _pod_ready(lab: Lab, pod: Pod) -> None:
                 raise _failure(lab, svc, "exited while starting")
 
     missing = seed.wait_pod_ready(lab, pod, NOVA_BINARIES + CINDER_BINARIES, START_TIMEOUT,
-                                  check_alive)
+                                  check_alive, since)
     if missing:
         raise _failure(lab, daemons[f"{pod.name}-{missing[0]}"],
                        "did not report 'up' to its API in time")
@@ -189,11 +202,12 @@ def _start_all(lab: Lab, started: list[Service], report: Report) -> None:
     start_stage(lab, services, 2, started, report)
     _once(lab, "seed-identity", lambda: outputs.save_projects(lab, seed.seed_identity(lab)))
     dbinit.run_once(lab, dbinit.all_service_steps(lab), report)
+    since = datetime.now(UTC).replace(microsecond=0)
     start_stage(lab, services, 3, started, report)
     if started or any(not (lab.state / f"seed-{p.name}").exists() for p in PODS):
         report("waiting for nova and cinder services to report up")
         with ThreadPoolExecutor(max_workers=len(PODS)) as pool:
-            for future in [pool.submit(_pod_ready, lab, pod) for pod in PODS]:
+            for future in [pool.submit(_pod_ready, lab, pod, since) for pod in PODS]:
                 future.result()
     outputs.write_outputs(lab)
 
@@ -213,12 +227,15 @@ def up(lab: Lab, report: Report) -> None:
                 _stop(lab, started)
             raise LabError(str(exc)) from exc
     state = "started" if started else "already running"
+    _timing(lab, f"up: {state} in {time.monotonic() - t0:.1f} s")
     report(f"lab {state} ({time.monotonic() - t0:.1f} s); {outputs.env_line(lab)}")
 
 
-def _stop(lab: Lab, services: list[Service]) -> None:
+def _stop(lab: Lab, services: list[Service]) -> list[str]:
+    killed: list[str] = []
     for stage in sorted({s.stage for s in services}, reverse=True):
-        stop_many([pidfile(lab, s) for s in services if s.stage == stage])
+        killed += stop_many([pidfile(lab, s) for s in services if s.stage == stage])
+    return killed
 
 
 def down(lab: Lab, report: Report) -> None:
@@ -229,5 +246,6 @@ def down(lab: Lab, report: Report) -> None:
             report("lab is not running")
             return
         t0 = time.monotonic()
-        _stop(lab, running)
-        report(f"stopped {len(running)} services ({time.monotonic() - t0:.1f} s)")
+        killed = _stop(lab, running)
+        note = f"; SIGKILL needed for {', '.join(killed)}" if killed else ""
+        report(f"stopped {len(running)} services ({time.monotonic() - t0:.1f} s){note}")

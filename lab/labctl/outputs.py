@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 
 from .ini import write_if_changed
-from .settings import (CENTRAL_REGION, FLAVOR_ID, FLAVOR_NAME, IMAGE_ID, IMAGE_NAME, PASSWORD,
-                       PODS, POD_SERVICES, Lab)
+from .settings import (
+    CENTRAL_REGION,
+    FLAVOR_ID,
+    FLAVOR_NAME,
+    IMAGE_ID,
+    IMAGE_NAME,
+    PASSWORD,
+    POD_SERVICES,
+    PODS,
+    Lab,
+)
 
 ALL_REGIONS = [CENTRAL_REGION, *(p.name for p in PODS)]
 

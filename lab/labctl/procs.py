@@ -101,10 +101,10 @@ def _signal_all(pids: Iterable[int], sig: int) -> None:
             pass
 
 
-def stop_many(pidfiles: Sequence[Path], grace: float = 25.0) -> list[int]:
+def stop_many(pidfiles: Sequence[Path], grace: float = 25.0) -> list[str]:
     """TERM every owned process tree in ``pidfiles``, KILL leftovers after ``grace`` s.
 
-    Returns the PIDs that needed SIGKILL. PID files are removed.
+    Returns descriptions of the processes that needed SIGKILL. PID files are removed.
     """
     targets: set[int] = set()
     for pidfile in pidfiles:
@@ -115,8 +115,9 @@ def stop_many(pidfiles: Sequence[Path], grace: float = 25.0) -> list[int]:
     deadline = time.monotonic() + grace
     while _alive(targets) and time.monotonic() < deadline:
         time.sleep(0.2)
-    killed = sorted(_alive(targets))
-    _signal_all(killed, signal.SIGKILL)
+    leftovers = sorted(_alive(targets))
+    killed = [describe_pid(p) for p in leftovers]
+    _signal_all(leftovers, signal.SIGKILL)
     for pidfile in pidfiles:
         pidfile.unlink(missing_ok=True)
     return killed

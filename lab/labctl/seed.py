@@ -8,11 +8,23 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .api import ApiError, Session
-from .settings import (CENTRAL_REGION, FLAVOR_ID, FLAVOR_NAME, IMAGE_ID, IMAGE_NAME, PASSWORD,
-                       PODS, POD_SERVICES, SERVICE_USERS, Lab, Pod)
+from .settings import (
+    CENTRAL_REGION,
+    FLAVOR_ID,
+    FLAVOR_NAME,
+    IMAGE_ID,
+    IMAGE_NAME,
+    PASSWORD,
+    POD_SERVICES,
+    PODS,
+    SERVICE_USERS,
+    Lab,
+    Pod,
+)
 
 # user -> (project, roles in it); "tricircle" also gets admin on project admin
 USERS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
@@ -126,23 +138,36 @@ def seed_pod(lab: Lab, pod: Pod) -> None:
     _ensure_flavor(s, pod)
 
 
-def service_states(s: Session, pod: Pod) -> dict[str, str]:
-    """Return ``binary -> up/down`` for nova and cinder services of ``pod`` (2 s timeout)."""
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def service_states(s: Session, pod: Pod, since: datetime | None = None) -> dict[str, str]:
+    """Return ``binary -> up/down`` for nova and cinder services of ``pod`` (2 s timeout).
+
+    With ``since``, a service whose last heartbeat is older counts as down (after a
+    restart the database still says "up" for a minute).
+    """
     states: dict[str, str] = {}
-    project = s.project_id
     for url in (f"{pod.url('compute')}/os-services",
-                f"{pod.url('volumev3')}/{project}/os-services"):
+                f"{pod.url('volumev3')}/{s.project_id}/os-services"):
         try:
-            for svc in s.get(url, timeout=2.0)["services"]:
-                up = svc["state"] == "up" and svc["status"] == "enabled"
-                states[svc["binary"]] = "up" if up else "down"
+            services = s.get(url, timeout=2.0)["services"]
         except (ApiError, OSError, ValueError, KeyError):
             continue
+        for svc in services:
+            beat = _parse_time(svc.get("updated_at"))
+            fresh = since is None or (beat is not None and beat >= since)
+            up = svc["state"] == "up" and svc["status"] == "enabled" and fresh
+            states[svc["binary"]] = "up" if up else "down"
     return states
 
 
 def wait_pod_ready(lab: Lab, pod: Pod, binaries: list[str], timeout: float,
-                   check: Callable[[], None]) -> list[str]:
+                   check: Callable[[], None], since: datetime | None) -> list[str]:
     """Wait until ``binaries`` report up in ``pod``; return those still not up.
 
     ``check`` runs every second and may raise to abort the wait (a process died).
@@ -152,7 +177,7 @@ def wait_pod_ready(lab: Lab, pod: Pod, binaries: list[str], timeout: float,
     missing = binaries
     while time.monotonic() < deadline:
         check()
-        states = service_states(s, pod)
+        states = service_states(s, pod, since)
         missing = [b for b in binaries if states.get(b) != "up"]
         if not missing:
             break

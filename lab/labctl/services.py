@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 
 from .configs import conf_dir
 from .infra import RABBIT_SERVER, rabbit_env
-from .settings import (CENTRAL_NEUTRON_PORT, CENTRAL_REGION, EPMD_PORT, KEYSTONE_PORT,
-                       MYSQL_PORT, PODS, RABBIT_PORT, Lab, Pod)
+from .settings import (
+    CENTRAL_NEUTRON_PORT,
+    CENTRAL_REGION,
+    EPMD_PORT,
+    KEYSTONE_PORT,
+    MYSQL_PORT,
+    PODS,
+    RABBIT_PORT,
+    Lab,
+    Pod,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,8 @@ class Service:
 
 
 def _env(lab: Lab, extra: dict[str, str] | None = None) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "VIRTUAL_ENV"))}
+    drop = ("OS_", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     base["PATH"] = f"{lab.srv_bin}:/usr/sbin:/usr/bin:/sbin:/bin"
     base["PYTHONUNBUFFERED"] = "1"
     return base | (extra or {})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import seed
 from .api import ApiError, Session, answers
-from .lifecycle import logfile, pidfile
+from .lifecycle import pidfile
 from .procs import owned_pid, port_open, process_tree
 from .services import Service, all_services
 from .settings import PODS, Lab
@@ -80,7 +80,8 @@ def _cpu_ticks(pids: set[int]) -> int:
 
 def measure(lab: Lab, seconds: float) -> list[str]:
     """Return report lines: RSS/PSS per service, total, and idle CPU over ``seconds``."""
-    lines, all_pids = [], set()
+    lines: list[str] = []
+    all_pids: set[int] = set()
     tot_rss = tot_pss = 0
     for svc in all_services(lab):
         pid = owned_pid(pidfile(lab, svc))
@@ -101,4 +102,3 @@ def measure(lab: Lab, seconds: float) -> list[str]:
     return lines
 
 
-__all__ = ["status_rows", "measure", "logfile"]

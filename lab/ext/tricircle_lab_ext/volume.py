@@ -8,10 +8,9 @@ through cinder-backup. Nothing is exported; nova's fake driver "attaches" withou
 
 import os
 
+from cinder.volume import driver
 from oslo_config import cfg
 from oslo_log import log as logging
-
-from cinder.volume import driver
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
