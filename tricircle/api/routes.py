@@ -84,6 +84,12 @@ ROUTES: list[tuple[str, str, object]] = [
           ("GET", "/os-services", admin_lists.services),
           ("GET", "/os-aggregates", admin_lists.aggregates),
           ("GET", "/os-aggregates/{id}", admin_lists.aggregate_show),
+          ("POST", "/os-aggregates", admin_lists.aggregate_create),
+          ("PUT", "/os-aggregates/{id}", admin_lists.aggregate_change),
+          ("DELETE", "/os-aggregates/{id}", admin_lists.aggregate_change),
+          ("POST", "/os-aggregates/{id}/{tail:action}", admin_lists.aggregate_change),
+          ("PUT", "/os-services/{id}", admin_lists.service_change),
+          ("DELETE", "/os-services/{id}", admin_lists.service_change),
           ("GET", "/os-simple-tenant-usage", admin_lists.tenant_usages),
           ("GET", "/os-simple-tenant-usage/{tenant_id}", admin_lists.tenant_usages))],
     # compute-core: version documents, server create, everything on one server

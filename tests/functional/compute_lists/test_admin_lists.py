@@ -70,3 +70,33 @@ async def test_a_down_pod_is_left_out_and_named(gateway):
     resp, body = await get(gateway, "/os-services")
     assert [s["host"] for s in body["services"]] == ["compute1@RegionOne"]
     assert resp.headers["X-Tricircle-Missing-Pods"] == "RegionTwo"
+
+
+async def test_a_service_changed_by_top_id_reaches_its_pod_only(gateway):
+    resp = await gateway.call("PUT", V + "/os-services/10002", json={"status": "disabled"})
+
+    assert resp.status == 200
+    assert (await resp.json())["service"] == {"id": 10002, "host": "compute1@RegionTwo",
+                                              "status": "disabled"}
+    assert gateway.pods["RegionTwo"].more.writes == ["PUT /v2.1/os-services/10"]
+    assert gateway.pods["RegionOne"].more.writes == []
+
+
+async def test_legacy_service_disable_by_qualified_host(gateway):
+    gateway.pods["RegionTwo"].more.hosts = ["r2-compute1"]
+    resp = await gateway.call("PUT", V + "/os-services/disable",
+                              json={"host": "r2-compute1@RegionTwo", "binary": "nova-compute"})
+    assert resp.status == 200
+    assert (await resp.json())["service"]["host"] == "r2-compute1@RegionTwo"
+    assert gateway.pods["RegionOne"].more.writes == []
+
+
+async def test_an_aggregate_is_created_in_the_pod_of_its_top_zone(gateway):
+    resp = await gateway.call("POST", V + "/os-aggregates",
+                              json={"aggregate": {"name": "fast", "availability_zone": "az2"}})
+
+    assert resp.status == 200
+    assert (await resp.json())["aggregate"]["id"] == 7002
+    assert (await resp.json())["aggregate"]["availability_zone"] == "az2"
+    [write] = gateway.pods["RegionTwo"].more.writes
+    assert "'availability_zone': 'az-two-inside'" in write

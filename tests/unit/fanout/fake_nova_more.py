@@ -54,6 +54,8 @@ class MoreRoutes:
         r.add_get("/v2.1/os-services", self.services)
         r.add_get("/v2.1/os-aggregates", self.aggregates)
         r.add_get("/v2.1/os-simple-tenant-usage", self.usage)
+        r.add_put("/v2.1/os-services/{id}", self.service_put)
+        r.add_post("/v2.1/os-aggregates", self.aggregate_post)
 
     async def _gate(self, request: web.Request) -> None:
         await self.fake._gate()
@@ -250,3 +252,25 @@ class MoreRoutes:
         return self._admin(request) or web.json_response({"tenant_usages": [
             {"tenant_id": "p1", "total_hours": 1.5, "total_vcpus_usage": 1.5,
              "server_usages": [{"name": self.fake.region, "availability_zone": self.fake.az}]}]})
+
+    async def service_put(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        self.s.writes.append(f"PUT {request.path}")
+        body = await request.json()
+        if request.match_info["id"] == "disable":
+            if body.get("host") not in self.s.hosts:
+                return _nova_error(404, "itemNotFound", "Host not found.")
+            return web.json_response({"service": {"host": body["host"], "status": "disabled",
+                                                  "binary": "nova-compute"}})
+        if request.match_info["id"] != "10":
+            return _nova_error(404, "itemNotFound", "Service not found.")
+        return web.json_response({"service": {"id": 10, "host": self.s.hosts[0],
+                                              "status": body.get("status", "enabled")}})
+
+    async def aggregate_post(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        body = (await request.json())["aggregate"]
+        self.s.writes.append(f"POST {request.path} {body}")
+        return web.json_response({"aggregate": {"id": 7, "name": body["name"], "hosts": [],
+                                                "availability_zone":
+                                                    body.get("availability_zone")}})

@@ -1,7 +1,10 @@
 """Admin listings over every pod in service (tricircle.fanout.admin, docs/lists.md).
 
 GET /os-hypervisors[/detail|/statistics|/{id}[/uptime]|/{name}/search|/{name}/servers],
-GET /os-services, GET /os-aggregates[/{id}], GET /os-simple-tenant-usage[/{tenant}].
+GET /os-services, GET /os-aggregates[/{id}], GET /os-simple-tenant-usage[/{tenant}];
+changes to one service or aggregate by its top id (PUT/DELETE, aggregate actions,
+legacy PUT /os-services/disable|enable|... by a body host) go to the pod that
+holds it, with the item shown as in the listings.
 Host-like names read "<name>@<region>" while several pods are in service; integer
 ids are pod-encoded (bottom * 1000 + slot). Status codes: 200; 401; 403/404/400
 as the pods answer (their admin policy, unknown id); 503 when the pod that holds
@@ -12,6 +15,8 @@ a requested id is down. Pods down in a listing are left out and named in
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -19,8 +24,11 @@ from aiohttp import web
 from tricircle import faults
 from tricircle.api import keys
 from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
+from tricircle.clients.pod import PodResponse
 from tricircle.fanout import admin, names
-from tricircle.proxy.forward import request_headers
+from tricircle.pods.registry import PodInfo
+from tricircle.proxy.forward import Target, request_headers
+from tricircle.proxy.service import compute_core
 
 
 def _lister(request: web.Request) -> admin.AdminLister:
@@ -150,3 +158,98 @@ async def _show(request: web.Request, collection: str, member: str, tail: str,
     if gathered.missing:
         raise faults.PodUnavailable(pod=", ".join(gathered.missing))
     raise faults.NotFound(f"{member.capitalize()} {request.match_info['id']} could not be found.")
+
+
+# ---- changes to one item by top id -------------------------------------------------
+async def service_change(request: web.Request) -> web.Response:
+    """PUT/DELETE /os-services/{id}; PUT /os-services/{action} with a body host."""
+    ident = request.match_info["id"]
+    if ident in ("enable", "disable", "disable-log-reason", "force-down"):
+        return await _by_host(request, ident)
+    return await _change(request, "os-services", "service", admin.service)
+
+
+async def aggregate_change(request: web.Request) -> web.Response:
+    """PUT/DELETE /os-aggregates/{id}, POST /os-aggregates/{id}/action."""
+    return await _change(request, "os-aggregates", "aggregate", admin.aggregate)
+
+
+async def _change(request: web.Request, collection: str, member: str,
+                  transform: admin.Transform) -> web.Response:
+    lister = _lister(request)
+    in_service, slots = await lister.pods()
+    ident, tail = request.match_info["id"], request.match_info.get("tail", "")
+    body = await request.read()
+    if ident.isdigit():
+        bottom, slot = names.bottom_int_id(int(ident))
+        candidates = [p for p in in_service if slots.get(p.region_name) == slot]
+        ident = str(bottom)
+    else:
+        candidates = in_service
+    path = f"/{collection}/{ident}" + (f"/{tail}" if tail else "")
+    return await _first_owner(request, candidates, path, body, member, transform,
+                              slots, len(in_service))
+
+
+async def _by_host(request: web.Request, action: str) -> web.Response:
+    lister = _lister(request)
+    in_service, slots = await lister.pods()
+    doc = _json_body(await request.read())
+    region, bare = names.split(str(doc.get("host", "")), [p.region_name for p in in_service])
+    doc["host"] = bare
+    candidates = [p for p in in_service if region in (None, p.region_name)]
+    return await _first_owner(request, candidates, f"/os-services/{action}",
+                              json.dumps(doc).encode(), "service", admin.service, slots,
+                              len(in_service))
+
+
+async def _first_owner(request: web.Request, candidates: list[PodInfo], path: str,
+                       body: bytes, member: str, transform: admin.Transform,
+                       slots: dict[str, int], in_service: int) -> web.Response:
+    """Send the change to the candidate pods in turn until one does not say 404;
+    its answer, with the item's names and ids as the gateway shows them."""
+    forwarder = compute_core(request.app).forwarder
+    last = None
+    for pod in candidates:
+        target = Target(pod, path)
+        last = await forwarder.send(request, target, body=body or None)
+        if last.status != 404:
+            return await forwarder.respond(request, target,
+                                           _shown(last, pod, member, transform, slots,
+                                                  in_service))
+    if last is not None:
+        return pod_answer(request, last)
+    raise faults.NotFound(f"{member.capitalize()} {request.match_info.get('id', '')} "
+                          "could not be found.")
+
+
+def _shown(resp: PodResponse, pod: PodInfo, member: str, transform: admin.Transform,
+           slots: dict[str, int], in_service: int) -> PodResponse:
+    doc = _json_body(resp.body)
+    if not isinstance(doc.get(member), dict):
+        return resp
+    answer = admin.PodAnswer(pod, slots.get(pod.region_name, 0), resp)
+    doc[member] = transform(dict(doc[member]), answer, names.Qualifier(in_service))
+    return PodResponse(resp.status, resp.headers, json.dumps(doc).encode(), resp.elapsed)
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body) if body else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+async def aggregate_create(request: web.Request) -> web.Response:
+    """POST /os-aggregates: created in the first pod of the requested top AZ (its
+    pod AZ name sent), else in the first pod in service."""
+    in_service, slots = await _lister(request).pods()
+    doc = _json_body(await request.read())
+    member = doc.get("aggregate") if isinstance(doc.get("aggregate"), dict) else None
+    zone = member.get("availability_zone") if member else None
+    chosen = [p for p in in_service if zone and p.az_name == zone][:1] or in_service[:1]
+    if member is not None and zone and chosen and chosen[0].az_name == zone:
+        member["availability_zone"] = chosen[0].pod_az_name or zone
+    return await _first_owner(request, chosen, "/os-aggregates", json.dumps(doc).encode(),
+                              "aggregate", admin.aggregate, slots, len(in_service))
