@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +47,9 @@ class Stub:
 def start_stub(workdir: Path, name: str, pods: int, servers: int, latency: float = 0.02,
                slow: dict[int, float] | None = None) -> Stub:
     ready = workdir / f"{name}.ready.json"
+    ready.unlink(missing_ok=True)
     argv = [procs.PY, "-m", "bench.stub_pod", "--pods", str(pods), "--servers", str(servers),
-            "--latency", str(latency), "--ready-file", str(ready)]
+            "--latency", str(latency), "--engine", "raw", "--ready-file", str(ready)]
     for index, seconds in (slow or {}).items():
         argv += ["--slow", f"{index}:{seconds}"]
     proc = procs.start(name, argv, core=procs.LOAD_CORE, workdir=workdir)
@@ -74,39 +77,48 @@ async def _gateway_list(session: aiohttp.ClientSession, url: str,
         body = await r.read()
         elapsed = time.perf_counter() - t0
         status, resp_headers = r.status, dict(r.headers)
-    import json
     return elapsed, status, resp_headers, json.loads(body) if body else None
 
 
-async def _direct_list(session: aiohttp.ClientSession, stub: Stub) -> float:
-    """The floor: the same fan-out and merge without the gateway."""
-    t0 = time.perf_counter()
+class DirectFanout:
+    """The floor: bench.direct_fanout, pinned to the gateway's core, one list per call."""
 
-    async def one(i: int) -> list[dict]:
-        async with session.get(stub.compute(i) + f"/servers/detail?limit={LIMIT}") as r:
-            return list((await r.json())["servers"])
+    def __init__(self, workdir: Path, stub: Stub) -> None:
+        urls = [stub.compute(i) for i in range(len(stub.ports))]
+        argv = [*procs.pin_prefix(procs.PROXY_CORE), procs.PY, "-m", "bench.direct_fanout", *urls]
+        self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, cwd=procs.ROOT)
 
-    pages = await asyncio.gather(*(one(i) for i in range(len(stub.ports))))
-    merged = heapq.nlargest(LIMIT, (s for p in pages for s in p),
-                            key=lambda s: (s["created"], s["id"]))
-    assert len(merged) == min(LIMIT, sum(len(p) for p in pages))
-    return time.perf_counter() - t0
+    def once(self) -> dict[str, float]:
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        self.popen.stdin.write("go\n")
+        self.popen.stdin.flush()
+        line = self.popen.stdout.readline()
+        if not line:
+            raise RuntimeError("bench.direct_fanout died")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
 
 
 def _token() -> dict[str, str]:
     return {"X-Auth-Token": gateway.BENCH_TOKEN}
 
 
-async def _measure_size(gw: gateway.Gateway, stub: Stub, pods: int, servers: int,
-                        samples: int) -> dict[str, Any]:
+async def _measure_size(gw: gateway.Gateway, stub: Stub, direct: DirectFanout, pods: int,
+                        servers: int, samples: int) -> dict[str, Any]:
+    """Gateway and direct fan-out samples, alternating; gateway CPU per request."""
     url = gw.compute + f"/servers/detail?limit={LIMIT}"
     want = expected_first(pods, servers)
-    conn = aiohttp.TCPConnector(limit=0, force_close=False)
-    out: dict[str, Any] = {"gw": [], "direct": [], "errors": []}
-    async with aiohttp.ClientSession(connector=conn, headers=_token()) as session:
+    out: dict[str, Any] = {"gw": [], "direct": [], "direct_cpu": [], "errors": []}
+    async with aiohttp.ClientSession(headers=_token()) as session:
         for _ in range(3):   # warm-up: pools, caches
             await _gateway_list(session, url)
-            await _direct_list(session, stub)
+            direct.once()
+        cpu0 = procs.cpu_seconds(gw.proc.pid)
         for _ in range(samples):
             elapsed, status, _, body = await _gateway_list(session, url)
             out["gw"].append(elapsed)
@@ -115,7 +127,10 @@ async def _measure_size(gw: gateway.Gateway, stub: Stub, pods: int, servers: int
                 out["errors"].append(f"status {status}, {len(got)} servers, "
                                      f"order {'ok' if got == want else 'wrong'}: "
                                      f"{str(body)[:200]}")
-            out["direct"].append(await _direct_list(session, stub))
+            d = direct.once()
+            out["direct"].append(d["wall"])
+            out["direct_cpu"].append(d["cpu"])
+        out["gw_cpu"] = (procs.cpu_seconds(gw.proc.pid) - cpu0) / samples
     hits = await _stats(stub)
     out["unasked_pods"] = sum(1 for v in hits.values() if v < samples)
     return out
@@ -125,29 +140,67 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
+@dataclass(frozen=True)
+class Case:
+    pods: int
+    servers_per_pod: int
+    mocks: tuple[str, ...] = ()
+
+
+def cases_for(sizes: list[int], servers_per_pod: int, fixes: bool) -> list[Case]:
+    """Every size as configured; at the largest also 1 server per pod and, with
+    `fixes`, the gateway with candidate fixes (bench.gateway_app MOCKS) applied."""
+    out = [Case(n, servers_per_pod) for n in sizes]
+    big = max(sizes)
+    if big >= 1000 and servers_per_pod != 1:
+        out.append(Case(big, 1))
+    if fixes:
+        out += [Case(big, servers_per_pod, ("pods_query",)),
+                Case(big, servers_per_pod, ("pods_cache",))]
+    return sorted(out, key=lambda c: (c.pods, -c.servers_per_pod, c.mocks))
+
+
 def run_sizes(workdir: Path, sizes: list[int], *, servers_per_pod: int, samples: int,
-              profile_seconds: float = 0) -> tuple[list[Row], list[str]]:
+              profile_seconds: float = 0, fixes: bool = True) -> tuple[list[Row], list[str]]:
     rows, notes = [], []
-    for n in sizes:
-        stub = start_stub(workdir, f"stub-{n}", n, servers_per_pod)
-        pods = [gateway.pod_spec(i, stub.compute(i),
-                                 [server_id(i, j) for j in range(servers_per_pod)])
+    stub: Stub | None = None
+    stub_key: tuple[int, int] | None = None
+    for case in cases_for(sizes, servers_per_pod, fixes):
+        n, spp = case.pods, case.servers_per_pod
+        if stub_key != (n, spp):
+            if stub is not None:
+                stub.proc.stop()
+            stub, stub_key = start_stub(workdir, f"stub-{n}-{spp}", n, spp), (n, spp)
+        assert stub is not None
+        pods = [gateway.pod_spec(i, stub.compute(i), [server_id(i, j) for j in range(spp)])
                 for i in range(n)]
         concurrency = max(64, n)
-        gw = gateway.start(workdir, f"gw-fanout-{n}", pods,
+        name = f"gw-fanout-{n}-{spp}" + "".join("-" + m for m in case.mocks)
+        gw = gateway.start(workdir, name, pods, mocks=case.mocks,
                            fanout={"max_concurrency": concurrency, "pod_deadline": 5.0})
         rss_idle, _ = procs.peak_rss_mb(gw.proc.pid)
-        m = asyncio.run(_measure_size(gw, stub, n, servers_per_pod, samples))
+        direct = DirectFanout(workdir, stub)
+        try:
+            m = asyncio.run(_measure_size(gw, stub, direct, n, spp, samples))
+        finally:
+            direct.close()
         _, rss_peak = procs.peak_rss_mb(gw.proc.pid)
-        if profile_seconds and n == max(sizes):
+        if profile_seconds and n == max(sizes) and spp == servers_per_pod and not case.mocks:
             notes.append(_profile(workdir, gw, n, profile_seconds))
         gw.proc.stop()
-        stub.proc.stop()
-        rows.append(_size_row(n, servers_per_pod, concurrency, m, rss_idle, rss_peak))
+        row = _size_row(n, spp, concurrency, m, rss_idle, rss_peak)
+        if case.mocks:
+            row.bench, row.target, row.verdict = "fanout fix", "", "info"
+            row.case += " — with " + ", ".join(case.mocks) + " (bench-only patch)"
+            notes.append(f"{row.case}: {'; '.join(gw.mocks)}")
+        rows.append(row)
         if m["errors"]:
-            notes.append(f"{n} pods: {len(m['errors'])} wrong answers, first: {m['errors'][0]}")
+            notes.append(f"{row.case}: {len(m['errors'])} wrong answers, first: "
+                         f"{m['errors'][0]}")
         if m["unasked_pods"]:
-            notes.append(f"{n} pods: {m['unasked_pods']} pods were not asked on every request")
+            notes.append(f"{row.case}: {m['unasked_pods']} pods were not asked every time")
+    if stub is not None:
+        stub.proc.stop()
     return rows, notes
 
 
@@ -155,13 +208,15 @@ def _size_row(n: int, spp: int, concurrency: int, m: dict[str, Any], rss_idle: f
               rss_peak: float) -> Row:
     p50, p95 = loadgen.percentile(m["gw"], 50), loadgen.percentile(m["gw"], 95)
     d50 = loadgen.percentile(m["direct"], 50)
-    value = (f"p50 {_ms(p50)}, p95 {_ms(p95)}; RSS {rss_idle:.0f}→{rss_peak:.0f} MB peak")
+    dcpu = statistics.median(m["direct_cpu"])
+    value = (f"p50 {_ms(p50)}, p95 {_ms(p95)}, CPU {_ms(m['gw_cpu'])}/req; "
+             f"RSS {rss_idle:.0f}→{rss_peak:.0f} MB peak")
     if m["errors"]:
         value += f"; {len(m['errors'])}/{len(m['gw'])} WRONG answers"
     row = Row("fanout", f"{n} pods x {spp} servers, limit {LIMIT}, max_concurrency {concurrency}",
-              value, f"direct fan-out p50 {_ms(d50)} ({p50 / d50:.1f}x)",
+              value, f"direct fan-out p50 {_ms(d50)}, CPU {_ms(dcpu)} (gateway {p50 / d50:.1f}x)",
               raw={"gw": m["gw"], "direct": m["direct"], "rss_peak": rss_peak,
-                   "rss_idle": rss_idle})
+                   "rss_idle": rss_idle, "gw_cpu": m["gw_cpu"], "direct_cpu": m["direct_cpu"]})
     if n >= 1000:
         row.target = f"p50 ≤ {TARGET_P50_1000} s, RSS ≤ {TARGET_RSS_MB:.0f} MB"
         row.verdict = verdict(p50 <= TARGET_P50_1000 and rss_peak <= TARGET_RSS_MB

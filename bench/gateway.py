@@ -58,6 +58,7 @@ def start(workdir: Path, name: str, pods: list[dict], *, fanout: dict[str, objec
     d.mkdir(parents=True, exist_ok=True)
     port = procs.free_port()
     conf, spec, ready = d / "gateway.conf", d / "spec.json", d / "ready.json"
+    ready.unlink(missing_ok=True)
     write_config(conf, port=port, db=d / "bench.db", fanout=fanout)
     spec.write_text(json.dumps({"project_id": project_id, "pods": pods}))
     argv = [procs.PY, "-m", "bench.gateway_app", "--config-file", str(conf), "--spec", str(spec),

@@ -134,7 +134,27 @@ def _mock_tokens(spec: dict[str, Any]) -> str:
 
 
 def _mock_routing(spec: dict[str, Any]) -> str:
+    """Server routing answered from memory: the proxy's Locator.find memoised (its
+    own TTL cache and pod lookup skipped), and routing.table.lookup from a dict."""
     from tricircle.routing import table
+    patched = []
+    try:
+        from tricircle.proxy.locate import Locator
+    except ImportError:
+        Locator = None  # noqa: N806
+    if Locator is not None:
+        real_find = Locator.find
+        memo: dict[Any, Any] = {}
+
+        async def find(self: Any, resource: Any, top_id: str, ctx: Any) -> Any:
+            key = (getattr(resource, "routing_type", None), top_id, ctx.project_id)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = await real_find(self, resource, top_id, ctx)
+            return hit
+
+        Locator.find = find  # type: ignore[method-assign]
+        patched.append("proxy.locate.Locator.find memoised")
     routes: dict[str, Any] = {}
     for p in spec["pods"]:
         for sid in p["servers"]:
@@ -151,8 +171,9 @@ def _mock_routing(spec: dict[str, Any]) -> str:
         route = routes.get(top_id)
         return [route] if route is not None and project_id in (None, route.project_id) else []
 
-    patched = _patch_everywhere(table.lookup, lookup)
-    return "routing.table.lookup in " + ", ".join(patched)
+    patched.append("routing.table.lookup from a dict in " + ", ".join(
+        _patch_everywhere(table.lookup, lookup)))
+    return "; ".join(patched)
 
 
 def _mock_rewrite(spec: dict[str, Any]) -> str:
@@ -182,8 +203,44 @@ def _patch_everywhere(original: Callable[..., Any], replacement: Callable[..., A
     return patched
 
 
+def _fix_pods_query(spec: dict[str, Any]) -> str:
+    """A candidate fix, measured: pods_of_project as an uncorrelated IN subquery
+    (one index range scan) instead of a correlated EXISTS per pod."""
+    from sqlalchemy import select
+
+    from tricircle.db.models import Pod, Routing
+    from tricircle.routing import table
+
+    async def pods_of_project(s: Any, project_id: str | None, resource_type: str) -> list[str]:
+        holding = select(Routing.pod_id).where(Routing.resource_type == resource_type)
+        if project_id is not None:
+            holding = holding.where(Routing.project_id == project_id)
+        stmt = select(Pod.id).where(Pod.id.in_(holding)).order_by(Pod.region_name)
+        return list((await s.execute(stmt)).scalars())
+
+    return "pods_of_project in " + ", ".join(_patch_everywhere(table.pods_of_project,
+                                                               pods_of_project))
+
+
+def _fix_pods_cache(spec: dict[str, Any]) -> str:
+    """Upper bound of caching the list's pod set per process (like the Locator's
+    TTL cache): RoutedServerSource.pods answered from memory after the first call."""
+    from tricircle.fanout.routed import RoutedServerSource
+    real = RoutedServerSource.pods
+    memo: dict[Any, Any] = {}
+
+    async def pods(self: Any, project_id: str | None) -> Any:
+        if project_id not in memo:
+            memo[project_id] = await real(self, project_id)
+        return memo[project_id]
+
+    RoutedServerSource.pods = pods  # type: ignore[method-assign]
+    return "RoutedServerSource.pods memoised"
+
+
 MOCKS: dict[str, Callable[[dict[str, Any]], str]] = {
     "tokens": _mock_tokens, "routing": _mock_routing, "rewrite": _mock_rewrite,
+    "pods_query": _fix_pods_query, "pods_cache": _fix_pods_cache,
 }
 
 

@@ -136,3 +136,10 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
 def python_child(proc: Proc) -> int:
     """The pid to measure: taskset execs the program, so it is the same pid."""
     return proc.pid
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time consumed so far by `pid` (from /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -12,9 +12,11 @@ links). Served, with Nova's semantics where a list client would notice them:
 - `GET /_stub/stats`: requests served per pod (benchmarks check the fan-out).
 
 Latency: `--latency` seconds per request (default 0.02), `--slow I:SECONDS`
-for single pods, `--latency 0` = instant mode. `--raw` serves pod 0 with a
-minimal asyncio protocol instead of aiohttp: an upstream fast enough that it
-is never the bottleneck of a throughput test (nginx measures ~5x aiohttp).
+for single pods, `--latency 0` = instant mode.
+
+Engines: `--engine aiohttp` (default) or `--engine raw`, a minimal asyncio
+protocol serving the same bytes several times faster, so that one stub process
+on one core can answer 1000 pods without being what the benchmark measures.
 
 Started by the harness; prints nothing, writes `--ready-file` (JSON with the
 ports) once every socket listens.
@@ -26,21 +28,22 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
+from multidict import MultiDict
 
 PROJECT_ID = "b5e6c3a1d2f44c0b9a8e7d6c5b4a3f21"
 USER_ID = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
 _BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 _NS = uuid.UUID("9d3c6a55-4a8e-4bd5-9f0e-8d2a1e0b7c64")
 MAX_LIMIT = 1000
+_SPAN = 90 * 86400   # creation times spread over 90 days; 7919 is coprime with it
 SORT_KEYS = {"created_at", "updated_at", "id", "uuid", "name", "display_name",
              "launched_at", "status", "host", "vm_state"}
 _KEY_ALIAS = {"uuid": "id", "display_name": "name", "launched_at": "OS-SRV-USG:launched_at",
@@ -53,9 +56,11 @@ def server_id(pod: int, index: int) -> str:
 
 
 def created_at(pod: int, index: int) -> str:
-    """Creation times interleave across pods so a merge has real work to do."""
-    rng = random.Random(pod * 100003 + index)
-    when = _BASE_TIME + timedelta(seconds=rng.randrange(0, 90 * 86400))
+    """Creation times interleave across pods so a merge has real work to do, and
+    are unique (pods x 1000 servers at most), so the expected order has no ties
+    whose order would be implementation-defined."""
+    k = pod * 1000 + index % 1000
+    when = _BASE_TIME + timedelta(seconds=(k * 7919 + 12345) % _SPAN)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -163,11 +168,11 @@ def page(pod: Pod, query: Any) -> tuple[list[str], int]:
     return ordered[start:start + limit], limit
 
 
-def _headers(request: web.Request) -> dict[str, str]:
-    version = "2.1"
-    wanted = request.headers.get("OpenStack-API-Version", "")
-    if wanted.startswith("compute "):
-        version = wanted.split(" ", 1)[1]
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def _headers(wanted: str) -> dict[str, str]:
+    version = wanted.split(" ", 1)[1] if wanted.startswith("compute ") else "2.1"
     rid = "req-" + str(uuid.uuid4())
     return {"OpenStack-API-Version": f"compute {version}",
             "X-OpenStack-Nova-API-Version": version,
@@ -176,113 +181,152 @@ def _headers(request: web.Request) -> dict[str, str]:
             "Content-Type": "application/json"}
 
 
-def _fault(status: int, kind: str, message: str, request: web.Request) -> web.Response:
-    body = json.dumps({kind: {"code": status, "message": message}})
-    return web.Response(status=status, text=body, headers=_headers(request))
+def _fault(status: int, kind: str, message: str, wanted: str) -> Answer:
+    body = json.dumps({kind: {"code": status, "message": message}}).encode()
+    return status, _headers(wanted), body
 
 
-class StubApp:
-    def __init__(self, pods: dict[int, Pod]) -> None:
-        self.by_port = {int(p.base.rsplit(":", 1)[1]): p for p in pods.values()}
-        self.pods = pods
+def answer(pod: Pod, method: str, path: str, query: MultiDict[str], wanted: str) -> Answer:
+    """What pod `pod` answers to `method path?query` (`wanted`: microversion header).
 
-    def pod_of(self, request: web.Request) -> Pod:
-        sockname = request.transport.get_extra_info("sockname")  # type: ignore[union-attr]
-        return self.by_port[sockname[1]]
-
-    async def _delay(self, pod: Pod) -> None:
-        pod.hits += 1
-        if pod.latency > 0:
-            await asyncio.sleep(pod.latency)
-
-    async def show(self, request: web.Request) -> web.Response:
-        pod = self.pod_of(request)
-        await self._delay(pod)
-        sid = request.match_info["id"]
+    Framework-free, so the aiohttp and the raw engine serve the same bytes.
+    """
+    if method != "GET":
+        return _fault(405, "badMethod", "Method not allowed", wanted)
+    path = path.rstrip("/")
+    if path in ("", "/v2.1"):
+        return 200, {"Content-Type": "application/json"}, _version_doc(pod, path == "")
+    if path == "/v2.1/servers/detail":
+        return _list(pod, query, wanted, detail=True)
+    if path == "/v2.1/servers":
+        return _list(pod, query, wanted, detail=False)
+    if path.startswith("/v2.1/servers/") and path.count("/") == 3:
+        sid = path.rsplit("/", 1)[1]
         body = pod.detail_json.get(sid)
         if body is None:
-            return _fault(404, "itemNotFound", f"Instance {sid} could not be found.", request)
-        return web.Response(body=b'{"server":' + body + b"}", headers=_headers(request))
-
-    async def list_detail(self, request: web.Request) -> web.Response:
-        return await self._list(request, detail=True)
-
-    async def list_brief(self, request: web.Request) -> web.Response:
-        return await self._list(request, detail=False)
-
-    async def _list(self, request: web.Request, *, detail: bool) -> web.Response:
-        pod = self.pod_of(request)
-        await self._delay(pod)
-        try:
-            ids, limit = page(pod, request.query)
-        except BadRequest as exc:
-            return _fault(400, "badRequest", str(exc), request)
-        records = pod.detail_json if detail else pod.brief_json
-        body = b'{"servers":[' + b",".join(records[i] for i in ids) + b"]"
-        if ids and len(ids) == limit:
-            path = "servers/detail" if detail else "servers"
-            query = [(k, v) for k, v in request.query.items() if k != "marker"]
-            query.append(("marker", ids[-1]))
-            href = f"{pod.base}/v2.1/{path}?{urlencode(query)}"
-            body += b',"servers_links":' + json.dumps([{"rel": "next", "href": href}]).encode()
-        return web.Response(body=body + b"}", headers=_headers(request))
-
-    async def versions(self, request: web.Request) -> web.Response:
-        pod = self.pod_of(request)
-        version = {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1",
-                   "updated": "2013-07-23T11:33:21Z",
-                   "links": [{"rel": "self", "href": pod.base + "/v2.1/"}]}
-        if request.path.rstrip("/") == "":
-            return web.json_response({"versions": [version]}, headers={"Vary": "x"})
-        return web.json_response({"version": version})
-
-    async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response({str(i): p.hits for i, p in self.pods.items()})
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/", self.versions)
-        app.router.add_get("/v2.1", self.versions)
-        app.router.add_get("/v2.1/", self.versions)
-        app.router.add_get("/v2.1/servers", self.list_brief)
-        app.router.add_get("/v2.1/servers/detail", self.list_detail)
-        app.router.add_get("/v2.1/servers/{id}", self.show)
-        app.router.add_get("/_stub/stats", self.stats)
-        return app
+            return _fault(404, "itemNotFound", f"Instance {sid} could not be found.", wanted)
+        return 200, _headers(wanted), b'{"server":' + body + b"}"
+    return _fault(404, "itemNotFound", "The resource could not be found.", wanted)
 
 
-# ---- raw mode: a minimal HTTP/1.1 keep-alive server for throughput ceilings ----
+def _list(pod: Pod, query: MultiDict[str], wanted: str, *, detail: bool) -> Answer:
+    try:
+        ids, limit = page(pod, query)
+    except BadRequest as exc:
+        return _fault(400, "badRequest", str(exc), wanted)
+    records = pod.detail_json if detail else pod.brief_json
+    body = b'{"servers":[' + b",".join(records[i] for i in ids) + b"]"
+    if ids and len(ids) == limit:
+        path = "servers/detail" if detail else "servers"
+        next_query = [(k, v) for k, v in query.items() if k != "marker"]
+        next_query.append(("marker", ids[-1]))
+        href = f"{pod.base}/v2.1/{path}?{urlencode(next_query)}"
+        body += b',"servers_links":' + json.dumps([{"rel": "next", "href": href}]).encode()
+    return 200, _headers(wanted), body + b"}"
+
+
+def _version_doc(pod: Pod, root: bool) -> bytes:
+    version = {"id": "v2.1", "status": "CURRENT", "version": "2.96", "min_version": "2.1",
+               "updated": "2013-07-23T11:33:21Z",
+               "links": [{"rel": "self", "href": pod.base + "/v2.1/"}]}
+    return json.dumps({"versions": [version]} if root else {"version": version}).encode()
+
+
+def _stats(pods: dict[int, Pod]) -> Answer:
+    body = json.dumps({str(i): p.hits for i, p in pods.items()}).encode()
+    return 200, {"Content-Type": "application/json"}, body
+
+
+# ---- engine 1: aiohttp ---------------------------------------------------------------
+
+def aiohttp_app(pods: dict[int, Pod]) -> web.Application:
+    """One catch-all route; the pod is chosen by the local port of the connection."""
+    by_port = {int(p.base.rsplit(":", 1)[1]): p for p in pods.values()}
+
+    async def handle(request: web.Request) -> web.Response:
+        if request.path == "/_stub/stats":
+            status, headers, body = _stats(pods)
+        else:
+            sockname = request.transport.get_extra_info("sockname")  # type: ignore[union-attr]
+            pod = by_port[sockname[1]]
+            pod.hits += 1
+            if pod.latency > 0:
+                await asyncio.sleep(pod.latency)
+            status, headers, body = answer(pod, request.method, request.path, request.query,
+                                           request.headers.get("OpenStack-API-Version", ""))
+        return web.Response(status=status, body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+# ---- engine 2: raw asyncio protocol (fast; for 1000-pod fan-outs and ceilings) --------
+
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed"}
+
 
 class RawProtocol(asyncio.Protocol):
-    """Answers every GET with pod 0's record for the id in the path (or 404)."""
+    """Minimal HTTP/1.1 keep-alive server of one pod (GET only, no request bodies).
 
-    def __init__(self, bodies: dict[bytes, bytes]) -> None:
-        self.bodies = bodies
+    Answers are sent in request order even when latency delays them.
+    """
+
+    def __init__(self, pod: Pod, pods: dict[int, Pod]) -> None:
+        self.pod = pod
+        self.pods = pods
         self.buf = b""
         self.transport: asyncio.Transport | None = None
+        self.queue: list[list[bytes | None]] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
     def data_received(self, data: bytes) -> None:
         self.buf += data
-        out = []
         while True:
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
-                break
-            head, self.buf = self.buf[:end], self.buf[end + 4:]
-            path = head.split(b" ", 2)[1]
-            body = self.bodies.get(path.rsplit(b"/", 1)[-1].split(b"?")[0])
-            status = b"200 OK" if body is not None else b"404 Not Found"
-            body = body if body is not None else b'{"itemNotFound":{"code":404,"message":"x"}}'
-            out.append(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
-                       b"OpenStack-API-Version: compute 2.1\r\n"
-                       b"X-OpenStack-Nova-API-Version: 2.1\r\n"
-                       b"x-openstack-request-id: req-00000000-0000-0000-0000-000000000000\r\n"
-                       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-        if out and self.transport is not None:
-            self.transport.write(b"".join(out))
+                return
+            head, self.buf = self.buf[:end].decode("latin-1"), self.buf[end + 4:]
+            self._request(head)
+
+    def _request(self, head: str) -> None:
+        lines = head.split("\r\n")
+        method, target = lines[0].split(" ", 2)[:2]
+        wanted = ""
+        for line in lines[1:]:
+            if line[:22].lower() == "openstack-api-version:":
+                wanted = line.split(":", 1)[1].strip()
+        path, _, qs = target.partition("?")
+        query: MultiDict[str] = MultiDict(parse_qsl(qs, keep_blank_values=True))
+        if path == "/_stub/stats":
+            status, headers, body = _stats(self.pods)
+        else:
+            self.pod.hits += 1
+            status, headers, body = answer(self.pod, method, path, query, wanted)
+        head_out = [f"HTTP/1.1 {status} ".encode() + _REASONS.get(status, b"X")]
+        head_out += [f"{k}: {v}".encode() for k, v in headers.items()]
+        head_out.append(b"Content-Length: " + str(len(body)).encode())
+        slot: list[bytes | None] = [b"\r\n".join(head_out) + b"\r\n\r\n" + body]
+        if self.pod.latency > 0 and path != "/_stub/stats":
+            ready, slot[0] = slot[0], None
+            asyncio.get_running_loop().call_later(self.pod.latency, self._ready, slot, ready)
+        self.queue.append(slot)
+        self._flush()
+
+    def _ready(self, slot: list[bytes | None], data: bytes) -> None:
+        slot[0] = data
+        self._flush()
+
+    def _flush(self) -> None:
+        while self.queue and self.queue[0][0] is not None:
+            data = self.queue.pop(0)[0]
+            if self.transport is not None and data is not None:
+                self.transport.write(data)
 
 
 # ---- process entry point --------------------------------------------------------
@@ -313,13 +357,13 @@ async def serve(args: argparse.Namespace) -> None:
         pods[i] = Pod(i, base, slow.get(i, args.latency))
         pods[i].load(args.servers)
     loop = asyncio.get_running_loop()
-    if args.raw:
-        bodies = {s["id"].encode(): b'{"server":' + pods[0].detail_json[s["id"]] + b"}"
-                  for s in pods[0].servers}
-        server = await loop.create_server(lambda: RawProtocol(bodies), sock=socks[0])
-        await server.start_serving()
+    if args.engine == "raw":
+        for i, sock in enumerate(socks):
+            server = await loop.create_server(
+                lambda pod=pods[i]: RawProtocol(pod, pods), sock=sock)  # type: ignore[misc]
+            await server.start_serving()
     else:
-        runner = web.AppRunner(StubApp(pods).app(), access_log=None)
+        runner = web.AppRunner(aiohttp_app(pods), access_log=None)
         await runner.setup()
         for sock in socks:
             await web.SockSite(runner, sock).start()
@@ -337,7 +381,8 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=10, help="servers per pod")
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--slow", action="append", default=[], metavar="POD:SECONDS")
-    parser.add_argument("--raw", action="store_true", help="minimal protocol, pod 0 only")
+    parser.add_argument("--engine", choices=["aiohttp", "raw"], default="aiohttp",
+                        help="aiohttp app, or a minimal asyncio protocol (several times faster)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ready-file", required=True)
     args = parser.parse_args()

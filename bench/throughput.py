@@ -58,7 +58,7 @@ def _start_upstream(workdir: Path) -> tuple[str, str]:
                                      procs.LOAD_CORE)
         return f"http://127.0.0.1:{port}", "nginx static"
     ready = workdir / "raw-upstream.json"
-    proc = procs.start("raw-upstream", [procs.PY, "-m", "bench.stub_pod", "--raw", "--latency",
+    proc = procs.start("raw-upstream", [procs.PY, "-m", "bench.stub_pod", "--engine", "raw", "--latency",
                                         "0", "--servers", "1", "--ready-file", str(ready)],
                        core=procs.LOAD_CORE, workdir=workdir)
     port = procs.wait_ready_file(proc, ready)["ports"][0]

@@ -10,7 +10,6 @@ Runs in a child process pinned to the proxy core, under uvloop:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
