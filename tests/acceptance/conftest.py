@@ -9,7 +9,8 @@ Reusable by every surface's acceptance tests:
   RegionOne (top AZ az1) and RegionTwo (top AZ az2) registered; the app runs its
   own job worker (SQLite).
   Fields: `url` (http://127.0.0.1:<port>), `compute_url`, `db_path`, `conf`,
-  `app`, `loop`; helpers `run(coro)` (runs a coroutine on the gateway's loop),
+  `config_file`, `app`, `loop`; helpers `tricircle(*args)` (the command line on the
+  same configuration), `run(coro)` (runs a coroutine on the gateway's loop),
   `routes(...)` (routing rows, straight from the database), `set_pod_state`.
 * `demo`, `alt`, `admin` — openstacksdk connections through the gateway
   (``compute_endpoint_override``: the catalog's CentralRegion endpoints may point
@@ -70,6 +71,19 @@ class Gateway:
     app: Any
     loop: asyncio.AbstractEventLoop
     pod_ids: dict[str, str]
+    config_file: Path
+
+    def tricircle(self, *args: str) -> str:
+        """Run the `tricircle` command against this gateway's configuration; its stdout."""
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-m", "tricircle.cmd.main", "--config-file",
+                               str(self.config_file), *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"tricircle {' '.join(args)}: {done.stderr}")
+        return done.stdout
 
     @property
     def compute_url(self) -> str:
@@ -100,18 +114,23 @@ class Gateway:
         self.run(update())
 
 
-def _config(lab: dict[str, Any], db_path: Path, port: int) -> Any:
+def _config(lab: dict[str, Any], db_path: Path, port: int) -> tuple[Any, Path]:
+    """The gateway's configuration, also written as an INI file so the `tricircle`
+    command (pod update, routing list, ...) can act on the same database."""
     from tricircle import conf as tconf
 
-    conf = tconf.new_config([], config_files=[])
-    conf.set_override("auth_url", lab["auth_url"], group="keystone")
-    conf.set_override("username", "tricircle", group="keystone")
-    conf.set_override("password", lab.get("password", "labpass"), group="keystone")
-    conf.set_override("project_name", lab["users"].get("tricircle", "service"),
-                      group="keystone")
-    conf.set_override("connection", f"sqlite+aiosqlite:///{db_path}", group="database")
-    conf.set_override("bind_port", port, group="api")
-    return conf
+    path = db_path.parent / "tricircle.conf"
+    path.write_text(
+        "[keystone]\n"
+        f"auth_url = {lab['auth_url']}\n"
+        "username = tricircle\n"
+        f"password = {lab.get('password', 'labpass')}\n"
+        f"project_name = {lab['users'].get('tricircle', 'service')}\n"
+        "[database]\n"
+        f"connection = sqlite+aiosqlite:///{db_path}\n"
+        "[api]\n"
+        f"bind_port = {port}\n")
+    return tconf.new_config([], config_files=[str(path)]), path
 
 
 async def _prepare_db(conf: Any, lab: dict[str, Any]) -> dict[str, str]:
@@ -157,7 +176,7 @@ def _serve(conf: Any, started: threading.Event, holder: dict[str, Any]) -> None:
 def gateway(lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     db_path = tmp_path_factory.mktemp("gateway") / "tricircle.db"
     port = _free_port()
-    conf = _config(lab, db_path, port)
+    conf, config_file = _config(lab, db_path, port)
     pod_ids = asyncio.run(_prepare_db(conf, lab))
     started, holder = threading.Event(), {}  # type: ignore[var-annotated]
     thread = threading.Thread(target=_serve, args=(conf, started, holder), daemon=True,
@@ -166,7 +185,7 @@ def gateway(lab: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> It
     if not started.wait(30):
         pytest.fail("the gateway did not start")
     gw = Gateway(f"http://127.0.0.1:{port}", db_path, conf, holder["app"], holder["loop"],
-                 pod_ids)
+                 pod_ids, config_file)
     yield gw
     gw.loop.call_soon_threadsafe(gw.loop.stop)
     thread.join(30)

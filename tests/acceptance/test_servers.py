@@ -233,7 +233,7 @@ def test_another_tenant_gets_404_and_admin_sees_the_server(demo, alt, admin, lab
 
 
 def test_draining_pod_sends_new_servers_elsewhere(demo, lab, gateway, pod_admin, servers):
-    gateway.set_pod_state("RegionOne", "draining")
+    gateway.tricircle("pod", "update", "RegionOne", "--state", "draining")
     try:
         for _ in range(2):
             server = _boot(demo, lab, servers, "drain")
@@ -244,7 +244,7 @@ def test_draining_pod_sends_new_servers_elsewhere(demo, lab, gateway, pod_admin,
         assert resp.status_code == 400
         assert resp.json()["badRequest"]["message"].startswith("No valid host was found.")
     finally:
-        gateway.set_pod_state("RegionOne", "enabled")
+        gateway.tricircle("pod", "update", "RegionOne", "--state", "enabled")
 
 
 def _post_raw(conn: Any, body: bytes) -> Any:

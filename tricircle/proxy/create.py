@@ -111,8 +111,7 @@ class PlacedCreate:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
                                         project_id=ctx.project_id or "",
                                         resource_type=self.resource.routing_type)
-            await repair.enqueue_repair(s, self.resource.routing_type,
-                                        pod_timeout=self._pod_timeout)
+            await repair.enqueue_repair(s, route, pod_timeout=self._pod_timeout)
         self._prepare(doc, pod, provisional)
         target = Target(pod, pod_path(request, self.resource.surface))
         resp = await self._forwarder.send(request, target, body=json.dumps(doc).encode(),

@@ -1,12 +1,14 @@
 """Repair of the create protocol's leftovers, run as jobs.
 
-* ``routing.repair`` (resource key = routing type, e.g. "server"): every
-  reservation older than the lease (database time) is looked up in its pod by
-  its top-id marker. Found: the row is bound to it (top id = bottom id, as a
-  normal create would have done). Not found: the reservation is released. A pod
-  that cannot be asked keeps its reservations until the next run. Enqueued by
-  each create (in the reservation's transaction, delayed by the lease), so it
-  runs when there may be something to repair, coalesced per routing type.
+* ``routing.repair`` (resource key = "<type>:<provisional top id>"): enqueued by
+  each create in the reservation's own transaction, due when the lease is over.
+  A reservation that is bound or gone by then needs nothing (the usual case). One
+  still empty after the lease (database time) is looked up in its pod by its
+  top-id marker. Found: the row is bound to it (top id = bottom id, as a normal
+  create would have done). Not found: the reservation is released. A pod that
+  cannot be asked: the job retries with backoff. One job per reservation (not
+  one per routing type): a coalesced job could run before a later reservation's
+  lease is over and never come back for it.
 * ``routing.forget`` (resource key = "<type>:<top id>"): after a delete the pod
   accepted, the row is kept until the pod confirms the resource is gone (404 to
   the service account); then it is released. Until then lists and shows still
@@ -41,9 +43,11 @@ def lease_seconds(pod_timeout: float) -> float:
     return pod_timeout + _MARGIN
 
 
-async def enqueue_repair(s: Any, routing_type: str, *, pod_timeout: float) -> None:
-    """Schedule a repair run once the lease of a reservation made now is over."""
-    await jobs.enqueue(s, REPAIR, routing_type, delay=lease_seconds(pod_timeout) + 1)
+async def enqueue_repair(s: Any, route: Route, *, pod_timeout: float) -> None:
+    """Schedule the check of a reservation made now, for when its lease is over."""
+    await jobs.enqueue(s, REPAIR, f"{route.resource_type}:{route.top_id}",
+                       project_id=route.project_id, delay=lease_seconds(pod_timeout) + 1,
+                       payload={"route_id": route.id, "resource_type": route.resource_type})
 
 
 async def enqueue_forget(s: Any, route: Route, *, delay: float = 2.0) -> None:
@@ -92,19 +96,21 @@ async def find_by_marker(client: PodClient, token: str, resource: Resource, mark
 
 @register(REPAIR)
 async def repair(ctx: JobContext) -> None:
-    """Bind or release every stale reservation of one routing type."""
-    resource = _resource(ctx.resource_key)
+    """Bind or release one reservation whose lease is over; nothing if it was bound."""
+    resource = _resource(ctx.payload["resource_type"])
     lease = lease_seconds(ctx.deps.conf.pods.request_timeout)
     async with ctx.deps.db.session() as s:
-        stale = await table.stale_reservations(s, older_than=lease,
-                                               resource_type=resource.routing_type)
-    left = 0
-    for route in stale:
-        if not await _repair_one(ctx, resource, route):
-            left += 1
-    await ctx.set_progress(stale=len(stale), unresolved=left)
-    if left:
-        raise RuntimeError(f"{left} reservation(s) in unreachable pods; will retry")
+        try:
+            route = await table.get_route(s, int(ctx.payload["route_id"]))
+        except table.RouteNotFound:
+            return  # released (the pod refused the create)
+        now = await table.db_now(s)
+    if route.bottom_id:
+        return  # bound: the create completed
+    if (now - route.created_at).total_seconds() < lease:
+        raise RuntimeError(f"reservation {route.id} is within its lease; retrying later")
+    if not await _repair_one(ctx, resource, route):
+        raise RuntimeError(f"pod {route.region_name} unreachable; retrying later")
 
 
 async def _repair_one(ctx: JobContext, resource: Resource, route: Route) -> bool:

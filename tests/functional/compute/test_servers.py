@@ -192,6 +192,15 @@ async def test_pod_unreachable_during_create_leaves_a_reservation_the_repair_res
     await gateway.run_jobs()
     # the lease (timeout + margin) is not over: nothing repaired yet
     assert len(await gateway.routes()) == 1
+    from sqlalchemy import update
+
+    from tricircle.db.clock import utc_after
+    from tricircle.db.models import Routing
+    async with gateway.db.session() as s:
+        await s.execute(update(Routing).values(created_at=utc_after(-3600)))
+    await gateway.run_jobs()
+    # nothing carries the marker in the pod: released
+    assert await gateway.routes() == []
 
 
 async def test_repair_binds_a_stale_reservation_found_by_marker(gateway):
@@ -199,7 +208,6 @@ async def test_repair_binds_a_stale_reservation_found_by_marker(gateway):
 
     from tricircle.db.clock import utc_after
     from tricircle.db.models import Routing
-    from tricircle.jobs import api as jobs
     from tricircle.routing import repair, table
 
     one = gateway.pods["RegionOne"]
@@ -211,7 +219,8 @@ async def test_repair_binds_a_stale_reservation_found_by_marker(gateway):
         gone = await table.reserve(s, top_id="prov-2", pod_id=gateway.pod_ids["RegionOne"],
                                    project_id=P1, resource_type="server")
         await s.execute(update(Routing).values(created_at=utc_after(-3600)))
-        await jobs.enqueue(s, repair.REPAIR, "server")
+        for route in (found, gone):
+            await repair.enqueue_repair(s, route, pod_timeout=60)
     await gateway.run_jobs()
     routes = {r.id: r for r in await gateway.routes()}
     assert gone.id not in routes

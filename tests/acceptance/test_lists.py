@@ -1,0 +1,185 @@
+"""Server lists through the gateway against the real lab (openstacksdk).
+
+Servers of both pods, merged in Nova's order; `limit=1` paging through the
+gateway's next hrefs; sort keys; tenant isolation; a pod late or down.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openstack import exceptions as os_exc
+
+pytestmark = pytest.mark.lab
+WAIT = 180
+AZS = ("az1", "az1", "az2", "az2")
+
+
+@pytest.fixture(scope="module")
+def listed(demo: Any, lab: dict[str, Any]) -> Iterator[list[Any]]:
+    """Four demo servers, two per pod, created one after the other."""
+    tag = uuid.uuid4().hex[:6]
+    made = []
+    try:
+        for i, az in enumerate(AZS):
+            made.append(demo.compute.create_server(
+                name=f"ls-{tag}-{i}", image_id=lab["image_id"], flavor_id=lab["flavor_id"],
+                networks="none", availability_zone=az))
+            time.sleep(1.1)  # distinct `created` seconds: a known expected order
+        yield [demo.compute.wait_for_server(s, wait=WAIT) for s in made]
+    finally:
+        for server in made:
+            try:
+                demo.compute.delete_server(server, ignore_missing=True)
+            except os_exc.SDKException:
+                pass
+
+
+def _ids(servers: Any) -> list[str]:
+    return [s.id for s in servers]
+
+
+def test_server_list_shows_both_pods_merged_newest_first(demo, listed, pod_admin):
+    ours = {s.id for s in listed}
+    raw = demo.compute.get("/servers")
+    assert "X-Tricircle-Missing-Pods" not in raw.headers, raw.headers
+    assert ours <= {s["id"] for s in raw.json()["servers"]}, raw.text
+    everything = list(demo.compute.servers(details=True))
+
+    shown = [s for s in everything if s.id in ours]
+    assert [s.name for s in shown] == [s.name for s in reversed(listed)]
+    created = [s.created_at for s in everything]
+    assert created == sorted(created, reverse=True)
+    zones = {s.name: s.availability_zone for s in shown}
+    assert sorted(zones.values()) == ["az1", "az1", "az2", "az2"]
+
+
+def test_limit_one_paging_visits_every_server_exactly_once(demo, listed):
+    before = set(_ids(demo.compute.servers()))
+    paged = _ids(demo.compute.servers(limit=1))
+    after = set(_ids(demo.compute.servers()))
+
+    assert len(paged) == len(set(paged)), "a server was listed twice"
+    assert before & after <= set(paged), "paging skipped a server"
+    assert {s.id for s in listed} <= set(paged)
+
+
+def test_paging_by_two_follows_the_gateway_next_links(demo, listed, gateway):
+    resp = demo.compute.get("/servers?limit=2")
+    body = resp.json()
+    assert len(body["servers"]) == 2
+    href = body["servers_links"][0]["href"]
+    assert href.startswith(gateway.compute_url + "/servers?")
+    assert f"marker={body['servers'][1]['id']}" in href
+
+
+def test_sort_keys_are_honoured_across_pods(demo, listed):
+    names = [s.name for s in demo.compute.servers(sort_key="display_name", sort_dir="asc")]
+    assert names == sorted(names, key=str.casefold)
+    ours = [n for n in names if n.startswith(listed[0].name[:-1])]
+    assert ours == sorted(s.name for s in listed)
+
+
+def test_a_hand_written_marker_continues_after_that_server(demo, listed):
+    everything = _ids(demo.compute.servers())
+    marker = listed[2].id
+    rest = demo.compute.get(f"/servers?marker={marker}").json()["servers"]
+    assert [s["id"] for s in rest] == everything[everything.index(marker) + 1:]
+
+
+def test_unknown_marker_is_novas_400(demo, listed):
+    resp = demo.compute.get(f"/servers?marker={uuid.uuid4()}")
+    assert resp.status_code == 400
+    assert "not found" in resp.json()["badRequest"]["message"]
+
+
+def test_another_tenant_sees_none_of_the_servers(alt, listed):
+    assert not {s.id for s in listed} & set(_ids(alt.compute.servers()))
+
+
+class _Blackhole:
+    """A TCP port that accepts connections and never answers (a hung pod)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self._held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self._held:
+            conn.close()
+
+
+@pytest.fixture
+def region_two_hung(gateway, lab) -> Iterator[None]:
+    """RegionTwo's compute endpoint, as the gateway sees it, hangs; restored after.
+
+    Only the gateway's view changes (no lab process is touched), for a few
+    seconds: less than the health prober needs to call the pod unhealthy.
+    """
+    from tricircle.api import keys
+
+    pods = gateway.app[keys.PODS]
+    real = dict(lab["regions"]["RegionTwo"])
+    endpoints = {k: v for k, v in real.items() if k in ("compute", "placement", "network",
+                                                          "image", "volumev3")}
+    hole = _Blackhole()
+    gateway.loop.call_soon_threadsafe(
+        pods.set_endpoints, "RegionTwo",
+        {**endpoints, "compute": f"http://127.0.0.1:{hole.port}/v2.1"})
+    time.sleep(0.2)
+    try:
+        yield
+    finally:
+        gateway.loop.call_soon_threadsafe(pods.set_endpoints, "RegionTwo", endpoints)
+        time.sleep(0.2)
+        hole.close()
+
+
+def test_a_hung_pod_costs_only_the_deadline(demo, listed, gateway, region_two_hung):
+    deadline = gateway.conf.fanout.pod_deadline
+    started = time.monotonic()
+    resp = demo.compute.get("/servers/detail")
+    took = time.monotonic() - started
+
+    assert resp.status_code == 200
+    assert took < deadline + 2.0
+    names = {s["name"] for s in resp.json()["servers"]}
+    assert {listed[0].name, listed[1].name} <= names
+    assert not {listed[2].name, listed[3].name} & names
+    assert resp.headers["X-Tricircle-Missing-Pods"] == "RegionTwo"
+
+
+def test_at_2_69_the_hung_pods_servers_show_as_unknown(demo, listed, region_two_hung):
+    resp = demo.compute.get("/servers/detail", microversion="2.69")
+
+    assert resp.status_code == 200
+    by_id = {s["id"]: s for s in resp.json()["servers"]}
+    for server in listed[2:]:
+        assert by_id[server.id]["status"] == "UNKNOWN"
+        assert set(by_id[server.id]) == {"id", "status", "links", "tenant_id", "created"}
+    for server in listed[:2]:
+        assert by_id[server.id]["status"] == "ACTIVE"
+
+
+def test_the_list_is_whole_again_when_the_pod_answers(demo, listed):
+    assert {s.id for s in listed} <= set(_ids(demo.compute.servers()))
