@@ -25,6 +25,7 @@ from tricircle.api.compute import (
     servers,
     versions,
 )
+from tricircle.api.image import passthrough as image_passthrough
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
 # Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
@@ -107,6 +108,11 @@ ROUTES: list[tuple[str, str, object]] = [
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}", servers.member),
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}/{{tail:.+}}", servers.member),
     ("*", "/compute/v2.1/{tail:.*}", passthrough.forward),
+    # ---- image /image (interim pass-through to the image home pod) -----------
+    ("GET", "/image", image_passthrough.versions),
+    ("GET", "/image/", image_passthrough.versions),
+    ("GET", "/image/versions", image_passthrough.versions),
+    ("*", "/image/{tail:.+}", image_passthrough.forward),
 ]
 
 
