@@ -74,6 +74,17 @@ class Runner:
 
     def run_subset(self, target_name: str, sub: Subset, include: Path | None = None,
                    timeout: float | None = None, out: Path | None = None) -> dict:
+        """Run one subset against one target, again (twice at most) if the lab restarted."""
+        for attempt in range(3):
+            data = self._run_subset(target_name, sub, include, timeout, out)
+            if not data.get("lab_down_after_run"):
+                break
+            print(f"the lab went down during the run (attempt {attempt + 1}); retrying",
+                  flush=True)
+        return data
+
+    def _run_subset(self, target_name: str, sub: Subset, include: Path | None,
+                    timeout: float | None, out: Path | None) -> dict:
         target = targets.TARGETS[target_name]
         out = out or RESULTS / target.name / f"{sub.name}.json"
         if target.name == "gateway" and not self.served.get(sub.surface):
