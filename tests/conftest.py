@@ -1,10 +1,10 @@
 """Database fixtures shared by the whole suite.
 
-`db_url` is parametrized over SQLite, PostgreSQL (marker `pg`) and MariaDB
-(marker `mysql`): each test gets a fresh, empty database on a server started
-once per session (tests/db_servers.py). Tests that need the schema use
-`database`, which creates it from the models; the migration tests check that
-the Alembic migrations create exactly the same schema.
+`backend` is parametrized over SQLite, PostgreSQL (marker `pg`) and MariaDB
+(marker `mysql`), on servers started once per session (tests/db_servers.py).
+`db_url` is a fresh, empty database (the migration tests); `database` has the
+schema, created from the models (the migration tests check that the Alembic
+migrations create exactly the same schema) and no rows.
 
 Select backends with markers: `pytest -m "not pg and not mysql"` runs SQLite only.
 """
@@ -92,15 +92,52 @@ async def db_url(backend: str, request: pytest.FixtureRequest,
     await _admin(server, drop)
 
 
+@pytest.fixture(scope="session")
+def schema_urls() -> dict[str, str]:
+    """backend -> URL of a database with the schema, shared by the session's tests."""
+    return {}
+
+
+async def _schema_url(request: pytest.FixtureRequest, backend: str,
+                      cache: dict[str, str]) -> str:
+    if backend not in cache:
+        server = request.getfixturevalue("pg_server" if backend == "postgresql"
+                                         else "mariadb_server")
+        name = "t_schema_" + uuid.uuid4().hex[:12]
+        await _admin(server, f"CREATE DATABASE {name}")
+        url = f"{server}/{name}" + ("?charset=utf8mb4" if backend == "mariadb" else "")
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(_create_at_head)
+        await engine.dispose()
+        cache[backend] = url
+    return cache[backend]
+
+
+async def _empty_tables(db: Database) -> None:
+    async with db.session() as s:
+        for table in reversed(Base.metadata.sorted_tables):
+            await s.execute(table.delete())
+
+
 @pytest.fixture
-async def database(db_url: str) -> AsyncIterator[Database]:
-    """A Database on a fresh schema (created from the models, stamped at the
-    migrations' head) on every backend."""
-    db = Database(db_url, pool_size=5)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_create_at_head)
-    yield db
-    await db.close()
+async def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
+                   schema_urls: dict[str, str]) -> AsyncIterator[Database]:
+    """A Database with the schema (created from the models, stamped at the migrations'
+    head) and no rows, on every backend. SQLite: a new file per test; PostgreSQL and
+    MariaDB: one database per session, emptied after each test (`database.url`)."""
+    if backend == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tricircle.db'}")
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_create_at_head)
+    else:
+        db = Database(await _schema_url(request, backend, schema_urls), pool_size=5)
+    try:
+        yield db
+    finally:
+        if backend != "sqlite":
+            await _empty_tables(db)
+        await db.close()
 
 
 @pytest.fixture

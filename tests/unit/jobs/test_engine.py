@@ -223,8 +223,7 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert [backoff(n, 2.0, 10.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]
 
 
-async def test_two_workers_never_run_the_same_job_twice(database: Database,
-                                                        db_url: str) -> None:
+async def test_two_workers_never_run_the_same_job_twice(database: Database) -> None:
     runs: Counter[str] = Counter()
 
     async def handler(ctx: JobContext) -> None:
@@ -234,7 +233,7 @@ async def test_two_workers_never_run_the_same_job_twice(database: Database,
     async with database.session() as s:
         for i in range(40):
             await jobs.enqueue(s, "flavor.sync", f"f{i}")
-    second_db = Database(db_url, pool_size=5)
+    second_db = Database(database.url, pool_size=5)
     try:
         workers = [_engine(database, {"flavor.sync": handler}, owner="a", batch_size=3),
                    _engine(second_db, {"flavor.sync": handler}, owner="b", batch_size=3)]
