@@ -163,4 +163,4 @@ def describe_pid(pid: int) -> str:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     except OSError:
         cmd = "?"
-    return f"pid {pid} ({cmd[:80]})"
+    return f"pid {pid} ({cmd if len(cmd) < 100 else '...' + cmd[-97:]})"
