@@ -49,7 +49,8 @@ def uwsgi_ini(lab: Lab, port: int, module: str, threads: int,
         "enable-threads = true", "lazy-apps = true", "need-app = true", "die-on-term = true",
         "buffer-size = 65535", "add-header = Connection: close", "disable-logging = true",
         "hook-master-start = unix_signal:15 gracefully_kill_them_all",
-        "worker-reload-mercy = 10",
+        # nova-api's thread pools can keep a worker from exiting: bound every shutdown wait
+        "worker-reload-mercy = 8", "reload-mercy = 8",
     ]
     lines += [f"{key} = {value}" for key, value in extra]
     return "\n".join(lines) + "\n"
