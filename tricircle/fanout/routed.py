@@ -3,7 +3,10 @@ where a project's servers are from the routing table."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tricircle.db.engine import Database
+from tricircle.db.models import Routing
 from tricircle.fanout.servers import KnownServer, ListPod
 from tricircle.pods import registry
 from tricircle.pods.registry import PodInfo
@@ -50,3 +53,13 @@ class RoutedServerSource:
                                              pod_id=pod.id, limit=limit)
         return [KnownServer(r.top_id, str(r.bottom_id), r.project_id, r.created_at)
                 for r in routes if r.bottom_id]
+
+    async def top_ids(self, region: str, bottom_ids: list[str]) -> dict[str, str]:
+        # one indexed query per pod and page (routing.table has no bulk lookup)
+        async with self._db.session() as s:
+            pod = await registry.get_pod(s, region)
+            rows = await s.execute(
+                select(Routing.bottom_id, Routing.top_id).where(
+                    Routing.pod_id == pod.id, Routing.resource_type == SERVER,
+                    Routing.bottom_id.in_(bottom_ids), Routing.top_id != Routing.bottom_id))
+        return {str(bottom): str(top) for bottom, top in rows.all()}

@@ -85,6 +85,9 @@ class ServerSource(Protocol):
                     ) -> list[KnownServer]:
         """Servers the routing table places in `region`, newest first."""
 
+    async def top_ids(self, region: str, bottom_ids: list[str]) -> dict[str, str]:
+        """Bottom id -> top id of the servers of `region` whose ids differ."""
+
 @dataclass(slots=True)
 class ListRequest:
     ctx: RequestContext
@@ -266,7 +269,8 @@ class ServerLister:
                 LOG.warning("server list without %s: %s", r.pod, r.error)
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
-        items = [_render(page, server, req) for page, server in chosen]
+        top_ids = await self._top_ids(chosen)
+        items = [_render(page, server, req, top_ids) for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))
         body: dict[str, Any] = {"servers": items}
         if plan.limit and len(items) == plan.limit:
@@ -274,6 +278,16 @@ class ServerLister:
             body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
         return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
 
+
+    async def _top_ids(self, chosen: list[tuple[PodPage, dict[str, Any]]]) -> dict[str, str]:
+        """Bottom id -> top id where they differ (after a migration), per pod."""
+        by_region: dict[str, list[str]] = {}
+        for page, server in chosen:
+            by_region.setdefault(page.pod.region, []).append(str(server["id"]))
+        out: dict[str, str] = {}
+        for region, bottom_ids in by_region.items():
+            out.update(await self._source.top_ids(region, bottom_ids))
+        return out
 
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
@@ -384,10 +398,12 @@ def _pod_headers(req: ListRequest) -> dict[str, str]:
             headers[name] = req.headers[name]
     return headers
 
-def _render(page: PodPage, server: dict[str, Any], req: ListRequest) -> dict[str, Any]:
-    """The server as the gateway shows it: top id (the bottom carries it as a
-    hidden metadata item), gateway links, top AZ; summary view for /servers."""
-    top_id = _top_id(server)
+def _render(page: PodPage, server: dict[str, Any], req: ListRequest,
+            top_ids: dict[str, str]) -> dict[str, Any]:
+    """The server as the gateway shows it: its top id, gateway links, top AZ, the
+    gateway's marker metadata hidden; the summary view for /servers."""
+    top_id = top_ids.get(str(server.get("id")), str(server.get("id")))
+    _hide_marker(server)
     rewriter = LinkRewriter(page.endpoint, req.top_base, ids={str(server.get("id")): top_id})
     server = rewriter.rewrite(server)
     server["id"] = top_id
@@ -397,13 +413,12 @@ def _render(page: PodPage, server: dict[str, Any], req: ListRequest) -> dict[str
         return server
     return {"id": server.get("id"), "name": server.get("name"), "links": server.get("links")}
 
-def _top_id(server: dict[str, Any]) -> str:
-    """The top id of a bottom server; pops the marker item from its metadata."""
-    bottom_id = str(server.get("id"))
+
+
+def _hide_marker(server: dict[str, Any]) -> None:
     metadata = server.get("metadata")
-    if not isinstance(metadata, dict) or SERVER_MARKER.key not in metadata:
-        return bottom_id
-    return str(metadata.pop(SERVER_MARKER.key) or bottom_id)
+    if isinstance(metadata, dict):
+        metadata.pop(SERVER_MARKER.key, None)
 
 
 def requested_version(headers: CIMultiDict[str]) -> tuple[int, int] | None:

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tricircle.routing import table
+
 
 @pytest.fixture
 async def four(gateway):
@@ -99,3 +101,20 @@ async def test_admin_all_tenants_lists_every_project(four):
     body = await (await four.get("/compute/v2.1/servers?all_tenants=1", token="admin")).json()
     assert [s["name"] for s in body["servers"]][0] == "alt-server"
     assert len(body["servers"]) == 5
+
+
+async def test_a_server_whose_top_id_differs_is_listed_and_paged_by_its_top_id(gateway):
+    await gateway.add("RegionOne", "plain", second=1)
+    moved = gateway.pods["RegionTwo"].add("moved", second=2, project="p1")
+    moved["metadata"] = {"tricircle_top_id": "provisional-id"}
+    async with gateway.db.session() as s:
+        route = await table.reserve(s, top_id="top-of-moved", pod_id=gateway.pod_ids["RegionTwo"],
+                                    project_id="p1", resource_type="server")
+        await table.bind(s, route.id, moved["id"])
+
+    body = await (await gateway.get("/compute/v2.1/servers/detail?limit=1")).json()
+    [shown] = body["servers"]
+    assert shown["id"] == "top-of-moved" and shown["metadata"] == {}
+    assert shown["links"][0]["href"].endswith("/servers/top-of-moved")
+    after = await (await gateway.get("/compute/v2.1/servers?marker=top-of-moved")).json()
+    assert [s["name"] for s in after["servers"]] == ["plain"]

@@ -32,6 +32,10 @@ class FakeSource:
             return None
         return found[0], found[1]
 
+    async def top_ids(self, region, bottom_ids):
+        return {bottom: top for top, (r, bottom, _) in self.routes.items()
+                if r == region and bottom in bottom_ids and top != bottom}
+
     async def known(self, region, project_id, limit):
         return [KnownServer(top, bottom, project, None)
                 for top, (r, bottom, project) in sorted(self.routes.items())

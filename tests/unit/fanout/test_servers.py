@@ -123,7 +123,8 @@ async def test_a_top_zone_filter_asks_only_its_pods_with_their_own_zone_name(six
 
 async def test_servers_show_their_top_id_and_hide_the_marker_metadata(cloud):
     server = cloud.add("RegionOne", "migrated", second=1)
-    server["metadata"] = {"tricircle_top_id": "top-1", "a": "b"}
+    server["metadata"] = {"tricircle_top_id": "provisional", "a": "b"}
+    cloud.source.routes["top-1"] = cloud.source.routes.pop(server["id"])
 
     shown = (await cloud.lister.list_page(cloud.request())).body["servers"][0]
 
@@ -206,7 +207,7 @@ def _token(result):
 
 async def test_paging_works_across_servers_whose_top_and_bottom_ids_differ(six):
     for server in six.pods["RegionTwo"].servers:
-        server["metadata"] = {"tricircle_top_id": "top-" + server["name"]}
+        del six.source.routes[server["id"]]
         six.source.routes["top-" + server["name"]] = ("RegionTwo", server["id"], "p1")
 
     assert await six.walk([("limit", "1")]) == ["r1-c", "r2-c", "r2-b", "r1-b", "r2-a", "r1-a"]
