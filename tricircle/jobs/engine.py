@@ -59,6 +59,7 @@ class JobEngine:
         self.lease = float(opts.lease_seconds)
         self.max_attempts = int(opts.max_attempts)
         self.batch_size = int(opts.batch_size)
+        self.poll_interval = float(opts.poll_interval)
 
     def wake(self) -> None:
         """Look for due jobs now instead of at the next poll (after an enqueue)."""
@@ -111,27 +112,48 @@ class JobEngine:
         return total
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The worker loop: run due jobs, sleep `[jobs] poll_interval` when idle."""
+        """The worker loop: keep up to `[jobs] batch_size` jobs running, claiming more
+        as runs end; sleep `[jobs] poll_interval` (or until `wake()`) when none is due.
+        Cancelling it cancels the runs (their leases expire; others take them over)."""
         LOG.info("job worker %s started", self.owner)
-        poll = float(self.deps.conf.jobs.poll_interval)
-        while not stop.is_set():
-            try:
-                ran = await self.run_once()
-            except Exception:  # database down: keep the worker alive, retry later
-                LOG.exception("job worker %s: claiming failed", self.owner)
-                ran = 0
-            if not ran:
-                await self._sleep(stop, poll)
-        LOG.info("job worker %s stopped", self.owner)
-
-    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        self._wake.clear()
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        running: set[asyncio.Future[str]] = set()
         try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            while not stop.is_set():
+                claimed = await self._claim_free_slots(len(running))
+                running.update(asyncio.ensure_future(self.run_job(c)) for c in claimed)
+                if claimed and len(running) < self.batch_size:
+                    continue  # more may be due
+                running = await self._wait(stop, running)
+            if running:
+                await asyncio.wait(running)
         finally:
-            for waiter in waiters:
-                waiter.cancel()
+            for run in running:
+                run.cancel()
+            LOG.info("job worker %s stopped", self.owner)
+
+    async def _claim_free_slots(self, busy: int) -> list[JobContext]:
+        if busy >= self.batch_size:
+            return []
+        try:
+            return await self.claim(self.batch_size - busy)
+        except Exception:  # database down: keep the worker alive, retry later
+            LOG.exception("job worker %s: claiming failed", self.owner)
+            return []
+
+    async def _wait(self, stop: asyncio.Event,
+                    running: set[asyncio.Future[str]]) -> set[asyncio.Future[str]]:
+        """Wait for a run to end, a wake-up, a stop or the poll interval; return the
+        runs still going."""
+        self._wake.clear()
+        signals = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        watched: list[asyncio.Future[Any]] = [*running, *signals]
+        try:
+            await asyncio.wait(watched, timeout=self.poll_interval,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for signal in signals:
+                signal.cancel()
+        return {run for run in running if not run.done()}
 
     async def run_job(self, ctx: JobContext) -> str:
         """Run one claimed job; return its status afterwards ('lost' if the lease was lost)."""

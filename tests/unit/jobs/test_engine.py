@@ -241,3 +241,24 @@ async def test_two_workers_never_run_the_same_job_twice(database: Database) -> N
     finally:
         await second_db.close()
     assert runs == Counter({f"f{i}": 1 for i in range(40)})
+
+
+async def test_the_worker_loop_runs_jobs_as_they_come_and_stops(database: Database) -> None:
+    done = asyncio.Event()
+    seen: list[str] = []
+
+    async def handler(ctx: JobContext) -> None:
+        seen.append(ctx.resource_key)
+        if len(seen) == 3:
+            done.set()
+
+    engine = _engine(database, {"flavor.sync": handler}, poll_interval=0.05, batch_size=2)
+    stop = asyncio.Event()
+    loop = asyncio.ensure_future(engine.run_forever(stop))
+    for key in ("a", "b", "c"):
+        await _enqueue(database, key=key)
+        engine.wake()
+    await asyncio.wait_for(done.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(loop, 10)
+    assert sorted(seen) == ["a", "b", "c"]
