@@ -14,6 +14,7 @@ from tricircle.api import root
 from tricircle.api.admin import bindings as admin_bindings
 from tricircle.api.admin import jobs as admin_jobs
 from tricircle.api.admin import pods as admin_pods
+from tricircle.api.admin import root as admin_root
 from tricircle.api.admin import routings as admin_routings
 from tricircle.api.compute import (
     admin_lists,
@@ -37,6 +38,8 @@ _PROJECT = "{project_id:[0-9a-fA-F]{32}}"
 ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/", root.versions),
     # ---- admin API /v1.0 (tricircle.api.admin) --------------------------------
+    ("GET", "/v1.0", admin_root.version),
+    ("GET", "/v1.0/", admin_root.version),
     ("GET", "/v1.0/pods", admin_pods.index),
     ("POST", "/v1.0/pods", admin_pods.create),
     ("GET", "/v1.0/pods/{pod}", admin_pods.show),

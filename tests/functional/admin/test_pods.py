@@ -80,3 +80,10 @@ async def test_a_bad_token_is_401(admin: Admin) -> None:
 async def test_an_unknown_method_is_405_in_api_wg_format(admin: Admin) -> None:
     error = await admin.error("PATCH", "/v1.0/pods/RegionOne", 405)
     assert error["code"] == "tricircle.method_not_allowed"
+
+
+async def test_the_version_document_needs_no_token(admin: Admin) -> None:
+    resp = await admin.client.get("/v1.0")
+    body = await resp.json()
+    assert resp.status == 200 and body["version"]["id"] == "v1.0"
+    assert [r["name"] for r in body["resources"]] == ["pods", "bindings", "routings", "jobs"]
