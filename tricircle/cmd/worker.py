@@ -17,7 +17,7 @@ from tricircle.identity.service_auth import ServiceAuth
 from tricircle.jobs import handlers
 from tricircle.jobs.engine import JobEngine
 from tricircle.jobs.handlers import JobDeps
-from tricircle.jobs.service import stop_tasks
+from tricircle.jobs.service import single_worker_lock, stop_tasks
 from tricircle.pods.health import HealthProber
 
 LOG = logging.getLogger(__name__)
@@ -43,17 +43,19 @@ async def _main(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
         if problem:
             LOG.error("%s", problem)
             return 1
-        if db.is_sqlite:
-            LOG.warning("SQLite database: run a single worker (and [api] run_worker = false "
-                        "if this one replaces the api's)")
-        handlers.load_all()
-        deps = JobDeps(db=db, pods=pods, service_auth=ServiceAuth(conf), conf=conf)
-        engine = JobEngine(deps)
-        if args.once:
-            print(f"{await engine.run_until_idle()} job run(s)")
+        with single_worker_lock(db) as mine:
+            if not mine:
+                LOG.error("another process runs the job worker of this SQLite database "
+                          "(an api process, or another tricircle worker); SQLite has one")
+                return 1
+            handlers.load_all()
+            deps = JobDeps(db=db, pods=pods, service_auth=ServiceAuth(conf), conf=conf)
+            engine = JobEngine(deps)
+            if args.once:
+                print(f"{await engine.run_until_idle()} job run(s)")
+                return 0
+            await _serve(engine, HealthProber(db, pods, conf))
             return 0
-        await _serve(engine, HealthProber(db, pods, conf))
-        return 0
     finally:
         await pods.close()
         await db.close()

@@ -48,6 +48,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file (None for other databases and in-memory SQLite)."""
+        path = make_url(self.url).database if self.is_sqlite else None
+        return os.path.abspath(path) if path and path != ":memory:" else None
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed on success, rolled back on error."""

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tricircle import faults
@@ -150,7 +151,10 @@ async def redo_job(s: AsyncSession, job_id: str) -> JobInfo:
                               "lease_owner": None, "lease_expires_at": None}
     if job.status != "new":
         values.update(attempts=0, rerun=False)
-    await s.execute(update(Job).where(Job.id == job_id).values(**values))
+    try:
+        await s.execute(update(Job).where(Job.id == job_id).values(**values))
+    except IntegrityError as exc:  # a trigger created a live job meanwhile
+        raise JobBusy(id=job_id, why="superseded by a new live job") from exc
     return await get_job(s, job_id)
 
 

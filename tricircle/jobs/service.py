@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
 from oslo_config import cfg
@@ -37,6 +39,28 @@ def run_worker_here(conf: cfg.ConfigOpts, db: Database) -> bool:
     """Whether the api process runs the job worker: `[api] run_worker`, default SQLite."""
     configured = conf.api.run_worker
     return db.is_sqlite if configured is None else bool(configured)
+
+
+@contextlib.contextmanager
+def single_worker_lock(db: Database) -> Iterator[bool]:
+    """Whether this process may run the job worker: with SQLite only one process on the
+    host may (an exclusive lock on `<database file>.worker-lock`, released on exit, so
+    `[api] workers > 1` and `tricircle worker` never add a second one). Always True
+    for PostgreSQL and MySQL, which share the queue with row locks."""
+    path = db.sqlite_path
+    if path is None:
+        yield True
+        return
+    fd = os.open(path + ".worker-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)
 
 
 async def stop_tasks(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
@@ -66,13 +90,17 @@ async def background(app: web.Application) -> AsyncIterator[None]:
     app[keys.SERVICES][POD_HEALTH] = prober
     stop = asyncio.Event()
     tasks = [asyncio.create_task(prober.run_forever(stop), name="pod-health")]
-    if run_worker_here(conf, db):
-        handlers.load_all()
-        tasks.append(asyncio.create_task(engine.run_forever(stop), name="job-worker"))
-    try:
-        yield
-    finally:
-        await stop_tasks(stop, tasks)
+    with contextlib.ExitStack() as held:
+        if run_worker_here(conf, db):
+            if held.enter_context(single_worker_lock(db)):
+                handlers.load_all()
+                tasks.append(asyncio.create_task(engine.run_forever(stop), name="job-worker"))
+            else:
+                LOG.info("another process runs the job worker of this SQLite database")
+        try:
+            yield
+        finally:
+            await stop_tasks(stop, tasks)
 
 
 async def _schema_problem(db: Database) -> str | None:

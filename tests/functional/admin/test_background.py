@@ -71,3 +71,12 @@ def test_worker_default_follows_the_database() -> None:
     assert service.run_worker_here(conf, sqlite) and not service.run_worker_here(conf, pg)
     conf.set_override("run_worker", True, group="api")
     assert service.run_worker_here(conf, pg)
+
+
+def test_only_one_process_runs_the_worker_of_a_sqlite_database(
+        sqlite_database: Database) -> None:
+    with service.single_worker_lock(sqlite_database) as first:
+        with service.single_worker_lock(sqlite_database) as second:
+            assert (first, second) == (True, False)
+    with service.single_worker_lock(sqlite_database) as again:
+        assert again
