@@ -42,7 +42,7 @@ port={MYSQL_PORT}
 user=root
 log-error={lab.logs / 'mariadb.log'}
 max_connections=1000
-innodb_buffer_pool_size=128M
+innodb_buffer_pool_size=64M
 innodb_flush_log_at_trx_commit=2
 sync_binlog=0
 skip-name-resolve

@@ -43,6 +43,8 @@ def _env(lab: Lab, extra: dict[str, str] | None = None) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     base["PATH"] = f"{lab.srv_bin}:/usr/sbin:/usr/bin:/sbin:/bin"
     base["PYTHONUNBUFFERED"] = "1"
+    # glibc's default of 8 malloc arenas per core inflates threaded services' memory
+    base["MALLOC_ARENA_MAX"] = "2"
     return base | (extra or {})
 
 

@@ -79,26 +79,29 @@ def _cpu_ticks(pids: set[int]) -> int:
 
 
 def measure(lab: Lab, seconds: float) -> list[str]:
-    """Return report lines: RSS/PSS per service, total, and idle CPU over ``seconds``."""
-    lines: list[str] = []
-    all_pids: set[int] = set()
-    tot_rss = tot_pss = 0
+    """Return report lines: RSS, PSS and CPU per service over ``seconds``, and totals.
+
+    CPU includes serving whatever clients do meanwhile: idle means nobody calls the APIs.
+    """
+    trees: dict[str, set[int]] = {}
+    seen: set[int] = set()
     for svc in all_services(lab):
         pid = owned_pid(pidfile(lab, svc))
-        if pid is None:
-            continue
-        tree = process_tree(pid) - all_pids
-        all_pids |= tree
-        rss, pss = map(sum, zip(*(_rss_pss_kib(p) for p in tree), strict=True))
-        tot_rss, tot_pss = tot_rss + rss, tot_pss + pss
-        lines.append(f"{svc.name:28} {len(tree):5} {rss / 1024:9.0f} {pss / 1024:9.0f}")
-    lines.insert(0, f"{'service':28} {'procs':>5} {'RSS_MiB':>9} {'PSS_MiB':>9}")
-    lines.append(f"{'TOTAL':28} {len(all_pids):5} {tot_rss / 1024:9.0f} {tot_pss / 1024:9.0f}")
-    before = _cpu_ticks(all_pids)
+        if pid is not None:
+            trees[svc.name] = process_tree(pid) - seen
+            seen |= trees[svc.name]
+    before = {name: _cpu_ticks(tree) for name, tree in trees.items()}
     time.sleep(seconds)
-    used = (_cpu_ticks(all_pids) - before) / os.sysconf("SC_CLK_TCK")
-    lines.append(f"idle CPU over {seconds:.0f} s: {100 * used / seconds:.1f} % of one core "
-                 f"(machine: {os.cpu_count()} cores; loadavg {os.getloadavg()[0]:.2f})")
+    scale = 100 / os.sysconf("SC_CLK_TCK") / seconds
+    lines = [f"{'service':28} {'procs':>5} {'RSS_MiB':>8} {'PSS_MiB':>8} {'CPU_%':>6}"]
+    totals = [0, 0, 0.0]
+    for name, tree in trees.items():
+        rss, pss = (sum(v) for v in zip(*(_rss_pss_kib(p) for p in tree), strict=True))
+        cpu = (_cpu_ticks(tree) - before[name]) * scale
+        totals = [totals[0] + rss, totals[1] + pss, totals[2] + cpu]
+        lines.append(f"{name:28} {len(tree):5} {rss / 1024:8.0f} {pss / 1024:8.0f} {cpu:6.1f}")
+    lines.append(f"{'TOTAL':28} {len(seen):5} {totals[0] / 1024:8.0f} {totals[1] / 1024:8.0f} "
+                 f"{totals[2]:6.1f}")
+    lines.append(f"CPU in % of one core over {seconds:.0f} s (machine: {os.cpu_count()} cores, "
+                 f"loadavg {os.getloadavg()[0]:.2f})")
     return lines
-
-
