@@ -109,8 +109,8 @@ async def seed(url: str, spec: dict[str, Any]) -> None:
         if (await s.execute(select(Pod.id).limit(1))).first() is None:
             caps = {"compute": {"min_version": "2.1", "max_version": "2.96"}}
             rows = [{"id": p["id"], "region_name": p["region"], "az_name": p.get("az", "az1"),
-                     "pod_az_name": p.get("pod_az", "nova"), "state": "enabled", "health": "healthy",
-                     "capabilities": caps} for p in spec["pods"]]
+                     "pod_az_name": p.get("pod_az", "nova"), "state": "enabled",
+                     "health": "healthy", "capabilities": caps} for p in spec["pods"]]
             await s.execute(insert(Pod), rows)
             routes = [{"top_id": sid, "bottom_id": sid, "pod_id": p["id"],
                        "project_id": spec["project_id"], "resource_type": SERVER_TYPE}

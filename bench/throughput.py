@@ -58,8 +58,9 @@ def _start_upstream(workdir: Path) -> tuple[str, str]:
                                      procs.LOAD_CORE)
         return f"http://127.0.0.1:{port}", "nginx static"
     ready = workdir / "raw-upstream.json"
-    proc = procs.start("raw-upstream", [procs.PY, "-m", "bench.stub_pod", "--engine", "raw", "--latency",
-                                        "0", "--servers", "1", "--ready-file", str(ready)],
+    proc = procs.start("raw-upstream", [procs.PY, "-m", "bench.stub_pod", "--engine", "raw",
+                                        "--latency", "0", "--servers", "1",
+                                        "--ready-file", str(ready)],
                        core=procs.LOAD_CORE, workdir=workdir)
     port = procs.wait_ready_file(proc, ready)["ports"][0]
     return f"http://127.0.0.1:{port}", "stub raw protocol"
@@ -155,7 +156,9 @@ def _fmt_ratio(values: list[float]) -> str:
     if not values:
         return "n/a"
     med = statistics.median(values)
-    return f"{med:.2f}x" if len(values) == 1 else f"{med:.2f}x ({min(values):.2f}–{max(values):.2f})"
+    if len(values) == 1:
+        return f"{med:.2f}x"
+    return f"{med:.2f}x ({min(values):.2f}–{max(values):.2f})"
 
 
 def _rows(live: list[Target], reps: int) -> list[Row]:
