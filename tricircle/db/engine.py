@@ -16,6 +16,23 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+# Drivers operators write from habit (oslo.db URLs) -> the asyncio driver we ship.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite", "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg", "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql", "mysql+pymysql": "mysql+aiomysql",
+    "mysql+mysqldb": "mysql+aiomysql", "mariadb": "mariadb+aiomysql",
+    "mariadb+pymysql": "mariadb+aiomysql",
+}
+
+
+def async_url(url: str) -> str:
+    """`url` with an asyncio driver: "mysql+pymysql://…" -> "mysql+aiomysql://…"."""
+    scheme, sep, rest = url.partition("://")
+    return _ASYNC_DRIVERS.get(scheme, scheme) + sep + rest if sep else url
+
+
 class Database:
     """The gateway's database: an async engine and a session factory.
 
@@ -24,7 +41,7 @@ class Database:
     """
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
-        self.url = url
+        self.url = url = async_url(url)
         parsed = make_url(url)
         backend = parsed.get_backend_name()
         self.dialect = "mysql" if backend == "mariadb" else backend

@@ -1,8 +1,9 @@
 """Schema migrations (Alembic) for `tricircle db upgrade|current` and the tests.
 
-Nothing upgrades automatically: an operator runs `tricircle db upgrade` (the
-api and worker refuse nothing, but `tricircle status` reports a schema that is
-not at head).
+Nothing upgrades automatically: an operator runs `tricircle db upgrade`. An api
+process logs an error when the schema is not at head, `tricircle worker` refuses
+to start, and `tricircle status` reports it. URLs may name a synchronous driver
+(`mysql+pymysql://`); the asyncio one is used.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tricircle.db.engine import async_url
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -27,7 +30,7 @@ def alembic_config(url: str | None = None) -> Config:
     cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     if url:
-        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        cfg.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
     return cfg
 
 
@@ -37,7 +40,7 @@ def head() -> str:
 
 
 async def _with_connection(url: str, fn: object) -> object:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(async_url(url), poolclass=pool.NullPool)
     try:
         async with engine.begin() as conn:
             return await conn.run_sync(fn)  # type: ignore[arg-type]

@@ -60,3 +60,13 @@ async def test_downgrade_to_base_removes_every_table(db_url: str) -> None:
     await engine.dispose()
     tables = await _sync(db_url, lambda c: set(inspect(c).get_table_names()))
     assert tables <= {"alembic_version"}
+
+
+def test_synchronous_driver_urls_get_the_asyncio_driver() -> None:
+    from tricircle.db.engine import async_url
+
+    assert async_url("mysql+pymysql://u:p@h/db?charset=utf8mb4") == (
+        "mysql+aiomysql://u:p@h/db?charset=utf8mb4")
+    assert async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert async_url("sqlite:////var/lib/t.db") == "sqlite+aiosqlite:////var/lib/t.db"
+    assert async_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"

@@ -16,6 +16,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tricircle.db.engine import async_url
 from tricircle.db.models import Base
 
 config = context.config
@@ -23,7 +24,8 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return os.environ.get("TRICIRCLE_DATABASE_URL") or str(config.get_main_option("sqlalchemy.url"))
+    url = os.environ.get("TRICIRCLE_DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    return async_url(str(url))
 
 
 def _configure(**kwargs: object) -> None:
