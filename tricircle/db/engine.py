@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-
 # Drivers operators write from habit (oslo.db URLs) -> the asyncio driver we ship.
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite", "sqlite+pysqlite": "sqlite+aiosqlite",
