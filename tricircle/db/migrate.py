@@ -8,6 +8,7 @@ to start, and `tricircle status` reports it. URLs may name a synchronous driver
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -60,23 +61,28 @@ async def upgrade(url: str, revision: str = "head") -> str | None:
     return await current(url)
 
 
+def _revision(conn: Connection) -> str | None:
+    # Reading the revision is routine: keep Alembic's "Context impl" INFO lines out.
+    log = logging.getLogger("alembic.runtime.migration")
+    level = log.level
+    log.setLevel(max(level, logging.WARNING))
+    try:
+        return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        log.setLevel(level)
+
+
 async def current(url: str) -> str | None:
     """The revision the database at `url` is at; None for an empty database."""
 
-    def read(conn: Connection) -> str | None:
-        return MigrationContext.configure(conn).get_current_revision()
-
-    return await _with_connection(url, read)  # type: ignore[return-value]
+    return await _with_connection(url, _revision)  # type: ignore[return-value]
 
 
 async def schema_problem(engine: AsyncEngine) -> str | None:
     """Why the schema behind `engine` does not match this code, or None if it is at head."""
 
-    def read(conn: Connection) -> str | None:
-        return MigrationContext.configure(conn).get_current_revision()
-
     async with engine.connect() as conn:
-        found = await conn.run_sync(read)
+        found = await conn.run_sync(_revision)
     expected = head()
     if found == expected:
         return None
