@@ -28,8 +28,6 @@ def run(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
         return 0
 
     async def current() -> int:
-        async with common.database(conf):  # quiets Alembic's chatter
-            pass
         found, head = await migrate.current(url), migrate.head()
         print(f"{found or 'empty'}{' (head)' if found == head else f' (head is {head})'}")
         return 0 if found == head else 1
