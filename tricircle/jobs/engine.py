@@ -120,7 +120,7 @@ class JobEngine:
         try:
             while not stop.is_set():
                 claimed = await self._claim_free_slots(len(running))
-                running.update(asyncio.ensure_future(self.run_job(c)) for c in claimed)
+                running.update(asyncio.ensure_future(self._run_logged(c)) for c in claimed)
                 if claimed and len(running) < self.batch_size:
                     continue  # more may be due
                 running = await self._wait(stop, running)
@@ -130,6 +130,13 @@ class JobEngine:
             for run in running:
                 run.cancel()
             LOG.info("job worker %s stopped", self.owner)
+
+    async def _run_logged(self, ctx: JobContext) -> str:
+        try:
+            return await self.run_job(ctx)
+        except Exception:  # recording the outcome failed (database down): lease expires
+            LOG.exception("job %s: could not record the outcome", ctx.job_id)
+            return "lost"
 
     async def _claim_free_slots(self, busy: int) -> list[JobContext]:
         if busy >= self.batch_size:
@@ -170,6 +177,9 @@ class JobEngine:
         LOG.info("%s started", where)
         try:
             await self._with_heartbeat(ctx, handler)
+        except asyncio.CancelledError:  # shutdown: hand the job back at once
+            await asyncio.shield(self._release(ctx, where))
+            raise
         except PermanentFailure as exc:
             return await self._failed(ctx, where, _describe(exc), permanent=True)
         except Exception as exc:
@@ -195,6 +205,17 @@ class JobEngine:
                                     .execution_options(**_NO_SYNC))
             except Exception:
                 LOG.warning("job %s: lease renewal failed", ctx.job_id, exc_info=True)
+
+    async def _release(self, ctx: JobContext, where: str) -> None:
+        try:
+            async with self.deps.db.session() as s:
+                await s.execute(update(Job).where(*self._mine(ctx))
+                                .values(status="new", not_before=utcnow(), lease_owner=None,
+                                        lease_expires_at=None)
+                                .execution_options(**_NO_SYNC))
+            LOG.info("%s interrupted by shutdown; handed back", where)
+        except Exception:
+            LOG.warning("%s interrupted; its lease will expire", where, exc_info=True)
 
     def _mine(self, ctx: JobContext) -> tuple[Any, ...]:
         return (Job.id == ctx.job_id, Job.lease_owner == self.owner, Job.status == "running")

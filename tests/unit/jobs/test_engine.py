@@ -262,3 +262,23 @@ async def test_the_worker_loop_runs_jobs_as_they_come_and_stops(database: Databa
     stop.set()
     await asyncio.wait_for(loop, 10)
     assert sorted(seen) == ["a", "b", "c"]
+
+
+async def test_a_job_cut_short_by_shutdown_is_handed_back(database: Database) -> None:
+    started = asyncio.Event()
+
+    async def slow(ctx: JobContext) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    engine = _engine(database, {"flavor.sync": slow})
+    job_id = await _enqueue(database)
+    [ctx] = await engine.claim()
+    run = asyncio.ensure_future(engine.run_job(ctx))
+    await started.wait()
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    job = await _job(database, job_id)
+    assert (job.status, job.lease_owner) == ("new", None)
+    assert len(await _engine(database, {}, owner="other").claim()) == 1
