@@ -61,7 +61,9 @@ async def _check_database(conf: cfg.ConfigOpts, report: Report) -> None:
         async with db.session() as s:
             pods = await registry.list_pods(s)
             counts = await jobs.count_by_status(s)
-    unhealthy = [p.region_name for p in pods if p.state != "disabled" and p.health != "healthy"]
+    # "unknown" (not probed yet) is not a failure: a new pod needs a few probes.
+    unhealthy = [p.region_name for p in pods
+                 if p.state != "disabled" and p.health == "unhealthy"]
     report.add("pods", not unhealthy, [
         {"region": p.region_name, "az": p.az_name, "state": p.state, "health": p.health,
          "compute": p.capabilities.get("compute", {}).get("max_version", ""),
