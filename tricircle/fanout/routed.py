@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tricircle.db.engine import Database
-from tricircle.db.models import Routing
+from tricircle.db.models import Pod, Routing
 from tricircle.fanout.servers import KnownServer, ListPod
 from tricircle.pods import registry
 from tricircle.pods.registry import PodInfo
@@ -54,12 +54,16 @@ class RoutedServerSource:
         return [KnownServer(r.top_id, str(r.bottom_id), r.project_id, r.created_at)
                 for r in routes if r.bottom_id]
 
-    async def top_ids(self, region: str, bottom_ids: list[str]) -> dict[str, str]:
-        # one indexed query per pod and page (routing.table has no bulk lookup)
+    async def top_ids(self, servers: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        if not servers:
+            return {}
+        # one indexed query per page (routing.table has no bulk lookup by bottom id)
+        wanted = set(servers)
         async with self._db.session() as s:
-            pod = await registry.get_pod(s, region)
             rows = await s.execute(
-                select(Routing.bottom_id, Routing.top_id).where(
-                    Routing.pod_id == pod.id, Routing.resource_type == SERVER,
-                    Routing.bottom_id.in_(bottom_ids), Routing.top_id != Routing.bottom_id))
-        return {str(bottom): str(top) for bottom, top in rows.all()}
+                select(Pod.region_name, Routing.bottom_id, Routing.top_id)
+                .join(Pod, Pod.id == Routing.pod_id)
+                .where(Routing.resource_type == SERVER,
+                       Routing.bottom_id.in_(sorted({b for _r, b in servers})),
+                       Routing.top_id != Routing.bottom_id))
+        return {(r, str(b)): str(t) for r, b, t in rows.all() if (r, b) in wanted}

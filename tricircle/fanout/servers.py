@@ -9,6 +9,7 @@ algorithm and the reasoning about markers, concurrent creates and down pods.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -85,8 +86,8 @@ class ServerSource(Protocol):
                     ) -> list[KnownServer]:
         """Servers the routing table places in `region`, newest first."""
 
-    async def top_ids(self, region: str, bottom_ids: list[str]) -> dict[str, str]:
-        """Bottom id -> top id of the servers of `region` whose ids differ."""
+    async def top_ids(self, servers: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(region, bottom id) -> top id, for the given servers whose ids differ."""
 
 @dataclass(slots=True)
 class ListRequest:
@@ -128,6 +129,17 @@ class ServerLister:
     def __init__(self, pods: PodClients, source: ServerSource) -> None:
         self._pods = pods
         self._source = source
+        # LinkRewriters compile a regex: one per (pod endpoint, gateway base)
+        self._rewriters: dict[tuple[str, str], LinkRewriter] = {}
+
+    def _rewriter(self, endpoint: str, top_base: str) -> LinkRewriter:
+        key = (endpoint, top_base)
+        rewriter = self._rewriters.get(key)
+        if rewriter is None:
+            if len(self._rewriters) > 4096:  # many Host headers: stay bounded
+                self._rewriters.clear()
+            rewriter = self._rewriters[key] = LinkRewriter(endpoint, top_base)
+        return rewriter
 
     async def list_page(self, req: ListRequest) -> ListResult:
         """Return the page for `req`.
@@ -217,10 +229,13 @@ class ServerLister:
                                     headers=_pod_headers(req), timeout=req.deadline)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
+        endpoint = client.endpoints.get("compute", "")
         if resp.status != 200:
-            return PodPage(pod, [], resp, client.endpoints.get("compute", ""))
-        servers = list((resp.json() or {}).get("servers", []))
-        return PodPage(pod, servers, resp, client.endpoints.get("compute", ""))
+            return PodPage(pod, [], resp, endpoint)
+        # hrefs rewritten in the raw body: one regex pass instead of a tree walk
+        body = self._rewriter(endpoint, req.top_base).rewrite_bytes(resp.body)
+        servers = list((json.loads(body) if body else {}).get("servers", []))
+        return PodPage(pod, servers, resp, endpoint)
 
     async def _scan_after(self, req: ListRequest, plan: _Plan, pod: ListPod, index: int,
                           key: Callable[[Any], merge.SortKey]) -> PodPage:
@@ -269,8 +284,9 @@ class ServerLister:
                 LOG.warning("server list without %s: %s", r.pod, r.error)
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
-        top_ids = await self._top_ids(chosen)
-        items = [_render(page, server, req, top_ids) for page, server in chosen]
+        top_ids = await self._source.top_ids(emitted)
+        items = [_render(page, server, req, top_ids.get((page.pod.region, str(server["id"]))))
+                 for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))
         body: dict[str, Any] = {"servers": items}
         if plan.limit and len(items) == plan.limit:
@@ -278,16 +294,6 @@ class ServerLister:
             body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
         return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
 
-
-    async def _top_ids(self, chosen: list[tuple[PodPage, dict[str, Any]]]) -> dict[str, str]:
-        """Bottom id -> top id where they differ (after a migration), per pod."""
-        by_region: dict[str, list[str]] = {}
-        for page, server in chosen:
-            by_region.setdefault(page.pod.region, []).append(str(server["id"]))
-        out: dict[str, str] = {}
-        for region, bottom_ids in by_region.items():
-            out.update(await self._source.top_ids(region, bottom_ids))
-        return out
 
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
@@ -399,20 +405,22 @@ def _pod_headers(req: ListRequest) -> dict[str, str]:
     return headers
 
 def _render(page: PodPage, server: dict[str, Any], req: ListRequest,
-            top_ids: dict[str, str]) -> dict[str, Any]:
-    """The server as the gateway shows it: its top id, gateway links, top AZ, the
-    gateway's marker metadata hidden; the summary view for /servers."""
-    top_id = top_ids.get(str(server.get("id")), str(server.get("id")))
+            top_id: str | None) -> dict[str, Any]:
+    """The server as the gateway shows it (links already point at the gateway):
+    its top id where it differs from the pod's, top AZ, the gateway's marker
+    metadata hidden; the summary view for /servers."""
     _hide_marker(server)
-    rewriter = LinkRewriter(page.endpoint, req.top_base, ids={str(server.get("id")): top_id})
-    server = rewriter.rewrite(server)
-    server["id"] = top_id
+    bottom_id = str(server.get("id"))
+    if top_id and top_id != bottom_id:
+        server["id"] = top_id
+        for link in server.get("links") or []:
+            if isinstance(link, dict) and isinstance(link.get("href"), str):
+                link["href"] = link["href"].replace(bottom_id, top_id)
     if AZ_FIELD in server:
         server[AZ_FIELD] = _top_az(page.pod, server[AZ_FIELD])
     if req.detail:
         return server
     return {"id": server.get("id"), "name": server.get("name"), "links": server.get("links")}
-
 
 
 def _hide_marker(server: dict[str, Any]) -> None:

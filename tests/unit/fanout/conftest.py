@@ -32,9 +32,9 @@ class FakeSource:
             return None
         return found[0], found[1]
 
-    async def top_ids(self, region, bottom_ids):
-        return {bottom: top for top, (r, bottom, _) in self.routes.items()
-                if r == region and bottom in bottom_ids and top != bottom}
+    async def top_ids(self, servers):
+        return {(r, bottom): top for top, (r, bottom, _) in self.routes.items()
+                if (r, bottom) in servers and top != bottom}
 
     async def known(self, region, project_id, limit):
         return [KnownServer(top, bottom, project, None)
