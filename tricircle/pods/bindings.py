@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +39,7 @@ class BindingExists(faults.Conflict):
     message = "Project %(project)s is already bound to a pod in availability zone %(az)r."
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select:  # type: ignore[type-arg]
     return select(TenantBinding.id, TenantBinding.project_id, TenantBinding.az_name,
                   TenantBinding.pod_id, Pod.region_name, TenantBinding.created_at,
                   TenantBinding.updated_at).join(Pod, Pod.id == TenantBinding.pod_id)
