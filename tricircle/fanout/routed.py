@@ -3,6 +3,8 @@ where a project's servers are from the routing table."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import select
 
 from tricircle.db.engine import Database
@@ -22,16 +24,34 @@ def as_list_pod(pod: PodInfo) -> ListPod:
     return ListPod(pod.region_name, pod.az_name, pod.pod_az_name, usable)
 
 
-class RoutedServerSource:
-    """ServerSource backed by the database (one short transaction per call)."""
+PodsById = Callable[[], Awaitable[dict[str, PodInfo]]]
 
-    def __init__(self, db: Database) -> None:
+
+class RoutedServerSource:
+    """ServerSource backed by the database (one short transaction per call).
+
+    `pods_by_id` may serve the pod registry from a short-lived cache (pods change
+    rarely); where a project's servers are is always read fresh, so a list made
+    right after a create sees the new server's pod.
+    """
+
+    def __init__(self, db: Database, pods_by_id: PodsById | None = None) -> None:
         self._db = db
+        self._pods_by_id = pods_by_id
+
+    async def _registry(self) -> list[PodInfo]:
+        if self._pods_by_id is not None:
+            return sorted((await self._pods_by_id()).values(), key=lambda p: p.region_name)
+        async with self._db.session() as s:
+            return await registry.list_pods(s)
 
     async def pods(self, project_id: str | None) -> list[ListPod]:
         async with self._db.session() as s:
-            pods = await registry.list_pods(s)
             holding = set(await table.pods_of_project(s, project_id, SERVER))
+        pods = await self._registry()
+        if not holding <= {p.id for p in pods}:  # a pod newer than the cache
+            async with self._db.session() as s:
+                pods = await registry.list_pods(s)
         if project_id is None:  # every project: every pod in service, and any holding servers
             chosen = [p for p in pods if p.state != "disabled" or p.id in holding]
         else:

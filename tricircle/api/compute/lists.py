@@ -15,9 +15,11 @@ from tricircle.api import keys
 from tricircle.clients.pod import HOP_HEADERS, PodResponse
 from tricircle.fanout.routed import RoutedServerSource
 from tricircle.fanout.servers import VERSION_HEADERS, ListRequest, ListResult, ServerLister
+from tricircle.proxy.service import compute_core
 from tricircle.routing.translate import top_base
 
 SURFACE_PATH = "/compute/v2.1"
+SERVICE_NAME = "server-lister"
 MISSING_HEADER = "X-Tricircle-Missing-Pods"
 _POD_ID_HEADERS = frozenset({"x-openstack-request-id", "x-compute-request-id"})
 
@@ -32,10 +34,19 @@ async def servers_detail(request: web.Request) -> web.Response:
     return await _list(request, detail=True)
 
 
+def _lister(app: web.Application) -> ServerLister:
+    """The app's ServerLister (built once: it caches link rewriters)."""
+    lister = app[keys.SERVICES].get(SERVICE_NAME)
+    if lister is None:
+        source = RoutedServerSource(app[keys.DB], compute_core(app).locator.pods)
+        lister = app[keys.SERVICES][SERVICE_NAME] = ServerLister(app[keys.PODS], source)
+    return lister  # type: ignore[no-any-return]
+
+
 async def _list(request: web.Request, *, detail: bool) -> web.Response:
     app = request.app
     fanout = app[keys.CONF].fanout
-    lister = ServerLister(app[keys.PODS], RoutedServerSource(app[keys.DB]))
+    lister = _lister(app)
     headers = CIMultiDict({h: request.headers[h] for h in VERSION_HEADERS
                            if h in request.headers})
     result = await lister.list_page(ListRequest(
