@@ -27,6 +27,13 @@ def as_list_pod(pod: PodInfo) -> ListPod:
 PodsById = Callable[[], Awaitable[dict[str, PodInfo]]]
 
 
+def _one_in_service(pods: list[PodInfo]) -> list[PodInfo]:
+    """A project without servers still gets a pod's answer: Nova's validation of
+    the query, its policy, its version headers (and an empty list)."""
+    usable = [p for p in pods if as_list_pod(p).usable]
+    return sorted(usable, key=lambda p: p.state != "enabled")[:1]
+
+
 class RoutedServerSource:
     """ServerSource backed by the database (one short transaction per call).
 
@@ -55,7 +62,7 @@ class RoutedServerSource:
         if project_id is None:  # every project: every pod in service, and any holding servers
             chosen = [p for p in pods if p.state != "disabled" or p.id in holding]
         else:
-            chosen = [p for p in pods if p.id in holding]
+            chosen = [p for p in pods if p.id in holding] or _one_in_service(pods)
         return [as_list_pod(p) for p in chosen]
 
     async def locate(self, server_id: str, project_id: str | None

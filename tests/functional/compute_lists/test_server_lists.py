@@ -118,3 +118,12 @@ async def test_a_server_whose_top_id_differs_is_listed_and_paged_by_its_top_id(g
     assert shown["links"][0]["href"].endswith("/servers/top-of-moved")
     after = await (await gateway.get("/compute/v2.1/servers?marker=top-of-moved")).json()
     assert [s["name"] for s in after["servers"]] == ["plain"]
+
+
+async def test_a_project_without_servers_gets_a_pods_verdict_on_its_query(gateway):
+    resp = await gateway.get("/compute/v2.1/servers?sort_key=bogus", token="newcomer")
+    assert resp.status == 400
+
+    resp = await gateway.get("/compute/v2.1/servers", token="newcomer")
+    assert resp.status == 200 and await resp.json() == {"servers": []}
+    assert resp.headers["OpenStack-API-Version"] == "compute 2.1"
