@@ -149,7 +149,6 @@ def test_lifecycle_actions_through_the_gateway(demo, lab, servers):
     demo.compute.unpause_server(server)
     _wait_status(demo, server, "ACTIVE")
     demo.compute.lock_server(server)
-    demo.compute.get_session().default_microversion = None
     locked = demo.compute.get("/servers/" + server.id,
                               headers={"OpenStack-API-Version": "compute 2.9"}).json()
     assert locked["server"]["locked"] is True
