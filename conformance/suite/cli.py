@@ -48,6 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="baseline and/or gateway (default both)")
     p.add_argument("--concurrency", type=int, default=2, help="tempest workers (max 2)")
     p.add_argument("--timeout", type=float, default=2700, help="seconds per tempest run")
+    p.add_argument("--lab-wait", type=float, default=2400,
+                   help="seconds to wait for every lab API before a run")
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--gate", action="store_true")
     p.add_argument("--gate-timeout", type=float, default=840)
@@ -95,9 +97,10 @@ class Runner:
             return data
         # same value for both columns: the gateway can create tenant networks or it cannot
         isolated = self.served["network"] or sub.surface == "network"
-        down = wait_lab(self.lab)
+        down = wait_lab(self.lab, self.args.lab_wait)
         if down:
-            raise LabError(f"lab APIs not answering after 10 minutes: {', '.join(down)}")
+            raise LabError(f"lab APIs not answering after {self.args.lab_wait:.0f} s: "
+                           f"{', '.join(down)}")
         self.ks.login()
         ws = Workspace(self.venv, STATE, target.name)
         conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
