@@ -35,7 +35,10 @@ def _cloud(lab: Lab, user: str, project: str, region: str | None,
                  "project_name": project, "user_domain_name": "Default",
                  "project_domain_name": "Default"},
         "identity_api_version": 3,
-        "regions": ALL_REGIONS,
+        # openstacksdk uses regions[0] unless --os-region-name is given (it ignores
+        # region_name when regions is set), so the cloud's own region goes first.
+        "regions": [region, *(r for r in ALL_REGIONS if r != region)] if region
+        else ALL_REGIONS,
     }
     if region:
         cloud["region_name"] = region
