@@ -25,7 +25,7 @@ from tricircle.clients.pod import HOP_HEADERS, PodClients, PodRequestError, PodR
 from tricircle.context import RequestContext
 from tricircle.pods.registry import PodInfo
 from tricircle.resources.base import Surface
-from tricircle.routing.translate import AzRewriter, LinkRewriter, top_base
+from tricircle.routing.translate import AzRewriter, LinkRewriter
 
 LOG = logging.getLogger(__name__)
 
@@ -66,9 +66,12 @@ def request_headers(request: web.Request, ctx: RequestContext) -> CIMultiDict[st
 class Forwarder:
     """Sends calls to pods for one surface and builds the gateway's answers."""
 
-    def __init__(self, pods: PodClients, surface: Surface) -> None:
+    def __init__(self, pods: PodClients, surface: Surface, *,
+                 public_url: str | None = None) -> None:
         self._pods = pods
         self.surface = surface
+        # ``[api] public_url`` read once: oslo.config lookups are slow on the hot path
+        self._public = public_url.rstrip("/") + surface.surface_path if public_url else None
         # Rewriters compile regexes: keep one per (pod, gateway base), a few dozen.
         self._links: dict[tuple[str, str], LinkRewriter] = {}
         self._azs: dict[tuple[str, str], AzRewriter] = {}
@@ -118,14 +121,19 @@ class Forwarder:
 
     async def link_rewriter(self, request: web.Request, pod: PodInfo) -> LinkRewriter:
         client = await self._pods.get(pod.region_name)
-        key = (client.url(self.surface.service_type, ""),
-               top_base(request, self.surface.surface_path))
+        key = (client.url(self.surface.service_type, ""), self.top_base(request))
         rewriter = self._links.get(key)
         if rewriter is None:
             if len(self._links) > 1024:  # many Host headers: do not grow without bound
                 self._links.clear()
             rewriter = self._links[key] = LinkRewriter(*key)
         return rewriter
+
+    def top_base(self, request: web.Request) -> str:
+        """The gateway's base URL of the surface as the client sees it."""
+        if self._public is not None:
+            return self._public
+        return f"{request.scheme}://{request.host}{self.surface.surface_path}"
 
     def az_rewriter(self, pod: PodInfo) -> AzRewriter:
         key = (pod.pod_az_name, pod.az_name)

@@ -34,7 +34,7 @@ class ComputeCore:
 def build(app: web.Application) -> ComputeCore:
     conf, db, pods = app[keys.CONF], app[keys.DB], app[keys.PODS]
     locator = Locator(db)
-    forwarder = Forwarder(pods, COMPUTE)
+    forwarder = Forwarder(pods, COMPUTE, public_url=conf.api.public_url)
     scheduler = Scheduler(conf, db, pods, app[keys.SERVICE_AUTH])
     servers = PlacedCreate(SERVER, db, scheduler, forwarder, locator,
                            pod_timeout=conf.pods.request_timeout,
