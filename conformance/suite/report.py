@@ -14,13 +14,14 @@ from .tempest import Subset, base_id
 
 HERE = Path(__file__).resolve().parent.parent
 KNOWN_GAPS = HERE / "known-gaps.tsv"
+KNOWN_BASELINE = HERE / "known-baseline-failures.tsv"
 DOC = ROOT / "docs" / "conformance.md"
 
 
-def load_gaps() -> list[tuple[re.Pattern[str], str, str]]:
-    """Return (id regex, reason, issue) rows of known-gaps.tsv, in file order."""
+def load_gaps(path: Path = KNOWN_GAPS) -> list[tuple[re.Pattern[str], str, str]]:
+    """Return (id regex, reason, issue) rows of a known-reasons table, in file order."""
     gaps = []
-    for line in KNOWN_GAPS.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             regex, reason, issue = (line.split("\t") + ["", ""])[:3]
             gaps.append((re.compile(regex), reason.strip(), issue.strip()))
@@ -121,9 +122,12 @@ def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] 
     if base and "tests" in base:
         bfails = sorted(t for t, s in base["tests"].items() if s.startswith("fail"))
         if bfails:
-            out += ["", f"<details><summary>Failing directly ({len(bfails)}; lab or tempest, "
-                    "not the gateway)</summary>", ""]
-            out += [f"- `{base_id(t)}` — {explain(t, gaps)[0]}" for t in bfails]
+            out += ["", f"<details><summary>Failing directly ({len(bfails)}; lab or "
+                    "configuration, not the gateway; reasons from "
+                    "conformance/known-baseline-failures.tsv)</summary>", ""]
+            known = load_gaps(KNOWN_BASELINE)
+            out += [f"- `{base_id(t)}` ({base['tests'][t]}) — {explain(t, known)[0]}"
+                    for t in bfails]
             out += ["", "</details>"]
     return out + [""]
 
