@@ -34,9 +34,20 @@ class Target:
     url: str
     results: list[loadgen.WrkResult] = field(default_factory=list)
     pid: int | None = None
+    cpu_us: list[float] = field(default_factory=list)   # CPU µs per request, per run
 
     def rps(self) -> list[float]:
         return [r.rps for r in self.results]
+
+    def measure(self, duration: float) -> None:
+        """One wrk run; also the proxy's CPU time per request (robust to other
+        load on the machine: it does not count time the proxy waited for a core)."""
+        before = procs.tree_cpu_seconds(self.pid) if self.pid else 0.0
+        result = loadgen.wrk(self.url, duration=duration, headers=[gateway.AUTH_HEADER])
+        if self.pid and result.requests:
+            used = procs.tree_cpu_seconds(self.pid) - before
+            self.cpu_us.append(used / result.requests * 1e6)
+        self.results.append(result)
 
 
 def _check(url: str, sid: str, headers: dict[str, str]) -> tuple[bool, str]:
@@ -73,6 +84,9 @@ GATEWAY_VARIANTS: list[tuple[str, tuple[str, ...]]] = [
     ("gateway, rewrite mocked", ("rewrite",)),
     ("gateway, all three mocked", ("tokens", "routing", "rewrite")),
 ]
+# Not a mock: the same gateway with the in-process job worker off ([api] run_worker),
+# as with a separate `tricircle worker` (the default with SQLite runs it inside).
+NO_WORKER = "gateway, run_worker = false"
 
 
 def _targets(workdir: Path, breakdown: bool, notes: list[str]) -> list[Target]:
@@ -101,6 +115,9 @@ def _targets(workdir: Path, breakdown: bool, notes: list[str]) -> list[Target]:
         targets.append(Target(name, gw.compute + f"/servers/{sid}", pid=gw.proc.pid))
         if mocks:
             notes.append(f"{name}: patched {'; '.join(gw.mocks)}")
+    if breakdown:
+        gw = gateway.start(workdir, "gw-noworker", pods, conf_extra="run_worker = false\n")
+        targets.append(Target(NO_WORKER, gw.compute + f"/servers/{sid}", pid=gw.proc.pid))
     return targets
 
 
@@ -124,7 +141,7 @@ def run(workdir: Path, *, duration: float, reps: int, breakdown: bool = True,
         loadgen.wrk(t.url, duration=2, headers=[gateway.AUTH_HEADER])
     for _ in range(reps):
         for t in live:
-            t.results.append(loadgen.wrk(t.url, duration=duration, headers=[gateway.AUTH_HEADER]))
+            t.measure(duration)
     if profile_seconds and any(t.name == "gateway" for t in live):
         notes.append(_profile(workdir, next(t for t in live if t.name == "gateway"),
                               profile_seconds))
@@ -169,42 +186,60 @@ def _rows(live: list[Target], reps: int) -> list[Row]:
         bad = sum(r.bad for r in t.results)
         value = (f"{loadgen.spread(t.rps())} req/s, p50 "
                  f"{statistics.median(r.p50_ms for r in t.results):.1f} ms")
+        if t.cpu_us:
+            value += f"; CPU {statistics.median(t.cpu_us):.0f} µs/req"
         if bad:
             value += f", {bad} bad answers"
         row = Row("throughput", t.name, value, raw={"rps": t.rps(),
                                                    "p50_ms": [r.p50_ms for r in t.results]})
         if bare is not None and t is not bare and "ceiling" not in t.name:
             row.ratio = "vs bare " + _fmt_ratio(_ratios(t, bare))
+            if t.cpu_us and bare.cpu_us:
+                row.ratio += f"; by CPU/req {_cpu_ratio(t, bare):.2f}x"
         if t.name == "gateway":
             ratios = _ratios(t, bare) if bare else []
             row.target = "≥ 0.8x bare"
             row.verdict = verdict(statistics.median(ratios) >= 0.8) if ratios else "n/a"
             if "nginx proxy" in by:
-                row.ratio += ", vs nginx " + _fmt_ratio(_ratios(t, by["nginx proxy"]))
+                nginx_t = by["nginx proxy"]
+                row.ratio += ", vs nginx " + _fmt_ratio(_ratios(t, nginx_t))
+                if t.cpu_us and nginx_t.cpu_us:
+                    row.ratio += f" (by CPU/req {_cpu_ratio(t, nginx_t):.2f}x)"
         rows.append(row)
     rows += _breakdown(by)
     return rows
 
 
+def _cpu_ratio(a: Target, b: Target) -> float:
+    """Throughput ratio a/b implied by CPU time per request (b's CPU / a's CPU)."""
+    return statistics.median(b.cpu_us) / statistics.median(a.cpu_us)
+
+
 def _breakdown(by: dict[str, Target]) -> list[Row]:
+    """Share of the gateway's time spent in each mocked part: 1 - full/without, by
+    throughput (per repetition) and by CPU time per request (medians)."""
     full = by.get("gateway")
     if full is None:
         return []
     rows = []
-    for name, mocks in GATEWAY_VARIANTS[1:]:
+    variants = [(n, m) for n, m in GATEWAY_VARIANTS[1:]] + [(NO_WORKER, ("in-process worker",))]
+    for name, mocks in variants:
         other = by.get(name)
         if other is None:
             continue
-        # cost share of the mocked part(s): 1 - full / without
         costs = [1 - r for r in _ratios(full, other)]
         med = statistics.median(costs)
-        label = "+".join(mocks)
-        row = Row("breakdown", f"cost of {label}",
-                  f"{med * 100:.0f}% of gateway time" + (
-                      f" ({min(costs) * 100:.0f}–{max(costs) * 100:.0f}%)" if len(costs) > 1
-                      else ""), raw={"costs": costs})
+        value = f"{med * 100:.0f}% by throughput" + (
+            f" ({min(costs) * 100:.0f}–{max(costs) * 100:.0f}%)" if len(costs) > 1 else "")
+        cpu_cost = None
+        if full.cpu_us and other.cpu_us:
+            cpu_cost = 1 - statistics.median(other.cpu_us) / statistics.median(full.cpu_us)
+            value += f"; {cpu_cost * 100:.0f}% by CPU/req"
+        row = Row("breakdown", "cost of " + "+".join(mocks), value,
+                  raw={"costs": costs, "cpu_cost": cpu_cost})
         if len(mocks) == 3:
-            row.target, row.verdict = "≤ 20 % together", verdict(med <= 0.20)
+            row.target = "≤ 20 % together"
+            row.verdict = verdict(med <= 0.20)
         rows.append(row)
     return rows
 
