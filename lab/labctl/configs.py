@@ -264,6 +264,11 @@ DATA_DIRS = {
 
 
 def make_data_dirs(lab: Lab, pods: tuple[Pod, ...]) -> None:
+    for sub in ("fernet-keys", "credential-keys"):
+        # keystone warns on every token if its key folders are readable by others
+        keys = data_dir(lab, "", "keystone") / sub
+        keys.mkdir(parents=True, exist_ok=True)
+        keys.chmod(0o700)
     (data_dir(lab, CENTRAL_REGION, "neutron") / "locks").mkdir(parents=True, exist_ok=True)
     for pod in pods:
         for service, subdirs in DATA_DIRS.items():

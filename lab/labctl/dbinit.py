@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .configs import conf_dir, data_dir
+from .configs import conf_dir
 from .install import InstallError, run_logged
 from .settings import CENTRAL_REGION, KEYSTONE_PORT, PASSWORD, PODS, Lab, Pod
 
@@ -25,8 +25,6 @@ def keystone_step(lab: Lab) -> Step:
     conf = ["--config-file", str(conf_dir(lab, "", "keystone") / "keystone.conf")]
     owner = ["--keystone-user", "root", "--keystone-group", "root"]
     url = f"http://127.0.0.1:{KEYSTONE_PORT}/v3"
-    for sub in ("fernet-keys", "credential-keys"):
-        (data_dir(lab, "", "keystone") / sub).mkdir(parents=True, exist_ok=True)
     return ("keystone", [
         _manage(lab, "keystone-manage", *conf, "db_sync"),
         _manage(lab, "keystone-manage", *conf, "fernet_setup", *owner),
