@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -52,6 +52,7 @@ SORT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 AZ_FIELD = "OS-EXT-AZ:availability_zone"
 
+
 @dataclass(frozen=True, slots=True)
 class ListPod:
     """A pod as the list needs it: region, top AZ, AZ name inside the pod, and
@@ -62,6 +63,7 @@ class ListPod:
     pod_az_name: str = ""
     usable: bool = True
 
+
 @dataclass(frozen=True, slots=True)
 class KnownServer:
     """A server known from the routing table (for down-pod minimal records)."""
@@ -70,6 +72,7 @@ class KnownServer:
     bottom_id: str
     project_id: str
     created_at: datetime | None
+
 
 class ServerSource(Protocol):
     """What the list reads from the gateway's own state (routing table, pods)."""
@@ -89,6 +92,7 @@ class ServerSource(Protocol):
     async def top_ids(self, servers: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(region, bottom id) -> top id, for the given servers whose ids differ."""
 
+
 @dataclass(slots=True)
 class ListRequest:
     ctx: RequestContext
@@ -100,6 +104,7 @@ class ListRequest:
     concurrency: int = 64
     down_pod_policy: str = "skip"   # or "fail"
 
+
 @dataclass(slots=True)
 class ListResult:
     """Either a merged page (`body`) or a pod's own error answer (`passthrough`)."""
@@ -109,8 +114,10 @@ class ListResult:
     passthrough: PodResponse | None = None
     missing: list[str] = field(default_factory=list)
 
+
 class MarkerNotFound(faults.BadRequest):
     code, message = "tricircle.marker_not_found", "marker [%(marker)s] not found"
+
 
 @dataclass(slots=True)
 class _Plan:
@@ -122,6 +129,7 @@ class _Plan:
     position: cursor.Position
     pod_markers: dict[str, str | None]
     after: tuple[merge.SortKey, int] | None = None
+
 
 class ServerLister:
     """Builds one page of a merged server list. Stateless; one per app."""
@@ -294,7 +302,6 @@ class ServerLister:
             body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
         return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
 
-
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
         if not missing:
@@ -311,6 +318,7 @@ class ServerLister:
             out += [_minimal(req, server) for server in known]
         return out
 
+
 @dataclass(slots=True)
 class PodPage:
     """One pod's answer: its servers (sorted by the pod), the raw response and
@@ -321,10 +329,12 @@ class PodPage:
     response: PodResponse
     endpoint: str
 
+
 @dataclass(frozen=True, slots=True)
 class _Tagged:
     server: dict[str, Any]
     pod: ListPod
+
 
 def _next(req: ListRequest, position: cursor.Position) -> str:
     base = req.top_base + ("/servers/detail" if req.detail else "/servers")
@@ -343,6 +353,7 @@ def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: 
             break
     return out
 
+
 def _extractor(pods: list[ListPod]) -> Callable[[_Tagged, str], Any]:
     def extract(item: _Tagged, sort_key: str) -> Any:
         path = SORT_FIELDS.get(sort_key)
@@ -359,6 +370,7 @@ def _extractor(pods: list[ListPod]) -> Callable[[_Tagged, str], Any]:
 
     return extract
 
+
 def _top_az(pod: ListPod, value: Any) -> Any:
     if not pod.az_name or not value:
         return value
@@ -366,10 +378,12 @@ def _top_az(pod: ListPod, value: Any) -> Any:
         return pod.az_name
     return value
 
+
 def _az_filtered(pods: list[ListPod], top_az: str | None) -> list[ListPod]:
     if not top_az:
         return pods
     return [p for p in pods if p.az_name == top_az]
+
 
 def _scope(req: ListRequest) -> str | None:
     """Project whose servers are listed; None = every project (admin all_tenants)."""
@@ -377,11 +391,13 @@ def _scope(req: ListRequest) -> str | None:
         return None
     return req.ctx.project_id
 
+
 def _truthy(value: str | None) -> bool:
     # Nova: all_tenants present with no value means true; "0"/"false" mean false.
     if value is None:
         return False
     return value.strip().lower() not in ("0", "false", "f", "no", "n", "off")
+
 
 def _pod_params(query: MultiMapping[str], spec: merge.SortSpec, pod: ListPod,
                 limit: int, pod_marker: str | None) -> list[tuple[str, str]]:
@@ -397,12 +413,14 @@ def _pod_params(query: MultiMapping[str], spec: merge.SortSpec, pod: ListPod,
         params.append(("marker", pod_marker))
     return params
 
+
 def _pod_headers(req: ListRequest) -> dict[str, str]:
     headers = req.ctx.pod_headers()
     for name in VERSION_HEADERS:
         if name in req.headers:
             headers[name] = req.headers[name]
     return headers
+
 
 def _render(page: PodPage, server: dict[str, Any], req: ListRequest,
             top_id: str | None) -> dict[str, Any]:
@@ -442,6 +460,7 @@ def requested_version(headers: CIMultiDict[str]) -> tuple[int, int] | None:
     except ValueError:
         return (2, 1)
 
+
 def _down_records_allowed(req: ListRequest) -> bool:
     """Nova 2.69: minimal records only for an unfiltered, unsorted, unpaged list
     (all_tenants is the one filter allowed)."""
@@ -449,6 +468,7 @@ def _down_records_allowed(req: ListRequest) -> bool:
     if version is not None and version < DOWN_CELL_MIN_VERSION:
         return False
     return all(k == "all_tenants" for k in req.query if k != cursor.CURSOR_PARAM)
+
 
 def _minimal(req: ListRequest, server: KnownServer) -> dict[str, Any]:
     links = [{"rel": "self", "href": f"{req.top_base}/servers/{server.top_id}"},
@@ -460,6 +480,7 @@ def _minimal(req: ListRequest, server: KnownServer) -> dict[str, Any]:
         record["created"] = (server.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
                              if server.created_at else None)
     return record
+
 
 def _reply_headers(req: ListRequest, pages: list[PodPage]) -> dict[str, str]:
     """Microversion headers as a pod sent them (all pods agree on the version
@@ -476,4 +497,3 @@ def _reply_headers(req: ListRequest, pages: list[PodPage]) -> dict[str, str]:
     return {"OpenStack-API-Version": f"compute {text}", "X-OpenStack-Nova-API-Version": text,
             "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"}
 
-Fetcher = Callable[[str], Awaitable[PodPage]]
