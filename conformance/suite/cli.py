@@ -50,6 +50,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=2700, help="seconds per tempest run")
     p.add_argument("--lab-wait", type=float, default=2400,
                    help="seconds to wait for every lab API before a run")
+    p.add_argument("--attempts", type=int, default=5,
+                   help="runs of a subset at most, while the lab restarts under it")
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--gate", action="store_true")
     p.add_argument("--gate-timeout", type=float, default=840)
@@ -76,8 +78,8 @@ class Runner:
 
     def run_subset(self, target_name: str, sub: Subset, include: Path | None = None,
                    timeout: float | None = None, out: Path | None = None) -> dict:
-        """Run one subset against one target, again (twice at most) if the lab restarted."""
-        for attempt in range(3):
+        """Run one subset against one target, again if the lab restarted under it."""
+        for attempt in range(self.args.attempts):
             data = self._run_subset(target_name, sub, include, timeout, out)
             if not data.get("lab_down_after_run"):
                 break
