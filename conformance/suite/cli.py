@@ -27,7 +27,16 @@ from .lab import (
     load_lab,
     wait_lab,
 )
-from .tempest import EXCLUDES, TEMPEST_DIR, Subset, Workspace, classify, load_subsets, save
+from .tempest import (
+    EXCLUDES,
+    TEMPEST_DIR,
+    Subset,
+    Workspace,
+    classify,
+    failure_digests,
+    load_subsets,
+    save,
+)
 from .venv import ensure
 
 STATE = ROOT / ".lab" / "conformance"
@@ -123,7 +132,8 @@ class Runner:
                 "isolated_networks": isolated, "log": str(log),
                 "tempest_log": str(ws.path / "logs" / "tempest.log"),
                 "conf": {k: v for k, v in values.items() if k != "ADMIN_PASSWORD"},
-                "tests": tests, "raw": raw, "lab_down_after_run": interrupted}
+                "tests": tests, "raw": raw, "lab_down_after_run": interrupted,
+                "symptoms": failure_digests(log)}
         save(out, data)
         c = report.counts(data)
         print(f"[{target.name}] {sub.name}: pass/fail/skip {c} in {secs / 60:.1f} min", flush=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .lab import ROOT
-from .tempest import Subset, base_id
+from .tempest import Subset, base_id, symptom
 
 HERE = Path(__file__).resolve().parent.parent
 KNOWN_GAPS = HERE / "known-gaps.tsv"
@@ -109,10 +109,13 @@ def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] 
         fails = gateway_only_failures(gw, base)
         out.append(f"Failing through the gateway, passing directly: {len(fails)}.")
         if fails:
-            out += ["", "| test | result | reason | issue |", "|---|---|---|---|"]
+            out += ["", "| test | result | first symptom through the gateway | reason | issue |",
+                    "|---|---|---|---|---|"]
+            digests = gw.get("symptoms", {})
             for tid, how in fails:
                 reason, issue = explain(tid, gaps)
-                out.append(f"| `{base_id(tid)}` | {how} | {reason} | {issue} |")
+                sym = symptom(tid, digests).replace("|", "\\|")
+                out.append(f"| `{base_id(tid)}` | {how} | {sym} | {reason} | {issue} |")
         if gw.get("isolated_networks") != base.get("isolated_networks"):
             out += ["", "Columns ran with different `create_isolated_networks`: rerun both."]
     elif gw and gw.get("status") == "not-served":

@@ -142,3 +142,45 @@ def classify(selected: list[str], raw: dict[str, str], timed_out: bool) -> dict[
 def save(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+FAILED_LINE = re.compile(r"^\{\d+\} (?P<id>.+?) \[[\d.]+s\] \.\.\. FAILED")
+REQUEST = re.compile(r"Request \([^)]*\): (?P<status>\d{3}) (?P<method>[A-Z]+) (?P<url>\S+)")
+
+
+def failure_digests(console_log: Path) -> dict[str, str]:
+    """Return test id (without attributes) -> first symptom of its failure in the run's log.
+
+    The symptom is the first request answered with a status >= 400, else the exception line:
+    enough to tell which HTTP exchange differs without opening tempest.log.
+    """
+    if not console_log.exists():
+        return {}
+    digests: dict[str, str] = {}
+    current, first_error, exc = "", "", ""
+
+    def close() -> None:
+        if current:
+            digests[current] = first_error or exc
+
+    for line in console_log.read_text(errors="replace").splitlines():
+        m = FAILED_LINE.match(line)
+        if m or line.startswith("{"):
+            close()
+            current, first_error, exc = (base_id(m["id"]) if m else ""), "", ""
+            continue
+        if not current:
+            continue
+        r = REQUEST.search(line)
+        if r and int(r["status"]) >= 400 and not first_error:
+            first_error = f"{r['status']} {r['method']} {r['url']}"
+        elif re.match(r"^\s{4}\w[\w.]*(Error|Exception|Failure|Mismatch\w*|Timeout\w*)\b", line):
+            exc = line.strip()[:300]
+    close()
+    return digests
+
+
+def symptom(test_id: str, digests: dict[str, str]) -> str:
+    """The digest of a test, or of its class's setUpClass when that is what failed."""
+    tid = base_id(test_id)
+    return digests.get(tid) or digests.get(f"setUpClass ({tid.rsplit('.', 1)[0]})", "")

@@ -63,3 +63,18 @@ def test_tests_of_a_class_that_skipped_itself_are_skipped() -> None:
     selected = [f"{SERVERS}.test_a[id-1]"]
     raw = {f"setUpClass ({SERVERS})": "skip"}
     assert tempest.classify(selected, raw, timed_out=False) == {selected[0]: "skip"}
+
+
+def test_the_first_failed_request_is_the_symptom_of_a_failure(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text(
+        f"{{0}} {FLAVORS}.test_b [0.5s] ... ok\n"
+        f"{{1}} {SERVERS}.test_a [1.2s] ... FAILED\n"
+        "    2026 INFO [rest_client] Request (ServersTestJSON:test_a): 200 GET http://gw/servers\n"
+        "    2026 INFO [rest_client] Request (ServersTestJSON:test_a): 404 GET http://gw/x 0.1s\n"
+        "    2026 INFO [rest_client] Request (ServersTestJSON:test_a): 500 GET http://gw/y 0.1s\n"
+        f"{{0}} setUpClass ({FLAVORS}) [0.1s] ... FAILED\n"
+        "    KeyError: 'flavor'\n")
+    digests = tempest.failure_digests(log)
+    assert tempest.symptom(f"{SERVERS}.test_a[id-1]", digests) == "404 GET http://gw/x"
+    assert tempest.symptom(f"{FLAVORS}.test_c[id-9]", digests) == "KeyError: 'flavor'"
