@@ -160,8 +160,9 @@ class HealthProber:
                                  failure_threshold=self._conf.pods.failure_threshold,
                                  success_threshold=self._conf.pods.success_threshold)
         if after.health != pod.health:
-            LOG.warning("pod %s is now %s (was %s)%s", pod.region_name, after.health,
-                        pod.health, f": {result.error}" if result.error else "")
+            level = logging.WARNING if after.health == "unhealthy" else logging.INFO
+            LOG.log(level, "pod %s is now %s (was %s)%s", pod.region_name, after.health,
+                    pod.health, f": {result.error}" if result.error else "")
         elif not result.ok:
             LOG.info("pod %s probe failed: %s", pod.region_name, result.error)
         return after
