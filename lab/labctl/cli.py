@@ -29,6 +29,11 @@ def cmd_down(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restart(lab: Lab, args: argparse.Namespace) -> int:
+    lifecycle.restart(lab, args.services, _report)
+    return 0
+
+
 def cmd_status(lab: Lab, args: argparse.Namespace) -> int:
     rows = status.status_rows(lab)
     print(f"{'service':28} {'url / port':32} {'pid':>8}  health")
@@ -69,8 +74,8 @@ def cmd_measure(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "logs": cmd_logs,
-            "reset": cmd_reset, "env": cmd_env, "measure": cmd_measure}
+COMMANDS = {"up": cmd_up, "down": cmd_down, "restart": cmd_restart, "status": cmd_status,
+            "logs": cmd_logs, "reset": cmd_reset, "env": cmd_env, "measure": cmd_measure}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="install if needed and start everything (idempotent)")
     sub.add_parser("down", help="stop every process the lab started")
+    restart = sub.add_parser("restart", help="stop the named services (default: all), then up")
+    restart.add_argument("services", nargs="*")
     sub.add_parser("status", help="every service, its URL, PID and health")
     logs = sub.add_parser("logs", help="list log files, or show one service's log")
     logs.add_argument("service", nargs="?")

@@ -249,3 +249,17 @@ def down(lab: Lab, report: Report) -> None:
         killed = _stop(lab, running)
         note = f"; SIGKILL needed for {', '.join(killed)}" if killed else ""
         report(f"stopped {len(running)} services ({time.monotonic() - t0:.1f} s){note}")
+
+
+def restart(lab: Lab, names: list[str], report: Report) -> None:
+    """Stop the named services (all if none named), then ``up``; LabError on unknown names."""
+    services = all_services(lab)
+    known = {s.name for s in services}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise LabError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    chosen = [s for s in services if not names or s.name in names]
+    with locked(lab):
+        _stop(lab, chosen)
+    report(f"stopped {', '.join(s.name for s in chosen)}")
+    up(lab, report)
