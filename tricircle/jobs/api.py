@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, select, true, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tricircle import faults
 from tricircle.db.clock import utc_after, utcnow
 from tricircle.db.models import JOB_STATES, Job, new_uuid
-from tricircle.db.upsert import insert_ignore
+from tricircle.db.upsert import dialect_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,34 +78,37 @@ async def enqueue(s: AsyncSession, job_type: str, resource_key: str, *, project_
     takes `payload` if given); a running one is marked to run once more.
     """
     key = live_key(job_type, resource_key)
-    for _ in range(5):  # the live job may end between our insert and our update
-        job_id = new_uuid()
-        row = {"id": job_id, "type": job_type, "resource_key": resource_key, "live_key": key,
-               "project_id": project_id or "", "status": "new", "payload": payload or {},
-               "not_before": utc_after(delay), "request_id": request_id}
-        if await insert_ignore(s, Job, row):
-            return job_id
-        coalesced = await _coalesce(s, key, payload, delay)
-        if coalesced is not None:
-            return coalesced
-    raise faults.Conflict("Could not enqueue %(key)s: the live job keeps changing.", key=key)
+    row = {"id": new_uuid(), "type": job_type, "resource_key": resource_key, "live_key": key,
+           "project_id": project_id or "", "status": "new", "payload": payload or {},
+           "not_before": utc_after(delay), "request_id": request_id, "attempts": 0,
+           "rerun": False, "progress": {}, "created_at": utcnow(), "updated_at": utcnow()}
+    await s.execute(_upsert(dialect_of(s), row, replace_payload=payload is not None))
+    # The upsert holds the live row's lock until the caller commits: it cannot end meanwhile.
+    return str((await s.execute(select(Job.id).where(Job.live_key == key))).scalar_one())
 
 
-async def _coalesce(s: AsyncSession, key: str, payload: dict[str, Any] | None,
-                    delay: float) -> str | None:
-    stmt = select(Job.id, Job.status).where(Job.live_key == key).with_for_update()
-    live = (await s.execute(stmt)).first()
-    if live is None:
-        return None
-    values: dict[str, Any] = {} if payload is None else {"payload": payload}
-    if live.status == "running":
-        values["rerun"] = True
+def _upsert(dialect: str, row: dict[str, Any], *, replace_payload: bool) -> Any:
+    """One statement that inserts the job or coalesces into the live one. A single
+    upsert (no insert-then-select-for-update) is what keeps concurrent triggers of
+    one resource from deadlocking on MySQL/MariaDB."""
+    if dialect == "mysql":
+        stmt: Any = mysql.insert(Job).values(**row)
+        new = stmt.inserted
     else:
-        due = utc_after(delay)
-        values["not_before"] = case((Job.not_before > due, due), else_=Job.not_before)
-    done = await s.execute(update(Job).where(Job.id == live.id, Job.live_key == key)
-                           .values(**values))
-    return str(live.id) if done.rowcount == 1 else None  # type: ignore[attr-defined]
+        stmt = (postgresql.insert(Job) if dialect == "postgresql" else sqlite.insert(Job))
+        stmt = stmt.values(**row)
+        new = stmt.excluded
+    changes: dict[str, Any] = {
+        "rerun": case((Job.status == "running", true()), else_=Job.rerun),
+        "not_before": case(((Job.status == "new") & (Job.not_before > new.not_before),
+                            new.not_before), else_=Job.not_before),
+        "updated_at": utcnow(),
+    }
+    if replace_payload:
+        changes["payload"] = new.payload
+    if dialect == "mysql":
+        return stmt.on_duplicate_key_update(**changes)
+    return stmt.on_conflict_do_update(index_elements=[Job.live_key], set_=changes)
 
 
 async def get_job(s: AsyncSession, job_id: str, *, project_id: str | None = None) -> JobInfo:

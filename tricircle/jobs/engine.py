@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, null, or_, select, update
 
 from tricircle.db.clock import utc_after, utcnow
 from tricircle.db.models import Job
@@ -221,30 +221,43 @@ class JobEngine:
         return (Job.id == ctx.job_id, Job.lease_owner == self.owner, Job.status == "running")
 
     async def _finish(self, ctx: JobContext, final: dict[str, Any]) -> str:
-        """End this run: back to new if a trigger arrived meanwhile, else `final`."""
-        released = {"lease_owner": None, "lease_expires_at": None}
+        """End this run: back to new if a trigger arrived meanwhile (`rerun`), else
+        `final` (status, last_error). One UPDATE decides on the locked row, so a
+        trigger committed between a check and a write cannot be lost."""
+        again = Job.rerun.is_(True)
+
+        def pick(if_rerun: Any, otherwise: Any) -> Any:
+            return case((again, if_rerun), else_=otherwise)
+
+        # MySQL assigns left to right: `rerun` must be reset last.
+        assignments = [
+            (Job.status, pick("new", final["status"])),
+            (Job.live_key, pick(Job.live_key, null())),
+            (Job.attempts, pick(0, Job.attempts)),
+            (Job.not_before, pick(utcnow(), Job.not_before)),
+            (Job.last_error, final["last_error"]),
+            (Job.lease_owner, None), (Job.lease_expires_at, None),
+            (Job.updated_at, utcnow()),
+            (Job.rerun, False),
+        ]
         async with self.deps.db.session() as s:
-            again = await s.execute(
-                update(Job).where(*self._mine(ctx), Job.rerun.is_(True))
-                .values(status="new", rerun=False, attempts=0, not_before=utcnow(), **released)
-                .execution_options(**_NO_SYNC))
-            if again.rowcount == 1:  # type: ignore[attr-defined]
-                return "new"
             done = await s.execute(update(Job).where(*self._mine(ctx))
-                                   .values(**final, **released).execution_options(**_NO_SYNC))
-            return final["status"] if done.rowcount == 1 else "lost"  # type: ignore
+                                   .ordered_values(*assignments)
+                                   .execution_options(**_NO_SYNC))
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return "lost"
+            status = await s.execute(select(Job.status).where(Job.id == ctx.job_id))
+            return str(status.scalar_one())
 
     async def _succeeded(self, ctx: JobContext, where: str) -> str:
-        status = await self._finish(ctx, {"status": "succeeded", "live_key": None,
-                                          "last_error": None})
+        status = await self._finish(ctx, {"status": "succeeded", "last_error": None})
         self._log_end(where, status, None)
         return status
 
     async def _failed(self, ctx: JobContext, where: str, error: str, *, permanent: bool) -> str:
         error = error[:_MAX_ERROR]
         if permanent or ctx.attempt >= self.max_attempts:
-            status = await self._finish(ctx, {"status": "failed", "live_key": None,
-                                              "last_error": error})
+            status = await self._finish(ctx, {"status": "failed", "last_error": error})
         else:
             opts = self.deps.conf.jobs
             delay = backoff(ctx.attempt, opts.backoff_base, opts.backoff_max)

@@ -282,3 +282,45 @@ async def test_a_job_cut_short_by_shutdown_is_handed_back(database: Database) ->
     job = await _job(database, job_id)
     assert (job.status, job.lease_owner) == ("new", None)
     assert len(await _engine(database, {}, owner="other").claim()) == 1
+
+
+async def test_concurrent_triggers_of_one_resource_make_one_job(database: Database) -> None:
+    async def trigger(n: int) -> str:
+        async with database.session() as s:
+            job_id = await jobs.enqueue(s, "flavor.sync", "f1", payload={"n": n})
+            await asyncio.sleep(0.05)
+            return job_id
+
+    ids = await asyncio.gather(*(trigger(n) for n in range(4)))
+    assert len(set(ids)) == 1
+    async with database.session() as s:
+        assert len(await jobs.list_jobs(s)) == 1
+
+
+async def test_no_trigger_is_lost_while_runs_finish(database: Database) -> None:
+    committed = 0
+    seen_at_start: list[int] = []
+
+    async def handler(ctx: JobContext) -> None:
+        seen_at_start.append(committed)
+        await asyncio.sleep(0.003)
+
+    engine = _engine(database, {"flavor.sync": handler}, poll_interval=0.05)
+    stop = asyncio.Event()
+    loop = asyncio.ensure_future(engine.run_forever(stop))
+    try:
+        for n in range(1, 31):
+            await _enqueue(database)
+            committed = n
+            engine.wake()
+            await asyncio.sleep(0.002 * (n % 4))
+        for _ in range(500):
+            async with database.session() as s:
+                live = [j for j in await jobs.list_jobs(s) if j.status in ("new", "running")]
+            if not live:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await loop
+    assert max(seen_at_start) == 30  # a run started after the last trigger committed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tricircle import faults
@@ -156,3 +158,20 @@ async def test_update_route_to_a_taken_key_conflicts(database: Database) -> None
             await table.update_route(s, moved.id, pod_id=one)
         updated = await table.update_route(s, moved.id, bottom_id="b-2")
     assert updated.bottom_id == "b-2"
+
+
+async def test_concurrent_reservations_of_one_key_have_one_winner(database: Database) -> None:
+    one, _ = await _pods(database)
+
+    async def attempt() -> str:
+        try:
+            async with database.session() as s:
+                await table.reserve(s, top_id="srv", pod_id=one, project_id="p",
+                                    resource_type="server")
+                await asyncio.sleep(0.05)  # keep the transaction open while others try
+            return "won"
+        except table.RoutingConflict:
+            return "conflict"
+
+    results = await asyncio.gather(*(attempt() for _ in range(4)))
+    assert sorted(results) == ["conflict", "conflict", "conflict", "won"]
