@@ -254,7 +254,7 @@ def down(lab: Lab, report: Report) -> None:
 def restart(lab: Lab, names: list[str], report: Report) -> None:
     """Stop the named services (all if none named), then ``up``; LabError on unknown names."""
     services = all_services(lab)
-    known = {s.name for s in services}
+    known = [s.name for s in services]
     unknown = [n for n in names if n not in known]
     if unknown:
         raise LabError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}")
