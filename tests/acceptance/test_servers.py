@@ -25,18 +25,27 @@ def _name(tag: str) -> str:
 
 
 @pytest.fixture
-def servers(demo: Any) -> Iterator[list[Any]]:
-    """Servers created by a test; deleted afterwards whatever happened."""
+def servers(demo: Any, pod_admin: Any) -> Iterator[list[Any]]:
+    """Servers created by a test; deleted afterwards whatever happened (straight in
+    the pods when the gateway cannot, so a failed run leaves nothing behind)."""
     made: list[Any] = []
     yield made
     for server in made:
         try:
             demo.compute.delete_server(server, ignore_missing=True)
         except os_exc.SDKException:
-            pass
+            _delete_in_pods(pod_admin, server.id)
     for server in made:
         try:
             demo.compute.wait_for_delete(server, wait=WAIT)
+        except os_exc.SDKException:
+            _delete_in_pods(pod_admin, server.id)
+
+
+def _delete_in_pods(pod_admin: Any, server_id: str) -> None:
+    for region in REGIONS:
+        try:
+            pod_admin(region).compute.delete_server(server_id, ignore_missing=True)
         except os_exc.SDKException:
             pass
 
