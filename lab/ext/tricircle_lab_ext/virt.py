@@ -7,6 +7,8 @@ becomes ``active`` and can be downloaded, copied between pods, or booted.
 """
 
 import io
+import os
+import time
 
 from nova import exception
 from nova.compute import task_states
@@ -28,6 +30,14 @@ class LabFakeDriver(fake.FakeDriverWithoutFakeNodes):
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only)
         self._image_api = glance.API()
+
+    def get_host_uptime(self):
+        """Return ``uptime``-style text (the stock fake driver raises NotImplementedError)."""
+        with open("/proc/uptime") as fh:
+            up = int(float(fh.read().split()[0]))
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        return (f" {time.strftime('%H:%M:%S')} up {up // 86400} days, "
+                f"{up % 86400 // 3600}:{up % 3600 // 60:02d},  0 users,  load average: {load}")
 
     def snapshot(self, context, instance, image_id, update_task_state):
         if instance.uuid not in self.instances:
