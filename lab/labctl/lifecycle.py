@@ -221,11 +221,13 @@ def up(lab: Lab, report: Report) -> None:
             ensure_installed(lab, report)
             _write_configs(lab)
             _start_all(lab, started, report)
-        except (LabError, install.InstallError, OSError, RuntimeError) as exc:
+        except (Exception, KeyboardInterrupt) as exc:  # whatever failed: leave nothing half-up
             if started:
                 report(f"stopping what this run started: {', '.join(s.name for s in started)}")
                 _stop(lab, started)
-            raise LabError(str(exc)) from exc
+            reason = str(exc) or type(exc).__name__
+            raise LabError(reason if isinstance(exc, LabError | install.InstallError)
+                           else f"{type(exc).__name__}: {reason}") from exc
     state = "started" if started else "already running"
     _timing(lab, f"up: {state} in {time.monotonic() - t0:.1f} s")
     report(f"lab {state} ({time.monotonic() - t0:.1f} s); {outputs.env_line(lab)}")
