@@ -133,3 +133,36 @@ def test_a_service_dying_at_start_is_reported_with_its_log(tmp_lab: Lab):
     assert "RegionTwo-nova-api exited with code 3 while starting" in message
     assert "boom" in message and "RegionTwo-nova-api.log" in message
     assert started == [svc]
+
+
+def _load_sparse():
+    sys.path.insert(0, str(REPO / "lab" / "ext"))
+    from tricircle_lab_ext import sparse
+
+    return sparse
+
+
+def test_sparse_writer_stores_zero_blocks_as_holes(tmp_path: Path):
+    sparse = _load_sparse()
+    data = b"head" + bytes(8 * sparse.BLOCK) + b"tail"
+    path = tmp_path / "backup-chunk"
+    with sparse.SparseWriter(open(path, "wb")) as writer:
+        writer.write(data[:5 * sparse.BLOCK])
+        writer.write(data[5 * sparse.BLOCK:])
+    assert path.read_bytes() == data
+    assert path.stat().st_blocks * 512 < 4 * sparse.BLOCK  # the zeros took no space
+
+
+def test_sparse_copy_keeps_data_and_grows_to_the_new_size(tmp_path: Path):
+    sparse = _load_sparse()
+    src, dst = tmp_path / "volume-a", tmp_path / "volume-b"
+    with open(src, "wb") as f:
+        f.truncate(64 * sparse.BLOCK)
+        f.seek(40 * sparse.BLOCK)
+        f.write(b"payload")
+    sparse.sparse_copy(str(src), str(dst), 128 * sparse.BLOCK)
+    assert dst.stat().st_size == 128 * sparse.BLOCK
+    with open(dst, "rb") as f:
+        f.seek(40 * sparse.BLOCK)
+        assert f.read(7) == b"payload"
+    assert dst.stat().st_blocks * 512 < 2 * sparse.BLOCK

@@ -8,40 +8,7 @@ identical: holes read as zeros.
 
 from cinder.backup.drivers import posix
 
-BLOCK = 1024 * 1024
-_ZEROS = bytes(BLOCK)
-
-
-class SparseWriter:
-    """File-like writer that leaves holes where whole blocks are zero."""
-
-    def __init__(self, fh):
-        self._fh = fh
-        self._pos = 0
-
-    def write(self, data):
-        data = bytes(data)
-        for start in range(0, len(data), BLOCK):
-            block = data[start:start + BLOCK]
-            if block != _ZEROS[:len(block)]:
-                self._fh.seek(self._pos + start)
-                self._fh.write(block)
-        self._pos += len(data)
-        return len(data)
-
-    def flush(self):
-        self._fh.flush()
-
-    def close(self):
-        self._fh.truncate(self._pos)
-        self._fh.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+from tricircle_lab_ext.sparse import SparseWriter
 
 
 class SparsePosixBackupDriver(posix.PosixBackupDriver):

@@ -12,33 +12,12 @@ from cinder.volume import driver
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from tricircle_lab_ext.sparse import sparse_copy
+
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 GiB = 1024**3
 CAPACITY_GB = 1000
-_CHUNK = 1024 * 1024
-
-
-def sparse_copy(src: str, dst: str, size_bytes: int) -> None:
-    """Copy the data extents of ``src`` into a new sparse file ``dst`` of ``size_bytes``."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        fd = fin.fileno()
-        end = os.fstat(fd).st_size
-        pos = 0
-        while pos < end:
-            try:
-                start = os.lseek(fd, pos, os.SEEK_DATA)
-            except OSError:  # ENXIO: only holes remain
-                break
-            stop = os.lseek(fd, start, os.SEEK_HOLE)
-            fin.seek(start)
-            fout.seek(start)
-            while start < stop:
-                chunk = fin.read(min(_CHUNK, stop - start))
-                fout.write(chunk)
-                start += len(chunk)
-            pos = stop
-        fout.truncate(max(size_bytes, end))
 
 
 class FileVolumeDriver(driver.VolumeDriver):
