@@ -88,10 +88,21 @@ def answering() -> bool:
         return False
 
 
+def code_changed_since_start() -> bool:
+    """True when a module of the package is newer than the running api (a
+    restart is needed for `up` to leave the current code running)."""
+    started = PIDFILE.stat().st_mtime
+    package = ROOT / "tricircle"
+    return any(p.stat().st_mtime > started for p in package.rglob("*.py"))
+
+
 def start_api() -> None:
     if running() and answering():
-        print(f"gateway already running (pid {running()}) on {URL}")
-        return
+        if not code_changed_since_start():
+            print(f"gateway already running (pid {running()}) on {URL}")
+            return
+        print("gateway code changed since it started: restarting")
+        down()
     log = LOGFILE.open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tricircle.cmd.main", "--config-file", str(CONF), "api"],
