@@ -20,11 +20,13 @@ from pathlib import Path
 from . import clients, report, targets
 from .lab import (
     CENTRAL_NEUTRON_REGION,
+    GATEWAY_URL,
     ROOT,
     LabError,
     gateway_answering,
     keystone,
     load_lab,
+    wait_gateway,
     wait_lab,
 )
 from .tempest import (
@@ -92,7 +94,8 @@ class Runner:
             data = self._run_subset(target_name, sub, include, timeout, out)
             if not data.get("lab_down_after_run"):
                 break
-            print(f"the lab went down during the run (attempt {attempt + 1}); retrying",
+            print(f"the lab or the gateway went down during the run (attempt {attempt + 1}); "
+                  "retrying",
                   flush=True)
         return data
 
@@ -108,6 +111,8 @@ class Runner:
             return data
         # same value for both columns: the gateway can create tenant networks or it cannot
         isolated = self.served["network"] or sub.surface == "network"
+        if target.name == "gateway":
+            wait_gateway(self.args.lab_wait)
         down = wait_lab(self.lab, self.args.lab_wait)
         if down:
             raise LabError(f"lab APIs not answering after {self.args.lab_wait:.0f} s: "
@@ -125,6 +130,8 @@ class Runner:
                                      min(self.args.concurrency, 2))
         raw = ws.last_results()
         interrupted = wait_lab(self.lab, timeout=0)
+        if target.name == "gateway" and not gateway_answering():
+            interrupted.append(GATEWAY_URL)
         tests = classify(selected, raw, timed_out)
         data = {"status": "ran" if raw else "error", "subset": sub.name,
                 "target": target.name, "finished": now(),

@@ -150,3 +150,14 @@ def wait_lab(lab: dict[str, Any], timeout: float = 600) -> list[str]:
         if not down or time.monotonic() > deadline:
             return down
         time.sleep(5)
+
+
+def wait_gateway(timeout: float, url: str = GATEWAY_URL) -> bool:
+    """Wait until the gateway answers (someone may be restarting it); True if it does."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not gateway_answering(url):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(5)
+    return True

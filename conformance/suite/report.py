@@ -46,7 +46,7 @@ def counts(res: dict[str, Any] | None) -> str:
     if res.get("status") == "not-served":
         return "not served yet"
     if res.get("lab_down_after_run"):
-        return "lab restarted during the run: rerun"
+        return "lab or gateway restarted during the run: rerun"
     if res.get("status") == "error":
         return "error: no result (see its log)"
     c = Counter(s.split(":")[0] for s in res["tests"].values())
