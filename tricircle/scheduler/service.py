@@ -20,6 +20,7 @@ from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.identity.service_auth import ServiceAuth
+from tricircle.pods import bindings
 from tricircle.pods import registry as pod_registry
 from tricircle.pods.registry import PodInfo
 from tricircle.scheduler import capacity as cap
@@ -44,15 +45,15 @@ class Scheduler:
         """Return the chosen pod. Raises the errors of `select_pod`."""
         async with self._db.session() as s:
             pods = await pod_registry.list_pods(s)
-            bound = await pod_registry.binding_for(s, spec.project_id,
-                                                   spec.availability_zone or "")
+            bound = frozenset(b.pod_id for b in await bindings.list_bindings(
+                s, project_id=spec.project_id, az_name=spec.availability_zone))
         spec = replace(spec, strategy=self._conf.scheduler.strategy)
         worth_asking = [p for p in pods if _may_host(spec, p)]
         if flavor_ref and worth_asking:
             resources = await self._flavor(worth_asking, flavor_ref, ctx, boot_from_volume)
             spec = replace(spec, resources=resources)
         observed = await self._capacities(worth_asking, spec.resources)
-        pod = select_pod(spec, pods, Observations(capacity=observed, bound_pod=bound),
+        pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound),
                          filters=self._conf.scheduler.filters,
                          weighers=self._conf.scheduler.weighers)
         LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,

@@ -51,9 +51,9 @@ class Observations:
     """What the gateway knows about the candidate pods for one request.
 
     `capacity` per pod id (missing or None: unknown, e.g. Placement did not
-    answer in time); `bound_pod` the pod the project is bound to in the requested
-    AZ, if any.
+    answer in time); `bound_pods` the pods the project is bound to in the requested
+    AZ (any AZ when none was requested).
     """
 
     capacity: dict[str, PodCapacity | None] = field(default_factory=dict)
-    bound_pod: str | None = None
+    bound_pods: frozenset[str] = frozenset()

@@ -281,3 +281,17 @@ async def test_create_answering_a_reservation_id_is_routed_by_marker(gateway):
     assert await resp.json() == {"reservation_id": "r-1"}
     [route] = await gateway.routes()
     assert route.top_id in gateway.pods["RegionTwo"].servers
+
+
+async def test_a_binding_places_new_servers_and_project_calls_in_the_bound_pod(gateway):
+    from tricircle.pods import bindings
+
+    gateway.pods["RegionOne"].free_ram = 9000   # capacity alone would pick RegionOne
+    async with gateway.db.session() as s:
+        await bindings.create_binding(s, project_id=P1, pod_id="RegionTwo")
+    sid = await _created(gateway)
+    assert sid in gateway.pods["RegionTwo"].servers
+    resp = await gateway.call("GET", "/compute/v2.1/limits")
+    assert (await resp.json())["limits"]["region"] == "RegionTwo"
+    other = await gateway.call("GET", "/compute/v2.1/limits", token=P2)
+    assert (await other.json())["limits"]["region"] == "RegionOne"

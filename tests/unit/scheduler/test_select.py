@@ -73,7 +73,7 @@ def test_pod_without_allocation_candidates_is_never_chosen():
 
 
 def test_binding_beats_capacity_but_not_draining():
-    obs = Observations(capacity={"p1": cap(1), "p2": cap(1000)}, bound_pod="p1")
+    obs = Observations(capacity={"p1": cap(1), "p2": cap(1000)}, bound_pods=frozenset({"p1"}))
     assert select_pod(spec(), [ONE, TWO], obs) is ONE
     draining = Pod("p1", "RegionOne", "az1", state="draining")
     assert select_pod(spec(), [draining, TWO], obs) is TWO

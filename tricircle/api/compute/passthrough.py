@@ -1,8 +1,8 @@
 """Every other ``/compute/v2.1/...`` call, forwarded to one pod as is.
 
 Project-level calls (``/limits``, ``/os-quota-sets``, ``/os-simple-tenant-usage``,
-``/os-server-groups``, unknown paths, unrouted methods, ...) go to the project's
-bound pod if it has one (binding without AZ), else to the first enabled pod by
+``/os-server-groups``, unknown paths, unrouted methods, ...) go to a pod the
+project is bound to if any (first by AZ name), else to the first enabled pod by
 region name: a pod answers exactly as Nova would, never a 404/501 of our own.
 (Distributed quota and aggregated usage come with later issues.)
 """
@@ -13,7 +13,7 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
-from tricircle.pods import registry as pod_registry
+from tricircle.pods import bindings
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.forward import Target, pod_path
 from tricircle.proxy.service import compute_core
@@ -26,9 +26,10 @@ async def _default_pod(request: web.Request) -> PodInfo:
     ctx = request[keys.CTX]
     if ctx.project_id:
         async with request.app[keys.DB].session() as s:
-            bound = await pod_registry.binding_for(s, ctx.project_id, "")
-        if bound and bound in pods:
-            return pods[bound]
+            bound = await bindings.list_bindings(s, project_id=ctx.project_id)
+        for binding in bound:  # by AZ name: deterministic
+            if binding.pod_id in pods and pods[binding.pod_id].state != "disabled":
+                return pods[binding.pod_id]
     usable = sorted((p for p in pods.values() if p.state != "disabled"),
                     key=lambda p: (p.state != "enabled", p.health == "unhealthy",
                                    p.region_name))
