@@ -105,12 +105,24 @@ async def repair(ctx: JobContext) -> None:
         except table.RouteNotFound:
             return  # released (the pod refused the create)
         now = await table.db_now(s)
+    await _sweep(ctx, resource, lease, skip=route.id)
     if route.bottom_id:
         return  # bound: the create completed
     if (now - route.created_at).total_seconds() < lease:
         raise RuntimeError(f"reservation {route.id} is within its lease; retrying later")
     if not await _repair_one(ctx, resource, route):
         raise RuntimeError(f"pod {route.region_name} unreachable; retrying later")
+
+
+async def _sweep(ctx: JobContext, resource: Resource, lease: float, *, skip: int) -> None:
+    """Best effort: other stale reservations of the type (e.g. whose job an admin
+    deleted) are repaired along the way; failures are left to their own jobs."""
+    async with ctx.deps.db.session() as s:
+        stale = await table.stale_reservations(s, older_than=lease,
+                                               resource_type=resource.routing_type)
+    for other in stale[:20]:
+        if other.id != skip:
+            await _repair_one(ctx, resource, other)
 
 
 async def _repair_one(ctx: JobContext, resource: Resource, route: Route) -> bool:
