@@ -53,17 +53,36 @@ class RoutedServerSource:
             return await registry.list_pods(s)
 
     async def pods(self, project_id: str | None) -> list[ListPod]:
-        async with self._db.session() as s:
-            holding = set(await table.pods_of_project(s, project_id, SERVER))
+        if project_id is None:
+            return await self._every_pod()
+        holding = await self._holding(project_id)
         pods = await self._registry()
         if not holding <= {p.id for p in pods}:  # a pod newer than the cache
             async with self._db.session() as s:
                 pods = await registry.list_pods(s)
-        if project_id is None:  # every project: every pod in service, and any holding servers
-            chosen = [p for p in pods if p.state != "disabled" or p.id in holding]
-        else:
-            chosen = [p for p in pods if p.id in holding] or _one_in_service(pods)
+        chosen = [p for p in pods if p.id in holding] or _one_in_service(pods)
         return [as_list_pod(p) for p in chosen]
+
+    async def _every_pod(self) -> list[ListPod]:
+        """Every project's servers: every pod not disabled, and disabled pods that
+        still hold servers (down for the list: minimal records at 2.69)."""
+        pods = await self._registry()
+        holding = await self._holding(None) if any(p.state == "disabled" for p in pods) \
+            else set()
+        return [as_list_pod(p) for p in pods if p.state != "disabled" or p.id in holding]
+
+    async def _holding(self, project_id: str | None) -> set[str]:
+        """Ids of the pods holding servers of the project (None: of anyone).
+
+        Same answer as routing.table.pods_of_project, asked as one scan of the
+        (project_id, resource_type) index instead of a correlated EXISTS per pod:
+        the list's hot path at hundreds of pods (bench/fanout.py measures both).
+        """
+        stmt = select(Routing.pod_id).where(Routing.resource_type == SERVER).distinct()
+        if project_id is not None:
+            stmt = stmt.where(Routing.project_id == project_id)
+        async with self._db.session() as s:
+            return {str(pod_id) for pod_id in (await s.execute(stmt)).scalars()}
 
     async def locate(self, server_id: str, project_id: str | None
                      ) -> tuple[str, str] | None:
