@@ -28,9 +28,15 @@ def load_gaps(path: Path = KNOWN_GAPS) -> list[tuple[re.Pattern[str], str, str]]
     return gaps
 
 
-def explain(test_id: str, gaps: list[tuple[re.Pattern[str], str, str]]) -> tuple[str, str]:
+def explain(test_id: str, gaps: list[tuple[re.Pattern[str], str, str]],
+            symptom_text: str = "") -> tuple[str, str]:
+    """The first row whose regex matches the test id (or, for a regex written
+    ``symptom:…``, the failure's first symptom); ("unexplained", "") otherwise."""
     for regex, reason, issue in gaps:
-        if regex.search(test_id):
+        if regex.pattern.startswith("symptom:"):
+            if symptom_text and re.search(regex.pattern[len("symptom:"):], symptom_text):
+                return reason, issue
+        elif regex.search(test_id):
             return reason, issue
     return "unexplained", ""
 
@@ -113,8 +119,9 @@ def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] 
                     "|---|---|---|---|---|"]
             digests = gw.get("symptoms", {})
             for tid, how in fails:
-                reason, issue = explain(tid, gaps)
-                sym = symptom(tid, digests).replace("|", "\\|")
+                sym = symptom(tid, digests)
+                reason, issue = explain(tid, gaps, sym)
+                sym = sym.replace("|", "\\|")
                 out.append(f"| `{base_id(tid)}` | {how} | {sym} | {reason} | {issue} |")
         if gw.get("isolated_networks") != base.get("isolated_networks"):
             out += ["", "Columns ran with different `create_isolated_networks`: rerun both."]
