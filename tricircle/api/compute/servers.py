@@ -44,14 +44,14 @@ async def member(request: web.Request) -> web.Response:
     """Any call on ``/servers/{server_id}[/...]``: the pod's answer, translated;
     404 itemNotFound when the server is not the caller's (admin: anyone's)."""
     core = compute_core(request.app)
-    server_id = request.match_info["server_id"]
     try:
-        located = await core.locator.find(SERVER, server_id, request[keys.CTX])
-    except faults.TricircleError as exc:
+        located = await core.locator.find(SERVER, request.match_info["server_id"],
+                                          request[keys.CTX])
+        body = _request_body(core, located, await request.read())
+        response = await _forward(core, request, located, body)
+    except faults.TricircleError as exc:  # ours (404, pod unreachable), not the pod's
         await _with_version_headers(request, exc)
         raise
-    body = _request_body(core, located, await request.read())
-    response = await _forward(core, request, located, body)
     if request.method == "DELETE" and "tail" not in request.match_info \
             and 200 <= response.status < 300:
         await _deleted(core, request, located)
