@@ -7,6 +7,7 @@ import argparse
 from oslo_config import cfg
 
 from tricircle.cmd import common
+from tricircle.pods import registry
 from tricircle.routing import table
 
 COLUMNS = ("id", "resource_type", "top_id", "bottom_id", "region_name", "project_id",
@@ -42,7 +43,6 @@ async def _list(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
     async with common.database(conf) as db, db.session() as s:
         pod_id = None
         if args.pod:
-            from tricircle.pods import registry
             pod_id = (await registry.get_pod(s, args.pod)).id
         routes = await table.list_routes(
             s, project_id=args.project_id, resource_type=args.resource_type, pod_id=pod_id,

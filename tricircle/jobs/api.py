@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, select, true, update
+from sqlalchemy import case, delete, func, select, true, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -172,8 +172,6 @@ async def delete_job(s: AsyncSession, job_id: str) -> None:
 
 async def count_by_status(s: AsyncSession) -> dict[str, int]:
     """{status: number of jobs} for every status (zero included)."""
-    from sqlalchemy import func
-
     rows = (await s.execute(select(Job.status, func.count()).group_by(Job.status))).all()
     counts = dict.fromkeys(JOB_STATES, 0)
     counts.update({status: n for status, n in rows})
