@@ -82,6 +82,17 @@ def gateway_only_failures(gw: dict[str, Any], base: dict[str, Any]) -> list[tupl
                   if s.startswith("fail") and base_id(t) in base_pass)
 
 
+def _gaps(gw: dict[str, Any] | None, base: dict[str, Any] | None,
+          gaps: list[tuple[re.Pattern[str], str, str]]) -> str:
+    if not gw or not base or "tests" not in gw or "tests" not in base:
+        return ""
+    fails = gateway_only_failures(gw, base)
+    digests = gw.get("symptoms", {})
+    unexplained = sum(1 for tid, _ in fails
+                      if explain(tid, gaps, symptom(tid, digests))[0] == "unexplained")
+    return f"{len(fails)} ({unexplained})"
+
+
 def _git_head() -> str:
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                          capture_output=True, text=True)
@@ -94,8 +105,9 @@ def tempest_section(results: Path, subsets: dict[str, Subset],
              "pass / fail / skip per subset; *ratio* = share of the tests that pass directly "
              "which also pass through the gateway.", "",
              "| subset | tests | gateway | baseline | baseline target | ratio | "
-             "minutes gw / base | isolated networks gw / base |",
-             "|---|---:|---|---|---|---:|---|---|"]
+             "gateway-only failures (unexplained) | minutes gw / base | "
+             "isolated networks gw / base |",
+             "|---|---:|---|---|---|---:|---|---|---|"]
     details: list[str] = []
     for sub in subsets.values():
         gw = load(results, "gateway", sub.name)
@@ -103,7 +115,8 @@ def tempest_section(results: Path, subsets: dict[str, Subset],
         n = len((base or gw or {}).get("tests", {})) or ""
         iso = " / ".join(str((r or {}).get("isolated_networks", "")) for r in (gw, base))
         lines.append(f"| {sub.name} | {n} | {counts(gw)} | {counts(base)} | {sub.baseline} | "
-                     f"{_ratio(gw, base)} | {_mins(gw)} / {_mins(base)} | {iso} |")
+                     f"{_ratio(gw, base)} | {_gaps(gw, base, gaps)} | "
+                     f"{_mins(gw)} / {_mins(base)} | {iso} |")
         details += subset_details(sub, gw, base, gaps)
     return lines + ["", *details]
 
