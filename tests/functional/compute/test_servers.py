@@ -295,3 +295,23 @@ async def test_a_binding_places_new_servers_and_project_calls_in_the_bound_pod(g
     assert (await resp.json())["limits"]["region"] == "RegionTwo"
     other = await gateway.call("GET", "/compute/v2.1/limits", token=P2)
     assert (await other.json())["limits"]["region"] == "RegionOne"
+
+
+async def test_show_of_a_server_in_a_down_pod_is_nova_s_minimal_record_from_2_69(gateway):
+    sid = await _created(gateway, az="az2")
+    gateway.clients.set_endpoints("RegionTwo", {"compute": "http://127.0.0.1:9/v2.1"})
+    resp = await gateway.call("GET", f"/compute/v2.1/servers/{sid}",
+                              headers={"OpenStack-API-Version": "compute 2.69"})
+    assert resp.status == 200
+    server = (await resp.json())["server"]
+    assert (server["id"], server["status"], server["tenant_id"]) == (sid, "UNKNOWN", P1)
+    assert server["OS-EXT-AZ:availability_zone"] == "az2"
+    assert resp.headers["OpenStack-API-Version"] == "compute 2.69"
+    old = await gateway.call("GET", f"/compute/v2.1/servers/{sid}")
+    assert old.status == 503
+    assert "serviceUnavailable" in await old.json()
+    assert old.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+    action = await gateway.call("POST", f"/compute/v2.1/servers/{sid}/action",
+                                json={"os-stop": None},
+                                headers={"OpenStack-API-Version": "compute 2.69"})
+    assert action.status == 503

@@ -61,7 +61,12 @@ async def member(request: web.Request) -> web.Response:
 async def _forward(core: ComputeCore, request: web.Request, located: Located,
                    body: bytes | None) -> web.Response:
     target = Target(located.pod, pod_path(request, SERVER.surface))
-    resp = await core.forwarder.send(request, target, body=body)
+    try:
+        resp = await core.forwarder.send(request, target, body=body)
+    except faults.PodUnavailable:
+        if not _down_pod_show(request):
+            raise
+        return await _minimal_record(core, request, located)
     if resp.status == 404:
         # our cached row may be stale (moved or deleted by another process)
         fresh = await core.locator.refresh(SERVER, located.route.top_id, request[keys.CTX])
@@ -69,6 +74,39 @@ async def _forward(core: ComputeCore, request: web.Request, located: Located,
             target = Target(fresh.pod, pod_path(request, SERVER.surface))
             resp = await core.forwarder.send(request, target, body=body)
     return await core.forwarder.respond(request, target, resp)
+
+
+# Nova 2.69: a server in a cell that does not answer is shown as a minimal record.
+_DOWN_CELL_VERSION = (2, 69)
+
+
+def _down_pod_show(request: web.Request) -> bool:
+    if request.method != "GET" or "tail" in request.match_info:
+        return False
+    text = microversion.requested(request.headers)
+    try:
+        version = microversion.parse(text)
+    except ValueError:
+        return False
+    return text == "latest" or (version is not None and version >= _DOWN_CELL_VERSION)
+
+
+async def _minimal_record(core: ComputeCore, request: web.Request,
+                          located: Located) -> web.Response:
+    """What Nova answers for a server whose cell is down (2.69+), from the routing row."""
+    route, top = located.route, core.forwarder.top_base(request)
+    record = {"id": route.top_id, "status": "UNKNOWN", "tenant_id": route.project_id,
+              "created": route.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "OS-EXT-AZ:availability_zone": located.pod.az_name,
+              "links": [{"rel": "self", "href": f"{top}/servers/{route.top_id}"},
+                        {"rel": "bookmark",
+                         "href": f"{top.rsplit('/', 1)[0]}/servers/{route.top_id}"}]}
+    _low, high = await core.versions.compute()
+    headers = microversion.response_headers(request.headers, f"{high[0]}.{high[1]}")
+    for name in SERVER.surface.request_id_headers:
+        headers[name] = request[keys.REQUEST_ID]
+    return web.Response(body=json.dumps({"server": record}).encode(),
+                        content_type="application/json", headers=headers)
 
 
 def _request_body(core: ComputeCore, located: Located, body: bytes) -> bytes | None:
