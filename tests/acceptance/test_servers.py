@@ -332,3 +332,49 @@ def test_version_documents_and_microversions(demo, gateway):
     assert resp.headers["OpenStack-API-Version"] == "compute 2.79"
     resp = demo.compute.get("/limits", headers={"OpenStack-API-Version": "compute 9.99"})
     assert resp.status_code == 406 and "computeFault" in resp.json()
+
+
+SUB_RESOURCES = ["", "/metadata", "/ips", "/os-interface", "/os-instance-actions",
+                 "/diagnostics", "/os-server-password", "/os-volume_attachments", "/tags",
+                 "/topology", "/migrations", "/no-such-sub-resource"]
+
+
+def test_sub_resources_answer_exactly_as_the_pod_does(admin, demo, lab, gateway, pod_admin,
+                                                      servers):
+    server = _boot(demo, lab, servers, "subs", availability_zone="az2")
+    pod = pod_admin("RegionTwo")
+    pod_root = lab["regions"]["RegionTwo"]["compute"].rsplit("/v2.1", 1)[0]
+    gw_root = gateway.compute_url.rsplit("/v2.1", 1)[0]
+    headers = {"OpenStack-API-Version": "compute 2.79"}
+    for sub in SUB_RESOURCES:
+        path = f"/servers/{server.id}{sub}"
+        via = admin.compute.get(path, headers=headers)
+        direct = pod.compute.get(path, headers=headers)
+        assert via.status_code == direct.status_code, sub
+        assert via.headers.get("OpenStack-API-Version") == \
+            direct.headers.get("OpenStack-API-Version"), sub
+        if "json" in direct.headers.get("Content-Type", "") and sub != "/os-instance-actions":
+            # the lab's pod AZ names equal the top ones: only hrefs change
+            expected = direct.text.replace(pod_root, gw_root)
+            assert json.loads(via.text) == _without_marker(json.loads(expected)), sub
+
+
+def _without_marker(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _without_marker(v) for k, v in doc.items() if k != "tricircle_top_id"}
+    if isinstance(doc, list):
+        return [_without_marker(v) for v in doc]
+    return doc
+
+
+def test_legacy_project_id_urls_reach_the_server(demo, lab, gateway, servers):
+    server = _boot(demo, lab, servers, "legacy", availability_zone="az1")
+    project = lab["projects"]["demo"]
+    resp = demo.compute.get(f"/{project}/servers/{server.id}")
+    assert resp.status_code == 200
+    links = [link["href"] for link in resp.json()["server"]["links"]]
+    assert links[0] == f"{gateway.compute_url}/{project}/servers/{server.id}"
+    assert links[1] == f"{gateway.compute_url.rsplit('/v2.1', 1)[0]}/{project}/servers/{server.id}"
+    resp = demo.compute.post(f"/{project}/servers/{server.id}/action", json={"os-stop": None})
+    assert resp.status_code == 202
+    _wait_status(demo, server, "SHUTOFF")
