@@ -225,8 +225,9 @@ class ServerLister:
 
         results = await gather([p.region for p in usable], call, deadline=req.deadline,
                                concurrency=req.concurrency)
-        down = [PodResult[PodPage](p.region, -1, error=PodRequestError(p.region, "disabled"))
-                for p in pods if not p.usable]
+        down: list[PodResult[PodPage]] = [
+            PodResult(p.region, -1, error=PodRequestError(p.region, "not in service"))
+            for p in pods if not p.usable]
         return results + down
 
     async def _page_of(self, req: ListRequest, plan: _Plan, pod: ListPod,

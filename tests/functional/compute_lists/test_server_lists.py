@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tricircle.pods import registry
 from tricircle.routing import table
 
 
@@ -127,3 +128,15 @@ async def test_a_project_without_servers_gets_a_pods_verdict_on_its_query(gatewa
     resp = await gateway.get("/compute/v2.1/servers", token="newcomer")
     assert resp.status == 200 and await resp.json() == {"servers": []}
     assert resp.headers["OpenStack-API-Version"] == "compute 2.1"
+
+
+async def test_a_disabled_pods_servers_are_unknown_to_admin_all_tenants_at_2_69(four):
+    async with four.db.session() as s:
+        await registry.update_pod(s, "RegionTwo", state="disabled")
+
+    body = await (await four.get("/compute/v2.1/servers?all_tenants=1", token="admin",
+                                 version="2.69")).json()
+
+    assert [s.get("name") or s["status"] for s in body["servers"]] == [
+        "one-new", "one-old", "UNKNOWN", "UNKNOWN"]
+    assert four.pods["RegionTwo"].calls == []
