@@ -11,11 +11,14 @@ import os
 import time
 
 from nova import exception
-from nova.compute import task_states
+from nova.compute import power_state, task_states, vm_states
 from nova.image import glance
 from nova.virt import fake
 
 SNAPSHOT_PAYLOAD_SIZE = 64 * 1024
+# vm_state of a server nova's database holds -> power state of the re-adopted fake guest
+_ADOPT = {vm_states.ACTIVE: power_state.RUNNING, vm_states.STOPPED: power_state.SHUTDOWN,
+          vm_states.PAUSED: power_state.PAUSED, vm_states.SUSPENDED: power_state.SUSPENDED}
 
 
 def snapshot_payload(instance_uuid: str) -> bytes:
@@ -30,6 +33,17 @@ class LabFakeDriver(fake.FakeDriverWithoutFakeNodes):
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only)
         self._image_api = glance.API()
+
+    def get_info(self, instance, use_cache=True):
+        # The stock fake hypervisor forgets its guests when nova-compute restarts, and then
+        # fails every action on servers that exist. Re-adopt settled servers nova asks about
+        # (it does for each one at start-up); never those being built or deleted.
+        state = _ADOPT.get(instance.vm_state)
+        if (instance.uuid not in self.instances and state is not None
+                and instance.task_state is None):
+            self.instances[instance.uuid] = fake.FakeInstance(instance.name, state,
+                                                              instance.uuid)
+        return super().get_info(instance, use_cache)
 
     def get_host_uptime(self):
         """Return ``uptime``-style text (the stock fake driver raises NotImplementedError)."""
