@@ -114,10 +114,12 @@ class Routing(Timestamps, Base):
     __tablename__ = "routings"
     __table_args__ = (
         UniqueConstraint("top_id", "pod_id", "resource_type", name="uq_routing_top_pod_type"),
-        Index("ix_routing_project_type", "project_id", "resource_type"),
+        # Which pods hold a project's resources of a type: one scan of this index.
+        Index("ix_routing_project_type_pod", "project_id", "resource_type", "pod_id"),
         Index("ix_routing_bottom", "bottom_id"),
         Index("ix_routing_top_type", "top_id", "resource_type"),
-        Index("ix_routing_pod", "pod_id"),
+        # Does a pod hold resources of a type (any project): one seek per pod.
+        Index("ix_routing_pod_type", "pod_id", "resource_type"),
     )
     __mapper_args__ = {"eager_defaults": True}
 

@@ -201,9 +201,14 @@ async def pods_of_project(s: AsyncSession, project_id: str | None,
                           resource_type: str) -> list[str]:
     """Ids of the pods holding at least one `resource_type` row of the project
     (project_id None: of any project), sorted by region name."""
-    stmt = select(Pod.id).where(exists().where(
-        Routing.pod_id == Pod.id, Routing.resource_type == resource_type,
-        *([Routing.project_id == project_id] if project_id is not None else [])))
+    if project_id is None:  # one index seek per pod (ix_routing_pod_type)
+        stmt = select(Pod.id).where(exists().where(
+            Routing.pod_id == Pod.id, Routing.resource_type == resource_type))
+    else:  # one scan of the project's entries (ix_routing_project_type_pod)
+        holding = (select(Routing.pod_id).where(Routing.project_id == project_id,
+                                                Routing.resource_type == resource_type)
+                   .distinct().subquery())
+        stmt = select(Pod.id).join(holding, holding.c.pod_id == Pod.id)
     return list((await s.execute(stmt.order_by(Pod.region_name))).scalars())
 
 

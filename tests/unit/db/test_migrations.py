@@ -70,3 +70,24 @@ def test_synchronous_driver_urls_get_the_asyncio_driver() -> None:
     assert async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     assert async_url("sqlite:////var/lib/t.db") == "sqlite+aiosqlite:////var/lib/t.db"
     assert async_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
+
+
+async def test_upgrade_from_the_first_release_keeps_the_rows(db_url: str) -> None:
+    await migrate.upgrade(db_url, "0001")
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "INSERT INTO pods (id, region_name, az_name, pod_az_name, dc_name, state, health,"
+            " consecutive_failures, consecutive_successes, capabilities, created_at,"
+            " updated_at) VALUES ('p1', 'RegionOne', 'az1', '', '', 'enabled', 'unknown',"
+            " 0, 0, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        await conn.exec_driver_sql(
+            "INSERT INTO routings (top_id, bottom_id, pod_id, project_id, resource_type,"
+            " created_at, updated_at) VALUES ('s1', 's1', 'p1', 'proj', 'server',"
+            " '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    await engine.dispose()
+    assert await migrate.upgrade(db_url) == migrate.head()
+    assert await _sync(db_url, _diff) == []
+    rows = await _sync(db_url, lambda c: c.exec_driver_sql(
+        "SELECT top_id, pod_id FROM routings").all())
+    assert [tuple(r) for r in rows] == [("s1", "p1")]
