@@ -37,18 +37,19 @@ def pod_spec(index: int, compute_url: str, servers: list[str], az: str = "az1") 
 
 
 def write_config(path: Path, *, port: int, db: Path, fanout: dict[str, object] | None = None,
-                 keystone_url: str = "http://127.0.0.1:9/v3", api_extra: str = "") -> None:
+                 keystone_url: str = "http://127.0.0.1:9/v3", api_extra: str = "",
+                 sections: str = "") -> None:
     lines = ["[api]", "bind_host = 127.0.0.1", f"bind_port = {port}", api_extra, "",
              "[database]", f"connection = sqlite+aiosqlite:///{db}", "",
              "[keystone]", f"auth_url = {keystone_url}", "password = unused", "",
              "[fanout]"]
     lines += [f"{k} = {v}" for k, v in (fanout or {}).items()]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n\n" + sections)
 
 
 def start(workdir: Path, name: str, pods: list[dict], *, fanout: dict[str, object] | None = None,
           mocks: tuple[str, ...] = (), core: int | None = procs.PROXY_CORE,
-          project_id: str = PROJECT_ID, conf_extra: str = "") -> Gateway:
+          project_id: str = PROJECT_ID, conf_extra: str = "", sections: str = "") -> Gateway:
     """Launch bench.gateway_app on a free port and wait until it listens.
 
     Raises RuntimeError (with the log's tail) if it fails to start or a mock
@@ -59,7 +60,8 @@ def start(workdir: Path, name: str, pods: list[dict], *, fanout: dict[str, objec
     port = procs.free_port()
     conf, spec, ready = d / "gateway.conf", d / "spec.json", d / "ready.json"
     ready.unlink(missing_ok=True)
-    write_config(conf, port=port, db=d / "bench.db", fanout=fanout, api_extra=conf_extra)
+    write_config(conf, port=port, db=d / "bench.db", fanout=fanout, api_extra=conf_extra,
+                 sections=sections)
     spec.write_text(json.dumps({"project_id": project_id, "pods": pods}))
     argv = [procs.PY, "-m", "bench.gateway_app", "--config-file", str(conf), "--spec", str(spec),
             "--ready-file", str(ready)]
