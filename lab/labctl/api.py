@@ -52,12 +52,12 @@ class Session:
     """A token-scoped session on one project, reused for every call."""
 
     def __init__(self, keystone_url: str, user: str = "admin", project: str = "admin",
-                 password: str = PASSWORD) -> None:
+                 password: str = PASSWORD, timeout: float = 30.0) -> None:
         body = {"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
                 "name": user, "domain": {"id": "default"}, "password": password}}},
             "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-        _, headers, data = http("POST", f"{keystone_url}/auth/tokens", body)
+        _, headers, data = http("POST", f"{keystone_url}/auth/tokens", body, timeout=timeout)
         self.token = headers["X-Subject-Token"]
         self.catalog = data["token"]["catalog"]
         self.project_id: str = data["token"]["project"]["id"]

@@ -18,7 +18,7 @@ from .settings import PODS, Lab
 def _api_states(lab: Lab) -> dict[str, str]:
     """Return ``<Region>-<binary> -> up/down`` as the pods' APIs report them."""
     try:
-        s = Session(lab.keystone_url)
+        s = Session(lab.keystone_url, timeout=2.0)
     except (ApiError, OSError, ValueError, KeyError):
         return {}
     with ThreadPoolExecutor(max_workers=len(PODS)) as pool:
