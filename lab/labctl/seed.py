@@ -145,8 +145,9 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def service_states(s: Session, pod: Pod, since: datetime | None = None) -> dict[str, str]:
-    """Return ``binary -> up/down`` for nova and cinder services of ``pod`` (2 s timeout).
+def service_states(s: Session, pod: Pod, since: datetime | None = None,
+                   timeout: float = 2.0) -> dict[str, str]:
+    """Return ``binary -> up/down`` for nova and cinder services of ``pod``.
 
     With ``since``, a service whose last heartbeat is older counts as down (after a
     restart the database still says "up" for a minute).
@@ -155,7 +156,7 @@ def service_states(s: Session, pod: Pod, since: datetime | None = None) -> dict[
     for url in (f"{pod.url('compute')}/os-services",
                 f"{pod.url('volumev3')}/{s.project_id}/os-services"):
         try:
-            services = s.get(url, timeout=2.0)["services"]
+            services = s.get(url, timeout=timeout)["services"]
         except (ApiError, OSError, ValueError, KeyError):
             continue
         for svc in services:

@@ -18,11 +18,11 @@ from .settings import PODS, Lab
 def _api_states(lab: Lab) -> dict[str, str]:
     """Return ``<Region>-<binary> -> up/down`` as the pods' APIs report them."""
     try:
-        s = Session(lab.keystone_url, timeout=2.0)
+        s = Session(lab.keystone_url, timeout=1.5)
     except (ApiError, OSError, ValueError, KeyError):
         return {}
     with ThreadPoolExecutor(max_workers=len(PODS)) as pool:
-        results = pool.map(lambda p: (p.name, seed.service_states(s, p)), PODS)
+        results = pool.map(lambda p: (p.name, seed.service_states(s, p, timeout=1.5)), PODS)
     return {f"{region}-{b}": st for region, states in results for b, st in states.items()}
 
 
@@ -41,10 +41,15 @@ def status_rows(lab: Lab) -> list[tuple[str, str, str, str]]:
     """Return (service, where, pid, health) for every service, probed concurrently."""
     services = all_services(lab)
     pids = {s.name: owned_pid(pidfile(lab, s)) for s in services}
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        states_f = pool.submit(_api_states, lab)
-        api_states = states_f.result() if pids.get("keystone") else {}
-        healths = list(pool.map(lambda s: _health(s, pids[s.name], api_states), services))
+    # Every probe at once: HTTP and TCP probes, and the pods' service lists for the daemons
+    # (worst case ~4.5 s when everything hangs).
+    with ThreadPoolExecutor(max_workers=len(services) + 1) as pool:
+        states_f = pool.submit(_api_states, lab) if pids.get("keystone") else None
+        direct = {s.name: pool.submit(_health, s, pids[s.name], {})
+                  for s in services if s.url or s.port is not None}
+        api_states = states_f.result() if states_f else {}
+        healths = [direct[s.name].result() if s.name in direct
+                   else _health(s, pids[s.name], api_states) for s in services]
     rows = []
     for svc, health in zip(services, healths, strict=True):
         where = svc.url or (f"127.0.0.1:{svc.port}" if svc.port else "(rpc)")
