@@ -27,6 +27,7 @@ from tricircle.api.compute import (
     versions,
 )
 from tricircle.api.image import passthrough as image_passthrough
+from tricircle.api.network import proxy as network_proxy
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
 # Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
@@ -116,6 +117,10 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/image/", image_passthrough.versions),
     ("GET", "/image/versions", image_passthrough.versions),
     ("*", "/image/{tail:.+}", image_passthrough.forward),
+    # ---- network /network (tricircle.api.network: central Neutron) ------------
+    ("GET", "/network", network_proxy.versions),
+    ("GET", "/network/", network_proxy.versions),
+    ("*", "/network/{tail:.+}", network_proxy.forward),
 ]
 
 

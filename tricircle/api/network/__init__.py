@@ -1,0 +1,1 @@
+"""The network surface ``/network``: Neutron v2.0, served by central Neutron."""

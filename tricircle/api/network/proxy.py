@@ -1,0 +1,26 @@
+"""``/network``: every Neutron v2.0 call, answered by central Neutron.
+
+Handlers are thin: the forwarding lives in `tricircle.networking.proxy`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tricircle.api.middleware import public
+from tricircle.networking import proxy
+from tricircle.networking.central import central
+
+
+@public
+async def versions(request: web.Request) -> web.Response:
+    """``GET /network``, ``/network/``: Neutron's unauthenticated version list (200),
+    hrefs pointing at the gateway; 503 NeutronError when central Neutron is not
+    configured or cannot be reached."""
+    return await proxy.forward(request, central(request.app))
+
+
+async def forward(request: web.Request) -> web.Response:
+    """Any call under ``/network/``: central Neutron's status, headers and body
+    (its own NeutronError bodies), hrefs rewritten; 503 as for `versions`."""
+    return await proxy.forward(request, central(request.app))
