@@ -32,10 +32,11 @@ class LabError(RuntimeError):
 
 
 @contextmanager
-def locked(lab: Lab, timeout: float = 900.0) -> Iterator[None]:
+def locked(lab: Lab, timeout: float = 900.0, path: Path | None = None) -> Iterator[None]:
     """Serialize up/down/reset of this lab (other sessions may drive the same clone)."""
-    lab.run.mkdir(parents=True, exist_ok=True)
-    with open(lab.run / "lock", "w") as fh:
+    path = path or lab.run / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -43,7 +44,7 @@ def locked(lab: Lab, timeout: float = 900.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise LabError(f"another lab command holds {lab.run / 'lock'}") from None
+                    raise LabError(f"another lab command holds {path}") from None
                 time.sleep(0.5)
         yield
 
@@ -218,7 +219,8 @@ def up(lab: Lab, report: Report) -> None:
     with locked(lab):
         started: list[Service] = []
         try:
-            ensure_installed(lab, report)
+            with locked(lab, path=lab.cache / "install.lock"):  # clones share the venvs
+                ensure_installed(lab, report)
             _write_configs(lab)
             _start_all(lab, started, report)
         except (Exception, KeyboardInterrupt) as exc:  # whatever failed: leave nothing half-up
