@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tricircle import faults
 from tricircle.clients.pod import PodClients, PodResponse
 from tricircle.db.engine import Database
 from tricircle.fanout import names
@@ -104,13 +105,23 @@ Transform = Callable[[dict[str, Any], PodAnswer, names.Qualifier], dict[str, Any
 def collect(gathered: Gathered, key: str, transform: Transform) -> Result:
     """Concatenate collection `key` of every answer in region order, each item
     transformed."""
-    if gathered.refused is not None:
-        return Result(passthrough=gathered.refused)
+    if (refused := _refused(gathered)) is not None:
+        return refused
     docs = gathered.docs()
     qualify = names.Qualifier(gathered.in_service)
     items = [transform(dict(item), a, qualify) for a, doc in docs for item in doc.get(key, [])]
     return Result(body={key: items}, headers=version_headers(gathered),
                   missing=gathered.missing)
+
+
+def _refused(gathered: Gathered) -> Result | None:
+    """A pod's refusal to pass back; raises faults.PodUnavailable (503) when no
+    pod answered at all (an empty listing would claim there is nothing)."""
+    if gathered.refused is not None:
+        return Result(passthrough=gathered.refused)
+    if not gathered.answers and gathered.missing:
+        raise faults.PodUnavailable(pod=", ".join(gathered.missing))
+    return None
 
 
 def version_headers(gathered: Gathered) -> dict[str, str]:
@@ -170,8 +181,8 @@ def aggregate(item: dict[str, Any], a: PodAnswer, qualify: names.Qualifier
 # ---- sums ---------------------------------------------------------------------------
 def statistics(gathered: Gathered) -> Result:
     """GET /os-hypervisors/statistics: every counter summed over the pods."""
-    if gathered.refused is not None:
-        return Result(passthrough=gathered.refused)
+    if (refused := _refused(gathered)) is not None:
+        return refused
     total: dict[str, Any] = {}
     for _a, doc in gathered.docs():
         for key, value in (doc.get("hypervisor_statistics") or {}).items():
@@ -184,8 +195,8 @@ def statistics(gathered: Gathered) -> Result:
 def tenant_usages(gathered: Gathered, *, single: bool) -> Result:
     """os-simple-tenant-usage: one entry per tenant, totals summed over pods,
     server usages concatenated (their AZ shown as the top AZ)."""
-    if gathered.refused is not None:
-        return Result(passthrough=gathered.refused)
+    if (refused := _refused(gathered)) is not None:
+        return refused
     merged: dict[str, dict[str, Any]] = {}
     for a, doc in gathered.docs():
         usages = [doc["tenant_usage"]] if single and doc.get("tenant_usage") else \

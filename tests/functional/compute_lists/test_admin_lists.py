@@ -100,3 +100,10 @@ async def test_an_aggregate_is_created_in_the_pod_of_its_top_zone(gateway):
     assert (await resp.json())["aggregate"]["availability_zone"] == "az2"
     [write] = gateway.pods["RegionTwo"].more.writes
     assert "'availability_zone': 'az-two-inside'" in write
+
+
+async def test_no_pod_answering_is_a_503_not_an_empty_list(gateway):
+    for fake in gateway.pods.values():
+        fake.down = "503"
+    resp, body = await get(gateway, "/os-hypervisors")
+    assert resp.status == 503 and "serviceUnavailable" in body
