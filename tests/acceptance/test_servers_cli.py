@@ -51,5 +51,8 @@ def test_server_create_show_stop_delete_with_the_openstack_cli(cli, lab, gateway
         shown = cli("server", "show", server["id"])
         assert shown["name"] == name and not shown.get("properties")
     finally:
-        cli("server", "delete", "--wait", server["id"], output=False)
+        try:
+            cli("server", "delete", "--wait", server["id"], output=False)
+        finally:  # the lab may have restarted under us: leave nothing behind
+            pod_admin("RegionTwo").compute.delete_server(server["id"], ignore_missing=True)
     assert pod_admin("RegionTwo").compute.find_server(server["id"], ignore_missing=True) is None
