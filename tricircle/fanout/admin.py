@@ -167,7 +167,7 @@ def aggregate(item: dict[str, Any], a: PodAnswer, qualify: names.Qualifier
               ) -> dict[str, Any]:
     region = a.pod.region_name
     item["id"] = names.translate_id(item.get("id"), a.slot)
-    item["name"] = qualify(region, item.get("name"))
+    # names stay as given: the (pod-encoded) id identifies an aggregate
     item["hosts"] = [qualify(region, h) for h in item.get("hosts") or []]
     if "availability_zone" in item:
         item["availability_zone"] = top_az(a.pod, item["availability_zone"])
@@ -176,6 +176,21 @@ def aggregate(item: dict[str, Any], a: PodAnswer, qualify: names.Qualifier
         item["metadata"] = {**metadata,
                             "availability_zone": top_az(a.pod, metadata["availability_zone"])}
     return item
+
+
+def aggregate_request(doc: dict[str, Any], pod: PodInfo) -> dict[str, Any]:
+    """An aggregate call's body as `pod` must see it: a host named
+    "<host>@<region>" bare, a top AZ as the pod's own AZ name."""
+    for action in ("add_host", "remove_host"):
+        member = doc.get(action)
+        if isinstance(member, dict) and isinstance(member.get("host"), str):
+            region, bare = names.split(member["host"], [pod.region_name])
+            member["host"] = bare if region == pod.region_name else member["host"]
+    for holder in (doc.get("aggregate"), (doc.get("set_metadata") or {}).get("metadata")):
+        if isinstance(holder, dict) and holder.get("availability_zone") == pod.az_name \
+                and pod.pod_az_name:
+            holder["availability_zone"] = pod.pod_az_name
+    return doc
 
 
 # ---- sums ---------------------------------------------------------------------------

@@ -49,8 +49,8 @@ async def test_aggregates_of_every_pod(gateway):
     _, body = await get(gateway, "/os-aggregates")
     assert [(a["id"], a["name"], a["availability_zone"], a["hosts"])
             for a in body["aggregates"]] == [
-        (1001, "agg@RegionOne", "az1", ["compute1@RegionOne"]),
-        (1002, "agg@RegionTwo", "az2", ["compute1@RegionTwo"])]
+        (1001, "agg", "az1", ["compute1@RegionOne"]),
+        (1002, "agg", "az2", ["compute1@RegionTwo"])]
 
 
 async def test_tenant_usage_is_summed_per_tenant(gateway):
@@ -107,3 +107,14 @@ async def test_no_pod_answering_is_a_503_not_an_empty_list(gateway):
         fake.down = "503"
     resp, body = await get(gateway, "/os-hypervisors")
     assert resp.status == 503 and "serviceUnavailable" in body
+
+
+async def test_an_aggregate_host_is_added_by_its_qualified_name_in_the_aggregates_pod(gateway):
+    resp = await gateway.call("POST", V + "/os-aggregates/1002/action",
+                              json={"add_host": {"host": "compute1@RegionTwo"}})
+
+    assert resp.status == 200
+    assert (await resp.json())["aggregate"]["hosts"] == ["compute1@RegionTwo"]
+    assert gateway.pods["RegionTwo"].more.writes == [
+        "POST /v2.1/os-aggregates/1/action {'add_host': {'host': 'compute1'}}"]
+    assert gateway.pods["RegionOne"].more.writes == []

@@ -56,6 +56,7 @@ class MoreRoutes:
         r.add_get("/v2.1/os-simple-tenant-usage", self.usage)
         r.add_put("/v2.1/os-services/{id}", self.service_put)
         r.add_post("/v2.1/os-aggregates", self.aggregate_post)
+        r.add_post("/v2.1/os-aggregates/{id}/action", self.aggregate_action)
 
     async def _gate(self, request: web.Request) -> None:
         await self.fake._gate()
@@ -274,3 +275,12 @@ class MoreRoutes:
         return web.json_response({"aggregate": {"id": 7, "name": body["name"], "hosts": [],
                                                 "availability_zone":
                                                     body.get("availability_zone")}})
+
+    async def aggregate_action(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        body = await request.json()
+        self.s.writes.append(f"POST {request.path} {body}")
+        host = body.get("add_host", {}).get("host")
+        if request.match_info["id"] != "1" or host not in self.s.hosts:
+            return _nova_error(404, "itemNotFound", "Not found.")
+        return web.json_response({"aggregate": {"id": 1, "name": "agg", "hosts": [host]}})

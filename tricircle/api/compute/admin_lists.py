@@ -186,6 +186,9 @@ async def _change(request: web.Request, collection: str, member: str,
         ident = str(bottom)
     else:
         candidates = in_service
+    if collection == "os-aggregates" and body and len(candidates) == 1:
+        doc = admin.aggregate_request(_json_body(body), candidates[0])
+        body = json.dumps(doc).encode() if doc else body
     path = f"/{collection}/{ident}" + (f"/{tail}" if tail else "")
     return await _first_owner(request, candidates, path, body, member, transform,
                               slots, len(in_service))
@@ -249,7 +252,7 @@ async def aggregate_create(request: web.Request) -> web.Response:
     member = doc.get("aggregate") if isinstance(doc.get("aggregate"), dict) else None
     zone = member.get("availability_zone") if member else None
     chosen = [p for p in in_service if zone and p.az_name == zone][:1] or in_service[:1]
-    if member is not None and zone and chosen and chosen[0].az_name == zone:
-        member["availability_zone"] = chosen[0].pod_az_name or zone
+    if chosen:
+        doc = admin.aggregate_request(doc, chosen[0])
     return await _first_owner(request, chosen, "/os-aggregates", json.dumps(doc).encode(),
                               "aggregate", admin.aggregate, slots, len(in_service))
