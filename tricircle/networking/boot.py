@@ -1,0 +1,289 @@
+"""Servers on top networks: the hook the server create path calls (issue 4, step 1).
+
+`prepare_networks` runs after the scheduler chose the pod and before the boot is
+forwarded. For each item of the create's ``networks`` (``{"uuid"}``,
+``{"uuid", "fixed_ip"}``, ``{"port"}``) it makes sure the pod holds the bottom
+network (same segment as central), subnets (same CIDR, no pool), security
+groups and a bottom port with the central port's MAC and addresses, then
+rewrites the body to boot on the bottom ports. `attached` records the server on
+the central ports once the pod accepted the boot; `abandon` undoes a refused
+boot; `enqueue_release` (after a delete) schedules the release of the ports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
+from tricircle.context import RequestContext
+from tricircle.networking import plan
+from tricircle.networking.bottom import BottomNetworking, PodNeutron
+from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
+from tricircle.pods.registry import PodInfo
+from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
+
+LOG = logging.getLogger(__name__)
+
+
+class NetworkNotFound(faults.BadRequest):
+    code, message = "tricircle.network_not_found", "Network %(id)s could not be found."
+
+
+class PortNotFound(faults.BadRequest):
+    code, message = "tricircle.port_not_found", "Port id %(id)s could not be found."
+
+
+class PortInUse(faults.Conflict):
+    code, message = "tricircle.port_in_use", "Port %(id)s is still in use."
+
+
+class CentralRefused(faults.BadRequest):
+    code, message = "tricircle.central_refused", "%(reason)s"
+
+
+@dataclass
+class BootPort:
+    top_port: str
+    bottom_port: str
+    created_top: bool        # the gateway created the central port for this boot
+
+
+@dataclass
+class PreparedNetworks:
+    pod: PodInfo
+    project_id: str
+    ports: list[BootPort] = field(default_factory=list)
+
+
+@dataclass
+class _Boot:
+    """What one prepare needs: central (user and service tokens) and the pod."""
+
+    app: web.Application
+    ctx: RequestContext
+    central: CentralNeutron
+    service_token: str
+    bottom: BottomNetworking
+
+    async def admin(self, method: str, path: str, body: Any = None) -> Any:
+        resp = await self.central.call(method, "/v2.0" + path, self.service_token,
+                                       json_body=body, request_id=self.ctx.request_id)
+        if not 200 <= resp.status < 300:
+            raise CentralRefused(reason=_neutron_message(_json(resp.body)))
+        return resp.json()
+
+    async def as_user(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        resp = await self.central.call(method, "/v2.0" + path, self.ctx.auth_token or "",
+                                       json_body=body, request_id=self.ctx.request_id)
+        return resp.status, _json(resp.body)
+
+
+def _json(body: bytes) -> Any:
+    import json
+
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def _neutron_message(doc: Any) -> str:
+    if isinstance(doc, dict) and isinstance(doc.get("NeutronError"), dict):
+        return str(doc["NeutronError"].get("message", ""))
+    return "Central Neutron refused the request."
+
+
+async def prepare_networks(app: web.Application, ctx: RequestContext, pod: PodInfo,
+                           doc: dict[str, Any]) -> PreparedNetworks | None:
+    """Realise the create's top networks/ports in `pod` and rewrite ``doc`` to
+    boot on the bottom ports; None (body untouched) when it names no top network.
+
+    Raises NetworkNotFound / PortNotFound (400), PortInUse (409), CentralRefused
+    (400, central Neutron's message), faults.PodUnavailable / CentralUnavailable
+    (503), BottomRefused (500). On failure, what this call made is removed again.
+    """
+    member = doc.get("server")
+    wanted = plan.requested_networks(member) if isinstance(member, dict) else None
+    if wanted is None or not isinstance(member, dict) or not _configured(app):
+        return None  # without central Neutron, the pod judges the networks itself
+    boot = await _start(app, ctx, pod)
+    prepared = PreparedNetworks(pod, ctx.project_id or "")
+    groups = await _group_ids(boot, member.get("security_groups"))
+    try:
+        for req in wanted:
+            prepared.ports.append(await _prepare_one(boot, req, groups))
+    except Exception:
+        await abandon(app, ctx, prepared)
+        raise
+    member["networks"] = [{"port": p.bottom_port, **({"tag": r.tag} if r.tag else {})}
+                          for p, r in zip(prepared.ports, wanted, strict=True)]
+    member.pop("security_groups", None)  # applied to the central ports already
+    return prepared
+
+
+def _configured(app: web.Application) -> bool:
+    try:
+        return bool(central(app).url)
+    except CentralNotConfigured:
+        return False
+
+
+async def _start(app: web.Application, ctx: RequestContext, pod: PodInfo) -> _Boot:
+    token = await app[keys.SERVICE_AUTH].token()
+    from tricircle.clients.pod import PodRequestError
+
+    try:
+        client = await app[keys.PODS].get(pod.region_name)
+    except PodRequestError as exc:
+        raise faults.PodUnavailable(pod=pod.region_name) from exc
+    bottom = BottomNetworking(app[keys.DB], PodNeutron(client, token, pod), ctx.project_id or "")
+    return _Boot(app, ctx, central(app), token, bottom)
+
+
+async def _group_ids(boot: _Boot, requested: Any) -> list[str] | None:
+    """Central ids of the create's ``security_groups`` (names or ids); None = default."""
+    if not isinstance(requested, list) or not requested:
+        return None
+    ids = []
+    for item in requested:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        status, found = await boot.as_user(
+            "GET", f"/security-groups?project_id={boot.ctx.project_id}&fields=id&fields=name")
+        groups = (found or {}).get("security_groups", []) if status == 200 else []
+        match = [g["id"] for g in groups if name in (g["id"], g["name"])]
+        if not match:
+            raise faults.BadRequest("Security group %(name)s not found for project "
+                                    "%(project)s.", name=name, project=boot.ctx.project_id)
+        ids.append(match[0])
+    return ids
+
+
+async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
+                       groups: list[str] | None) -> BootPort:
+    top_port, created = await _central_port(boot, req, groups)
+    try:
+        bottom_port = await _bottom_port(boot, top_port)
+    except Exception:
+        if created:
+            await boot.admin("DELETE", f"/ports/{top_port['id']}")
+        raise
+    return BootPort(top_port["id"], bottom_port, created)
+
+
+async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
+                        groups: list[str] | None) -> tuple[dict[str, Any], bool]:
+    if req.port_id:
+        status, found = await boot.as_user("GET", f"/ports/{req.port_id}")
+        if status == 404:
+            raise PortNotFound(id=req.port_id)
+        if status != 200:
+            raise CentralRefused(reason=_neutron_message(found))
+        port = found["port"]
+        if port.get("device_id"):
+            raise PortInUse(id=req.port_id)
+        return port, False
+    status, found = await boot.as_user("GET", f"/networks/{req.network_id}?fields=id")
+    if status == 404:
+        raise NetworkNotFound(id=req.network_id)
+    status, made = await boot.as_user("POST", "/ports", plan.central_port_body(req, groups))
+    if status != 201:
+        raise CentralRefused(reason=_neutron_message(made))
+    return made["port"], True
+
+
+async def _bottom_port(boot: _Boot, top_port: dict[str, Any]) -> str:
+    """The bottom port of `top_port` in the pod, with everything it needs there."""
+    network = await _network(boot, top_port["network_id"])
+    subnets = {ip["subnet_id"]: await _subnet(boot, ip["subnet_id"], network)
+               for ip in top_port.get("fixed_ips", [])}
+    groups = {g: await _group(boot, g) for g in top_port.get("security_groups", [])}
+    project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
+    body = plan.bottom_port_body(top_port, network, subnets, groups, project or "")
+    bottom = boot.bottom
+    made = await bottom.ensure(PORT, top_port["id"], lambda: _create(bottom, "ports", body))
+    return made[0]
+
+
+async def _create(bottom: BottomNetworking, collection: str, body: dict[str, Any]) -> str:
+    answer = await bottom.neutron.call("POST", f"/{collection}", body)
+    return str(next(iter(answer.values()))["id"])
+
+
+async def _network(boot: _Boot, top_id: str) -> str:
+    bottom = boot.bottom
+    route = await bottom.existing(NETWORK, top_id)
+    if route is not None and route.bottom_id:
+        return route.bottom_id
+    top = (await boot.admin("GET", f"/networks/{top_id}"))["network"]
+    try:
+        body = plan.bottom_network_body(top, top.get("project_id") or top.get("tenant_id"))
+    except plan.UnsupportedSegment as exc:
+        raise CentralRefused(reason=f"Network {top_id}: {exc}") from exc
+    return (await bottom.ensure(NETWORK, top_id,
+                                lambda: _create(bottom, "networks", body)))[0]
+
+
+async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
+    bottom = boot.bottom
+    route = await bottom.existing(SUBNET, top_id)
+    if route is not None and route.bottom_id:
+        return route.bottom_id
+    top = (await boot.admin("GET", f"/subnets/{top_id}"))["subnet"]
+    body = plan.bottom_subnet_body(top, bottom_network,
+                                   top.get("project_id") or top.get("tenant_id") or "")
+    return (await bottom.ensure(SUBNET, top_id, lambda: _create(bottom, "subnets", body)))[0]
+
+
+async def _group(boot: _Boot, top_id: str) -> str:
+    """The bottom security group, its rules brought in step with central's."""
+    bottom = boot.bottom
+    top = (await boot.admin("GET", f"/security-groups/{top_id}"))["security_group"]
+    body = plan.bottom_security_group_body(top, top.get("project_id") or top.get("tenant_id"))
+    group, _ = await bottom.ensure(SECURITY_GROUP, top_id,
+                                   lambda: _create(bottom, "security-groups", body))
+    have = await bottom.neutron.call("GET", f"/security-group-rules?security_group_id={group}")
+    for rule in plan.missing_rules(top.get("security_group_rules", []),
+                                   have.get("security_group_rules", []), top_id, group):
+        await bottom.neutron.call("POST", "/security-group-rules", rule)
+    return group
+
+
+async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,
+                   server_id: str | None) -> None:
+    """The pod accepted the boot: the central ports show the server (``device_id``,
+    ``device_owner`` = ``compute:<top AZ>``). Failures are logged, not raised."""
+    if prepared is None or not server_id:
+        return
+    token = await app[keys.SERVICE_AUTH].token()
+    body = {"port": {"device_id": server_id, "device_owner": f"compute:{prepared.pod.az_name}"}}
+    for port in prepared.ports:
+        try:
+            resp = await central(app).call("PUT", f"/v2.0/ports/{port.top_port}", token,
+                                           json_body=body, request_id=ctx.request_id)
+            if resp.status != 200:
+                LOG.warning("central port %s not updated: %d", port.top_port, resp.status)
+        except faults.ServiceUnavailable as exc:
+            LOG.warning("central port %s not updated: %s", port.top_port, exc)
+
+
+async def abandon(app: web.Application, ctx: RequestContext,
+                  prepared: PreparedNetworks | None) -> None:
+    """The boot was refused: remove the bottom ports (and the central ports the
+    gateway created); bottom networks and subnets stay for the next boot."""
+    if prepared is None:
+        return
+    boot = await _start(app, ctx, prepared.pod)
+    for port in prepared.ports:
+        try:
+            await boot.bottom.remove(PORT, port.top_port)
+            if port.created_top:
+                await boot.admin("DELETE", f"/ports/{port.top_port}")
+        except faults.TricircleError as exc:
+            LOG.warning("port %s of a refused boot not removed: %s", port.top_port, exc)

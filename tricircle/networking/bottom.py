@@ -1,0 +1,141 @@
+"""Bottom copies in one pod, made with the create protocol (DESIGN.md §6).
+
+`BottomNetworking.ensure(...)`: reserve a routing row (top id = central id,
+bottom id empty) in its own transaction -> create the bottom resource tagged
+with the top id (service account, admin in the pod) -> bind. A row already
+bound is reused (idempotent: a second server on the same network in the same
+pod reuses the bottom network and subnet). A reservation left by another
+request or a crash is resolved by looking the resource up by its tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tricircle import faults
+from tricircle.clients.pod import PodClient, PodRequestError
+from tricircle.db.engine import Database
+from tricircle.pods.registry import PodInfo
+from tricircle.routing import table
+
+LOG = logging.getLogger(__name__)
+# How long a request waits for another one's reservation before taking it over.
+_WAIT_STEPS, _WAIT_STEP = 20, 0.5
+COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports",
+               "security_group": "security-groups"}
+
+
+class BottomRefused(faults.TricircleError):
+    status, code = 500, "tricircle.bottom_networking_failed"
+    message = "Networking in pod %(pod)s failed: %(reason)s"
+
+
+class PodNeutron:
+    """JSON calls to one pod's Neutron with the service account's token."""
+
+    def __init__(self, client: PodClient, token: str, pod: PodInfo) -> None:
+        self._client, self._token, self.pod = client, token, pod
+
+    async def call(self, method: str, path: str, body: Any = None, *,
+                   missing_ok: bool = False) -> Any:
+        """The answer's JSON (None for 204 or a tolerated 404). Raises
+        faults.PodUnavailable, BottomRefused (any other non-2xx)."""
+        headers = {"X-Auth-Token": self._token, "Accept": "application/json"}
+        try:
+            resp = await self._client.request("network", method, "/v2.0" + path,
+                                              headers=headers, json=body)
+        except PodRequestError as exc:
+            raise faults.PodUnavailable(pod=self.pod.region_name) from exc
+        if resp.status == 404 and missing_ok:
+            return None
+        if not 200 <= resp.status < 300:
+            raise BottomRefused(pod=self.pod.region_name,
+                                reason=f"{method} {path}: {resp.status} {resp.body[:300]!r}")
+        return resp.json()
+
+    async def find_tagged(self, resource_type: str, top_id: str) -> str | None:
+        """The id of the bottom resource tagged with `top_id`, if any."""
+        collection = COLLECTIONS[resource_type]
+        found = await self.call("GET", f"/{collection}?tags={top_id}&fields=id")
+        items = found.get(collection.replace("-", "_"), []) if found else []
+        return items[0]["id"] if items else None
+
+
+class BottomNetworking:
+    """Ensures bottom copies of top objects in one pod for one project."""
+
+    def __init__(self, db: Database, neutron: PodNeutron, project_id: str) -> None:
+        self._db = db
+        self.neutron = neutron
+        self._pod = neutron.pod
+        self._project = project_id
+
+    async def existing(self, resource_type: str, top_id: str) -> table.Route | None:
+        async with self._db.session() as s:
+            rows = await table.lookup(s, top_id, resource_type, project_id=None)
+        return next((r for r in rows if r.pod_id == self._pod.id), None)
+
+    async def ensure(self, resource_type: str, top_id: str,
+                     create: Callable[[], Awaitable[str]]) -> tuple[str, bool]:
+        """(bottom id, created now). Raises faults.PodUnavailable, BottomRefused."""
+        try:
+            async with self._db.session() as s:
+                route = await table.reserve(s, top_id=top_id, pod_id=self._pod.id,
+                                            project_id=self._project,
+                                            resource_type=resource_type)
+        except table.RoutingConflict:
+            return await self._join(resource_type, top_id, create), False
+        try:
+            bottom = await create()
+        except BottomRefused:
+            await self._release(route.id)
+            raise
+        await self._bind(route.id, bottom)
+        LOG.info("%s %s copied to %s as %s", resource_type, top_id, self._pod.region_name,
+                 bottom)
+        return bottom, True
+
+    async def _join(self, resource_type: str, top_id: str,
+                    create: Callable[[], Awaitable[str]]) -> str:
+        """Another request reserved the row: use its result, or take over a row
+        whose creator died (found by tag, else created here)."""
+        route_id = 0
+        for _ in range(_WAIT_STEPS):
+            route = await self.existing(resource_type, top_id)
+            if route is None:
+                return (await self.ensure(resource_type, top_id, create))[0]
+            route_id = route.id
+            if route.bottom_id:
+                return route.bottom_id
+            found = await self.neutron.find_tagged(resource_type, top_id)
+            if found:
+                await self._bind(route.id, found)
+                return found
+            await asyncio.sleep(_WAIT_STEP)
+        LOG.warning("%s %s: reservation in %s never bound; taking it over", resource_type,
+                    top_id, self._pod.region_name)
+        bottom = await create()
+        await self._bind(route_id, bottom)
+        return bottom
+
+    async def _bind(self, route_id: int, bottom: str) -> None:
+        async with self._db.session() as s:
+            await table.bind(s, route_id, bottom)
+
+    async def _release(self, route_id: int) -> None:
+        async with self._db.session() as s:
+            await table.release(s, route_id)
+
+    async def remove(self, resource_type: str, top_id: str) -> None:
+        """Delete the bottom copy (gone already is fine) and its routing row."""
+        route = await self.existing(resource_type, top_id)
+        if route is None:
+            return
+        bottom = route.bottom_id or await self.neutron.find_tagged(resource_type, top_id)
+        if bottom:
+            await self.neutron.call("DELETE", f"/{COLLECTIONS[resource_type]}/{bottom}",
+                                    missing_ok=True)
+        await self._release(route.id)

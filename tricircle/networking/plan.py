@@ -1,0 +1,146 @@
+"""Pure planning of bottom copies: what a pod must hold for top objects.
+
+No I/O here: each function turns central Neutron's documents (as read by the
+service account) into the body of a bottom create, or a list of what is
+missing, so every rule is unit-tested without a cloud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Segment types a pod can copy exactly (same segmentation id as central).
+SEGMENT_TYPES = ("vxlan", "vlan", "flat")
+# Tag on central ports the gateway creates for a boot on a network: they are the
+# server's and go with it (like ports Nova creates); user-created ports are kept.
+AUTO_PORT_TAG = "tricircle-server-port"
+_RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+                "remote_ip_prefix")
+
+
+class UnsupportedSegment(ValueError):
+    """The top network's segment cannot be reproduced in a pod."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedNetwork:
+    """One item of a server create's ``networks``: a top network or port."""
+
+    network_id: str | None = None
+    port_id: str | None = None
+    fixed_ip: str | None = None
+    tag: str | None = None
+
+
+def requested_networks(member: dict[str, Any]) -> list[RequestedNetwork] | None:
+    """The top networks/ports a server create asks for; None when the body names
+    none (absent, ``"auto"``/``"none"``, or a shape the pod must judge)."""
+    items = member.get("networks")
+    if not isinstance(items, list) or not items:
+        return None
+    found = []
+    for item in items:
+        if not isinstance(item, dict):
+            return None
+        net, port, ip, tag = (item.get(k) for k in ("uuid", "port", "fixed_ip", "tag"))
+        if not isinstance(net, str | None) or not isinstance(port, str | None) \
+                or not (net or port):
+            return None
+        found.append(RequestedNetwork(net or None, port or None,
+                                      ip if isinstance(ip, str) else None,
+                                      tag if isinstance(tag, str) else None))
+    return found
+
+
+def central_port_body(req: RequestedNetwork, security_groups: list[str] | None) -> dict[str, Any]:
+    """The central port the gateway creates for a boot on a network."""
+    port: dict[str, Any] = {"network_id": req.network_id, "device_owner": "",
+                            "tags": [AUTO_PORT_TAG]}
+    if req.fixed_ip:
+        port["fixed_ips"] = [{"ip_address": req.fixed_ip}]
+    if security_groups is not None:
+        port["security_groups"] = security_groups
+    return {"port": port}
+
+
+def segment(top_network: dict[str, Any]) -> dict[str, Any]:
+    """The provider attributes of the top network's segment. Raises UnsupportedSegment."""
+    kind = top_network.get("provider:network_type")
+    if kind not in SEGMENT_TYPES:
+        raise UnsupportedSegment(f"network type {kind!r} cannot be copied to a pod")
+    attrs: dict[str, Any] = {"provider:network_type": kind}
+    if kind in ("vlan", "flat"):
+        attrs["provider:physical_network"] = top_network.get("provider:physical_network")
+    if kind != "flat":
+        attrs["provider:segmentation_id"] = top_network.get("provider:segmentation_id")
+    return attrs
+
+
+def bottom_network_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
+    """Same segment, same name as the top network (so a server's ``addresses``
+    show the top name), tagged with the top id."""
+    return {"network": {"name": top.get("name") or "", "tenant_id": project_id,
+                        "admin_state_up": top.get("admin_state_up", True),
+                        "tags": [top["id"]], **segment(top)}}
+
+
+def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str,
+                       project_id: str) -> dict[str, Any]:
+    """Same CIDR and gateway, no allocation pool: the pod hands out no address of
+    its own; every bottom port gets the address central Neutron allocated. No DHCP
+    in the pod (its DHCP port would take an address central did not allocate)."""
+    return {"subnet": {"network_id": bottom_network_id, "name": top.get("name") or "",
+                       "tenant_id": project_id, "cidr": top["cidr"],
+                       "ip_version": top.get("ip_version", 4),
+                       "gateway_ip": top.get("gateway_ip"), "enable_dhcp": False,
+                       "allocation_pools": [], "tags": [top["id"]]}}
+
+
+def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
+    """Named by the top id: a pod refuses a second group named ``default``."""
+    return {"security_group": {"name": top["id"], "tenant_id": project_id,
+                               "description": top.get("name") or "", "tags": [top["id"]]}}
+
+
+def _rule_key(rule: dict[str, Any], remote_group: str | None) -> tuple[Any, ...]:
+    return (*(rule.get(f) for f in _RULE_FIELDS), remote_group)
+
+
+def missing_rules(top_rules: list[dict[str, Any]], bottom_rules: list[dict[str, Any]],
+                  top_group: str, bottom_group: str) -> list[dict[str, Any]]:
+    """Bodies of the rules of `top_group` that `bottom_group` lacks. A rule whose
+    remote group is the group itself maps to the bottom group; rules naming other
+    groups are left out (their members may live in other pods: a later step)."""
+    have = {_rule_key(r, r.get("remote_group_id")) for r in bottom_rules}
+    wanted = []
+    for rule in top_rules:
+        remote = rule.get("remote_group_id")
+        if remote not in (None, top_group):
+            continue
+        mapped = bottom_group if remote else None
+        if _rule_key(rule, mapped) in have:
+            continue
+        body = {f: rule.get(f) for f in _RULE_FIELDS if rule.get(f) is not None}
+        body.update(security_group_id=bottom_group)
+        if mapped:
+            body["remote_group_id"] = mapped
+        wanted.append({"security_group_rule": body})
+    return wanted
+
+
+def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[str, str],
+                     groups: dict[str, str], project_id: str) -> dict[str, Any]:
+    """The bottom port carrying the top port's MAC and addresses (`subnets` and
+    `groups`: top id -> bottom id), tagged with the top port id."""
+    port: dict[str, Any] = {
+        "network_id": bottom_network_id, "name": top.get("name") or "",
+        "tenant_id": project_id, "mac_address": top["mac_address"],
+        "fixed_ips": [{"subnet_id": subnets[ip["subnet_id"]], "ip_address": ip["ip_address"]}
+                      for ip in top.get("fixed_ips", [])],
+        "tags": [top["id"]]}
+    if top.get("port_security_enabled") is False:
+        port["port_security_enabled"] = False
+    else:
+        port["security_groups"] = [groups[g] for g in top.get("security_groups", [])]
+    return {"port": port}
