@@ -30,6 +30,7 @@ from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.identity.service_auth import ServiceAuth
+from tricircle.networking import boot as networking
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy import microversion
 from tricircle.proxy.forward import Forwarder, Target, pod_path, request_headers
@@ -106,6 +107,9 @@ class PlacedCreate:
         spec = request_spec(ctx, request, member, self.resource.surface.name)
         pod = await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
                                           boot_from_volume=_boot_from_volume(member))
+        # Networking (issue 4): top networks/ports named in the body are realised in
+        # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
+        networks = await networking.prepare_networks(request.app, ctx, pod, doc)
         provisional = str(uuid.uuid4())
         async with self._db.session() as s:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
@@ -118,10 +122,12 @@ class PlacedCreate:
                                           headers=request_headers(request, ctx))
         if not 200 <= resp.status < 300:
             await self._release(route.id)
+            await networking.abandon(request.app, ctx, networks)
             LOG.info("create refused by %s (%d) [%s]; reservation released",
                      pod.region_name, resp.status, ctx.request_id)
             return await self._forwarder.respond(request, target, resp)
         created = _created_id(_json(resp.body), self.resource.member_key)
+        await networking.attached(request.app, ctx, networks, created)
         if _count(member) > 1 or created is None:
             await self._bind_all(route.id, pod, member, provisional, created, ctx)
         else:

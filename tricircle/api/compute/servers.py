@@ -126,11 +126,15 @@ def _request_body(core: ComputeCore, located: Located, body: bytes) -> bytes | N
 
 async def _deleted(core: ComputeCore, request: web.Request, located: Located) -> None:
     """The pod accepted the delete: keep the row until the pod confirms it is gone."""
+    from tricircle.networking import release
     from tricircle.routing import repair
 
     core.locator.forget(SERVER, located.route.top_id)
     async with request.app[keys.DB].session() as s:
         await repair.enqueue_forget(s, located.route)
+        # Networking (issue 4): release the server's bottom ports (and central ones
+        # the gateway created) once the pod no longer has it.
+        await release.enqueue_release(s, located.route)
     engine = request.app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()
