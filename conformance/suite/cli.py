@@ -164,6 +164,8 @@ def reclassify() -> None:
         if "raw" in data and "tests" in data:
             data["tests"] = classify(list(data["tests"]), data["raw"],
                                      data.get("timed_out", False))
+            if data.get("log") and Path(data["log"]).exists():
+                data["symptoms"] = failure_digests(Path(data["log"]))
             save(path, data)
 
 

@@ -145,6 +145,8 @@ def save(path: Path, data: dict[str, Any]) -> None:
 
 
 FAILED_LINE = re.compile(r"^\{\d+\} (?P<id>.+?) \[[\d.]+s\] \.\.\. FAILED")
+EXCEPTION = re.compile(r"^\s{4}(\w[\w.]*(Error|Exception|Failure|Mismatch\w*|Timeout\w*)"
+                       r"|tempest\.lib\.exceptions\.\w+)\b")
 REQUEST = re.compile(r"Request \([^)]*\): (?P<status>\d{3}) (?P<method>[A-Z]+) (?P<url>\S+)")
 
 
@@ -174,7 +176,7 @@ def failure_digests(console_log: Path) -> dict[str, str]:
         r = REQUEST.search(line)
         if r and int(r["status"]) >= 400 and not first_error:
             first_error = f"{r['status']} {r['method']} {r['url']}"
-        elif re.match(r"^\s{4}\w[\w.]*(Error|Exception|Failure|Mismatch\w*|Timeout\w*)\b", line):
+        elif EXCEPTION.match(line):
             exc = line.strip()[:300]
     close()
     return digests
