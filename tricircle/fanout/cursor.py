@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import zlib
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ class Position:
 
     marker: str | None = None
     pods: dict[str, str] = field(default_factory=dict)
+    scope: str = ""   # query_scope() of the request: filters and sort it is valid for
 
     def advance(self, marker: str, emitted: Iterable[tuple[str, str]]) -> Position:
         """The position after returning `emitted` (region, bottom id) pairs in
@@ -44,17 +46,26 @@ class Position:
         pods = dict(self.pods)
         for region, bottom_id in emitted:
             pods[region] = bottom_id
-        return Position(marker, pods)
+        return Position(marker, pods, self.scope)
 
     def encode(self) -> str:
-        raw = json.dumps({"m": self.marker, "p": self.pods}, sort_keys=True,
+        raw = json.dumps({"m": self.marker, "p": self.pods, "s": self.scope}, sort_keys=True,
                          separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(zlib.compress(raw, 9)).rstrip(b"=").decode()
 
 
-def decode(token: str | None, marker: str | None) -> Position | None:
-    """The Position in `token` if it is well formed and was issued for `marker`;
-    None otherwise (absent, tampered, or the client changed the marker)."""
+def query_scope(query: MultiMapping[str]) -> str:
+    """A short digest of the parameters that decide the order and the set of
+    items (filters, sort): a cursor is only valid for the query it came from."""
+    items = sorted((k, v) for k, v in query.items() if k not in ("limit", "marker",
+                                                                  CURSOR_PARAM))
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
+
+
+def decode(token: str | None, marker: str | None, scope: str = "") -> Position | None:
+    """The Position in `token` if it is well formed and was issued for `marker`
+    and the query `scope`; None otherwise (absent, tampered, or the client
+    changed the marker, a filter or the sort)."""
     if not token or not marker:
         return None
     try:
@@ -63,11 +74,11 @@ def decode(token: str | None, marker: str | None) -> Position | None:
     except (binascii.Error, zlib.error, ValueError):
         return None
     pods = data.get("p") if isinstance(data, dict) else None
-    if data.get("m") != marker or not isinstance(pods, dict):
+    if not isinstance(pods, dict) or data.get("m") != marker or data.get("s", "") != scope:
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in pods.items()):
         return None
-    return Position(marker, pods)
+    return Position(marker, pods, scope)
 
 
 def last(query: MultiMapping[str], name: str) -> str | None:

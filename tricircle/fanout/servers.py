@@ -173,9 +173,11 @@ class ServerLister:
     async def _plan(self, req: ListRequest, spec: merge.SortSpec, limit: int,
                     pods: list[ListPod], key: Callable[[Any], merge.SortKey]) -> _Plan:
         marker = cursor.last(req.query, "marker")
+        scope = cursor.query_scope(req.query)
         if not marker:
-            return _Plan(spec, limit, cursor.Position(), {p.region: None for p in pods})
-        position = cursor.decode(cursor.last(req.query, cursor.CURSOR_PARAM), marker)
+            return _Plan(spec, limit, cursor.Position(scope=scope),
+                         {p.region: None for p in pods})
+        position = cursor.decode(cursor.last(req.query, cursor.CURSOR_PARAM), marker, scope)
         if position is not None:
             return _Plan(spec, limit, position,
                          {p.region: position.pods.get(p.region) for p in pods})
@@ -194,7 +196,8 @@ class ServerLister:
         if index >= 0:
             markers[region] = bottom_id
         tagged = _Tagged(server, pods[index] if index >= 0 else ListPod(region))
-        return _Plan(spec, limit, cursor.Position(marker, {region: bottom_id}), markers,
+        position = cursor.Position(marker, {region: bottom_id}, cursor.query_scope(req.query))
+        return _Plan(spec, limit, position, markers,
                      after=(key(tagged), index))
 
     async def _show(self, req: ListRequest, region: str, bottom_id: str) -> dict[str, Any]:

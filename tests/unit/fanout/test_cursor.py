@@ -64,3 +64,15 @@ def test_forwarded_params_drop_paging_and_keep_filters():
                                      ("status", "ACTIVE"), ("status", "ERROR"),
                                      (cursor.CURSOR_PARAM, "t"))) == [
         ("name", "a"), ("status", "ACTIVE"), ("status", "ERROR")]
+
+
+def test_a_token_is_valid_only_for_the_query_it_came_from():
+    by_name = cursor.query_scope(q(("sort_key", "display_name"), ("limit", "1")))
+    by_name_page2 = cursor.query_scope(q(("limit", "1"), ("sort_key", "display_name"),
+                                         ("marker", "m"), (cursor.CURSOR_PARAM, "t")))
+    by_date = cursor.query_scope(q(("sort_key", "created_at"), ("limit", "1")))
+    token = cursor.Position("m", {"RegionOne": "b"}, by_name).encode()
+
+    assert by_name == by_name_page2 != by_date
+    assert cursor.decode(token, "m", by_name) is not None
+    assert cursor.decode(token, "m", by_date) is None

@@ -212,3 +212,15 @@ async def test_paging_works_across_servers_whose_top_and_bottom_ids_differ(six):
 
     assert await six.walk([("limit", "1")]) == ["r1-c", "r2-c", "r2-b", "r1-b", "r2-a", "r1-a"]
     assert await six.names([("marker", "top-r2-b")]) == ["r1-b", "r2-a", "r1-a"]
+
+
+async def test_a_cursor_followed_with_another_sort_falls_back_to_the_plain_marker(six):
+    first = await six.lister.list_page(six.request([("limit", "3")]))
+    assert [s["name"] for s in first.body["servers"]] == ["r1-c", "r2-c", "r2-b"]
+
+    names = await six.names([("limit", "10"), ("marker", first.body["servers"][-1]["id"]),
+                             ("sort_key", "display_name"), ("sort_dir", "desc"),
+                             (cursor.CURSOR_PARAM, _token(first))])
+
+    # the first page's positions (r1-c, r2-b) would have skipped r1-c
+    assert names == ["r2-a", "r1-c", "r1-b", "r1-a"]
