@@ -79,8 +79,11 @@ def _pod_services(lab: Lab, pod: Pod) -> list[Service]:
         _uwsgi(lab, f"{r}-cinder-api", r, "cinder", pod.port("volumev3"),
                pod.url("volumev3")),
         _daemon(lab, pod, "cinder", "cinder-scheduler", "cinder.conf"),
-        _daemon(lab, pod, "cinder", "cinder-volume", "cinder.conf"),
-        _daemon(lab, pod, "cinder", "cinder-backup", "cinder.conf"),
+        # the lab's launchers: privileged helpers in-process instead of privsep daemons
+        _daemon(lab, pod, "cinder", "cinder-volume", "cinder.conf",
+                "tricircle-lab-cinder-volume"),
+        _daemon(lab, pod, "cinder", "cinder-backup", "cinder.conf",
+                "tricircle-lab-cinder-backup"),
     ]
 
 
