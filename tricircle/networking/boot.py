@@ -195,7 +195,12 @@ async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
     status, made = await boot.as_user("POST", "/ports", plan.central_port_body(req, groups))
     if status != 201:
         raise CentralRefused(reason=_neutron_message(made))
-    return made["port"], True
+    port = made["port"]
+    status, _ = await boot.as_user("PUT", f"/ports/{port['id']}/tags/{plan.AUTO_PORT_TAG}")
+    if status not in (200, 201, 204):
+        await boot.admin("DELETE", f"/ports/{port['id']}")
+        raise CentralRefused(reason=f"Port {port['id']} could not be tagged ({status}).")
+    return port, True
 
 
 async def _bottom_port(boot: _Boot, top_port: dict[str, Any]) -> str:

@@ -57,11 +57,20 @@ class PodNeutron:
         return resp.json()
 
     async def find_tagged(self, resource_type: str, top_id: str) -> str | None:
-        """The id of the bottom resource tagged with `top_id`, if any."""
+        """The id of the bottom resource marked with `top_id` (its tag, or its
+        description when the tag was not set yet), if any."""
         collection = COLLECTIONS[resource_type]
-        found = await self.call("GET", f"/{collection}?tags={top_id}&fields=id")
-        items = found.get(collection.replace("-", "_"), []) if found else []
-        return items[0]["id"] if items else None
+        for query in (f"tags={top_id}", f"description={top_id}"):
+            found = await self.call("GET", f"/{collection}?{query}&fields=id")
+            items = found.get(collection.replace("-", "_"), []) if found else []
+            if items:
+                return str(items[0]["id"])
+        return None
+
+    async def tag(self, resource_type: str, bottom_id: str, top_id: str) -> None:
+        """Tag a bottom resource with its top id (a pod refuses tags in a POST)."""
+        await self.call("PUT", f"/{COLLECTIONS[resource_type]}/{bottom_id}/tags",
+                        {"tags": [top_id]})
 
 
 class BottomNetworking:
@@ -93,6 +102,7 @@ class BottomNetworking:
         except BottomRefused:
             await self._release(route.id)
             raise
+        await self.neutron.tag(resource_type, bottom, top_id)
         await self._bind(route.id, bottom)
         LOG.info("%s %s copied to %s as %s", resource_type, top_id, self._pod.region_name,
                  bottom)
@@ -118,6 +128,7 @@ class BottomNetworking:
         LOG.warning("%s %s: reservation in %s never bound; taking it over", resource_type,
                     top_id, self._pod.region_name)
         bottom = await create()
+        await self.neutron.tag(resource_type, bottom, top_id)
         await self._bind(route_id, bottom)
         return bottom
 

@@ -54,9 +54,9 @@ def requested_networks(member: dict[str, Any]) -> list[RequestedNetwork] | None:
 
 
 def central_port_body(req: RequestedNetwork, security_groups: list[str] | None) -> dict[str, Any]:
-    """The central port the gateway creates for a boot on a network."""
-    port: dict[str, Any] = {"network_id": req.network_id, "device_owner": "",
-                            "tags": [AUTO_PORT_TAG]}
+    """The central port the gateway creates for a boot on a network (tagged
+    AUTO_PORT_TAG right after: Neutron ignores or refuses ``tags`` in a POST)."""
+    port: dict[str, Any] = {"network_id": req.network_id, "device_owner": ""}
     if req.fixed_ip:
         port["fixed_ips"] = [{"ip_address": req.fixed_ip}]
     if security_groups is not None:
@@ -79,10 +79,12 @@ def segment(top_network: dict[str, Any]) -> dict[str, Any]:
 
 def bottom_network_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
     """Same segment, same name as the top network (so a server's ``addresses``
-    show the top name), tagged with the top id."""
+    show the top name). Pods refuse ``tags`` in a POST: the top id goes into
+    ``description`` at creation (the marker a repair finds) and into a tag just
+    after (`bottom.PodNeutron.tag`); every bottom body here does the same."""
     return {"network": {"name": top.get("name") or "", "tenant_id": project_id,
                         "admin_state_up": top.get("admin_state_up", True),
-                        "tags": [top["id"]], **segment(top)}}
+                        "description": top["id"], **segment(top)}}
 
 
 def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str,
@@ -94,13 +96,13 @@ def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str,
                        "tenant_id": project_id, "cidr": top["cidr"],
                        "ip_version": top.get("ip_version", 4),
                        "gateway_ip": top.get("gateway_ip"), "enable_dhcp": False,
-                       "allocation_pools": [], "tags": [top["id"]]}}
+                       "allocation_pools": [], "description": top["id"]}}
 
 
 def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
     """Named by the top id: a pod refuses a second group named ``default``."""
     return {"security_group": {"name": top["id"], "tenant_id": project_id,
-                               "description": top.get("name") or "", "tags": [top["id"]]}}
+                               "description": top["id"]}}
 
 
 def _rule_key(rule: dict[str, Any], remote_group: str | None) -> tuple[Any, ...]:
@@ -132,13 +134,13 @@ def missing_rules(top_rules: list[dict[str, Any]], bottom_rules: list[dict[str, 
 def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[str, str],
                      groups: dict[str, str], project_id: str) -> dict[str, Any]:
     """The bottom port carrying the top port's MAC and addresses (`subnets` and
-    `groups`: top id -> bottom id), tagged with the top port id."""
+    `groups`: top id -> bottom id), marked with the top port id."""
     port: dict[str, Any] = {
         "network_id": bottom_network_id, "name": top.get("name") or "",
         "tenant_id": project_id, "mac_address": top["mac_address"],
         "fixed_ips": [{"subnet_id": subnets[ip["subnet_id"]], "ip_address": ip["ip_address"]}
                       for ip in top.get("fixed_ips", [])],
-        "tags": [top["id"]]}
+        "description": top["id"]}
     if top.get("port_security_enabled") is False:
         port["port_security_enabled"] = False
     else:

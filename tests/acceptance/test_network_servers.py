@@ -1,0 +1,154 @@
+"""Servers on top networks through the gateway, checked in every pod directly.
+
+A network and subnet made through the gateway (central Neutron); a server booted
+on it in az1 (RegionOne) and one in az2 (RegionTwo): each pod holds a network with
+central's segment and a port with exactly the central port's IP and MAC; the
+central ports show the servers; deleting the servers removes the bottom ports.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from openstack import exceptions as os_exc
+
+from tests.acceptance.test_network_surface import central_admin, network_conn
+
+pytestmark = pytest.mark.lab
+WAIT = 180
+POD_OF_AZ = {"az1": "RegionOne", "az2": "RegionTwo"}
+
+
+@pytest.fixture(scope="module")
+def ndemo(lab: dict[str, Any], gateway: Any) -> Any:
+    return network_conn(lab, gateway, "demo", "demo")
+
+
+@pytest.fixture
+def top_net(ndemo: Any) -> Iterator[tuple[Any, Any]]:
+    net = ndemo.network.create_network(name=f"nb-{uuid.uuid4().hex[:6]}")
+    subnet = ndemo.network.create_subnet(network_id=net.id, cidr="10.78.0.0/24", ip_version=4)
+    yield net, subnet
+    for port in ndemo.network.ports(network_id=net.id):
+        try:
+            ndemo.network.delete_port(port)
+        except os_exc.SDKException:
+            pass
+    try:
+        ndemo.network.delete_network(net)
+    except os_exc.SDKException:
+        pass
+
+
+@pytest.fixture
+def servers(ndemo: Any, pod_admin: Any) -> Iterator[list[Any]]:
+    made: list[Any] = []
+    yield made
+    for server in made:
+        try:
+            ndemo.compute.delete_server(server, ignore_missing=True)
+            ndemo.compute.wait_for_delete(server, wait=WAIT)
+        except os_exc.SDKException:
+            for region in POD_OF_AZ.values():
+                pod_admin(region).compute.delete_server(server.id, ignore_missing=True)
+
+
+def _boot(conn: Any, lab: dict[str, Any], made: list[Any], az: str,
+          networks: list[dict[str, str]]) -> Any:
+    server = conn.compute.create_server(
+        name=f"nb-{az}-{uuid.uuid4().hex[:6]}", image_id=lab["image_id"],
+        flavor_id=lab["flavor_id"], networks=networks, availability_zone=az)
+    made.append(server)
+    return conn.compute.wait_for_server(server, wait=WAIT)
+
+
+def _bottom_ports(pod: Any, top_port: str) -> list[Any]:
+    return [p for p in pod.network.ports() if top_port in (p.tags or [])]
+
+
+def _wait(check: Any, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(1)
+
+
+def test_servers_on_a_top_network_in_both_pods(lab: dict[str, Any], ndemo: Any,
+                                                pod_admin: Any, top_net: Any,
+                                                servers: list[Any]) -> None:
+    net, subnet = top_net
+    central = central_admin(lab).network.get_network(net.id)
+    for az in ("az1", "az2"):
+        server = _boot(ndemo, lab, servers, az, [{"uuid": net.id}])
+        assert server.status == "ACTIVE"
+        top_ports = list(ndemo.network.ports(device_id=server.id))
+        assert len(top_ports) == 1
+        top_port = top_ports[0]
+        assert top_port.device_owner == f"compute:{az}"
+        pod = pod_admin(POD_OF_AZ[az])
+        bottom_net = [n for n in pod.network.networks() if net.id in (n.tags or [])]
+        assert len(bottom_net) == 1
+        assert bottom_net[0].provider_network_type == central.provider_network_type
+        assert bottom_net[0].provider_segmentation_id == central.provider_segmentation_id
+        assert bottom_net[0].name == net.name
+        bottom = _bottom_ports(pod, top_port.id)
+        assert len(bottom) == 1
+        assert bottom[0].mac_address == top_port.mac_address
+        assert [ip["ip_address"] for ip in bottom[0].fixed_ips] == \
+            [ip["ip_address"] for ip in top_port.fixed_ips]
+        assert bottom[0].device_id == server.id
+        shown = ndemo.compute.get_server(server.id)
+        assert net.name in shown.addresses
+    for server in list(servers):
+        ports = [p.id for p in ndemo.network.ports(device_id=server.id)]
+        region = POD_OF_AZ[server.availability_zone]
+        ndemo.compute.delete_server(server)
+        ndemo.compute.wait_for_delete(server, wait=WAIT)
+        servers.remove(server)
+        _wait(lambda ports=ports, region=region: not any(
+            _bottom_ports(pod_admin(region), p) for p in ports), "bottom ports removed")
+        _wait(lambda ports=ports: not any(ndemo.network.find_port(p) for p in ports),
+              "central ports the gateway created removed")
+
+
+def test_second_server_on_the_same_network_reuses_the_bottom_network(
+        lab: dict[str, Any], ndemo: Any, pod_admin: Any, top_net: Any,
+        servers: list[Any]) -> None:
+    net, subnet = top_net
+    _boot(ndemo, lab, servers, "az1", [{"uuid": net.id}])
+    _boot(ndemo, lab, servers, "az1", [{"uuid": net.id, "fixed_ip": "10.78.0.50"}])
+    pod = pod_admin("RegionOne")
+    assert len([n for n in pod.network.networks() if net.id in (n.tags or [])]) == 1
+    assert len([s for s in pod.network.subnets() if subnet.id in (s.tags or [])]) == 1
+    fixed = [p for p in ndemo.network.ports(network_id=net.id)
+             if p.fixed_ips[0]["ip_address"] == "10.78.0.50"]
+    assert len(fixed) == 1 and fixed[0].device_id in {s.id for s in servers}
+
+
+def test_user_port_is_kept_and_unbound_after_delete(lab: dict[str, Any], ndemo: Any,
+                                                    pod_admin: Any, top_net: Any,
+                                                    servers: list[Any]) -> None:
+    net, _ = top_net
+    port = ndemo.network.create_port(network_id=net.id, name="mine")
+    server = _boot(ndemo, lab, servers, "az2", [{"port": port.id}])
+    assert ndemo.network.get_port(port.id).device_id == server.id
+    assert len(_bottom_ports(pod_admin("RegionTwo"), port.id)) == 1
+    ndemo.compute.delete_server(server)
+    ndemo.compute.wait_for_delete(server, wait=WAIT)
+    servers.remove(server)
+    _wait(lambda: not _bottom_ports(pod_admin("RegionTwo"), port.id), "bottom port removed")
+    _wait(lambda: ndemo.network.get_port(port.id).device_id == "", "central port unbound")
+    assert ndemo.network.get_port(port.id).mac_address == port.mac_address
+
+
+def test_unknown_network_is_novas_400(lab: dict[str, Any], ndemo: Any) -> None:
+    resp = ndemo.compute.post("/servers", json={"server": {
+        "name": "nb-bad", "imageRef": lab["image_id"], "flavorRef": lab["flavor_id"],
+        "networks": [{"uuid": str(uuid.uuid4())}]}})
+    assert resp.status_code == 400
+    assert "could not be found" in resp.json()["badRequest"]["message"]
