@@ -102,6 +102,10 @@ def test_servers_on_a_top_network_in_both_pods(lab: dict[str, Any], ndemo: Any,
         assert [ip["ip_address"] for ip in bottom[0].fixed_ips] == \
             [ip["ip_address"] for ip in top_port.fixed_ips]
         assert bottom[0].device_id == server.id
+        host = pod.network.get_port(bottom[0].id).binding_host_id
+        assert host
+        _wait(lambda port=top_port, host=host: central_admin(lab).network.get_port(
+            port.id).binding_host_id == host, "central port bound like the bottom one")
         shown = ndemo.compute.get_server(server.id)
         assert net.name in shown.addresses
     for server in list(servers):

@@ -21,7 +21,7 @@ from aiohttp import web
 from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
-from tricircle.networking import plan
+from tricircle.networking import binding, plan
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
 from tricircle.pods.registry import PodInfo
@@ -263,11 +263,19 @@ async def _group(boot: _Boot, top_id: str) -> str:
 async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,
                    server_id: str | None) -> None:
     """The pod accepted the boot: the central ports show the server (``device_id``,
-    ``device_owner`` = ``compute:<top AZ>``). Failures are logged, not raised."""
+    ``device_owner`` = ``compute:<top AZ>``), and a job copies the bottom port's
+    host once the pod bound it. Central Neutron failures are logged, not raised."""
     if prepared is None or not server_id:
         return
     token = await app[keys.SERVICE_AUTH].token()
     body = {"port": {"device_id": server_id, "device_owner": f"compute:{prepared.pod.az_name}"}}
+    async with app[keys.DB].session() as s:
+        for port in prepared.ports:
+            await binding.enqueue_binding(s, port.top_port, port.bottom_port, prepared.pod.id,
+                                          prepared.project_id)
+    engine = app[keys.SERVICES].get("jobs")
+    if engine is not None:
+        engine.wake()
     for port in prepared.ports:
         try:
             resp = await central(app).call("PUT", f"/v2.0/ports/{port.top_port}", token,
