@@ -130,3 +130,29 @@ def merge(pages: Sequence[Iterable[T]], key: Callable[[T], SortKey]
     for _key, index, _position, item in heapq.merge(
             *(tagged(i, page) for i, page in enumerate(pages))):
         yield index, item
+
+
+def first_round_size(limit: int, pods: int) -> int:
+    """Items to ask each pod for first: about twice its even share of the page
+    (plus a little), all of the page for one or two pods."""
+    if pods <= 2:
+        return limit
+    return min(limit, 2 * -(-limit // pods) + 2)
+
+
+def safe_prefix(pages: Sequence[Sequence[T]], more: Sequence[bool],
+                key: Callable[[T], SortKey], limit: int) -> tuple[int, list[int]]:
+    """How much of the merged order is certain when the pages flagged in `more`
+    may continue beyond what they hold: the merge stops right after such a page
+    runs dry (its next item, unseen, could come first). Returns (items certain,
+    up to `limit`; items taken from each page)."""
+    consumed = [0] * len(pages)
+    count = 0
+    if limit <= 0:
+        return 0, consumed
+    for index, _item in merge(pages, key):
+        consumed[index] += 1
+        count += 1
+        if count >= limit or (more[index] and consumed[index] == len(pages[index])):
+            break
+    return count, consumed

@@ -129,6 +129,7 @@ class _Plan:
     position: cursor.Position
     pod_markers: dict[str, str | None]
     after: tuple[merge.SortKey, int] | None = None
+    first_size: int = 0   # per-pod page size of the first round (0: the page size)
 
 
 class ServerLister:
@@ -166,6 +167,7 @@ class ServerLister:
         pods = _az_filtered(all_pods, cursor.last(req.query, "availability_zone"))
         key = merge.key_function(spec, _extractor(pods))
         plan = await self._plan(req, spec, limit, pods, key)
+        plan.first_size = merge.first_round_size(limit, sum(p.usable for p in pods))
         results = await self._fetch(req, plan, pods, key)
         return await self._page(req, plan, pods, results, key)
 
@@ -224,7 +226,8 @@ class ServerLister:
             pod = by_region[region]
             if plan.after is not None and plan.pod_markers.get(region) is None:
                 return await self._scan_after(req, plan, pod, index[region], key)
-            return await self._page_of(req, plan, pod, plan.pod_markers.get(region))
+            return await self._page_of(req, plan, pod, plan.pod_markers.get(region),
+                                       plan.first_size)
 
         results = await gather([p.region for p in usable], call, deadline=req.deadline,
                                concurrency=req.concurrency)
@@ -247,7 +250,8 @@ class ServerLister:
         # hrefs rewritten in the raw body: one regex pass instead of a tree walk
         body = self._rewriter(endpoint, req.top_base).rewrite_bytes(resp.body)
         servers = list((json.loads(body) if body else {}).get("servers", []))
-        return PodPage(pod, servers, resp, endpoint)
+        size = limit or plan.limit
+        return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size)
 
     async def _scan_after(self, req: ListRequest, plan: _Plan, pod: ListPod, index: int,
                           key: Callable[[Any], merge.SortKey]) -> PodPage:
@@ -294,6 +298,7 @@ class ServerLister:
         for r in results:
             if not r.ok:
                 LOG.warning("server list without %s: %s", r.pod, r.error)
+        partial = await self._second_round(req, plan, pages, key)
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         top_ids = await self._source.top_ids(emitted)
@@ -304,7 +309,41 @@ class ServerLister:
         if plan.limit and len(items) == plan.limit:
             position = plan.position.advance(str(items[-1]["id"]), emitted)
             body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
-        return ListResult(body=body, headers=_reply_headers(req, pages), missing=missing)
+        return ListResult(body=body, headers=_reply_headers(req, pages),
+                          missing=missing + partial)
+
+    async def _second_round(self, req: ListRequest, plan: _Plan, pages: list[PodPage],
+                            key: Callable[[Any], merge.SortKey]) -> list[str]:
+        """When the first round's small pages do not settle the whole page: ask
+        every pod that may run dry for enough to finish it (then none can).
+        Returns the pods that failed this round (their first servers stay)."""
+        streams = [[_Tagged(s, p.pod) for s in p.servers] for p in pages]
+        certain, consumed = merge.safe_prefix(streams, [p.more for p in pages], key,
+                                              plan.limit)
+        need = plan.limit - certain
+        short = [p for p, used in zip(pages, consumed, strict=True)
+                 if need > 0 and p.more and len(p.servers) - used < need]
+        if not short:
+            return []
+        by_region = {p.pod.region: p for p in short}
+
+        async def call(region: str) -> PodPage:
+            page = by_region[region]
+            return await self._page_of(req, plan, page.pod, str(page.servers[-1]["id"]), need)
+
+        failed = []
+        for result in await gather(list(by_region), call, deadline=req.deadline,
+                                   concurrency=req.concurrency):
+            page, extra = by_region[result.pod], result.value
+            if result.ok and extra is not None and extra.response.status == 200:
+                page.servers += extra.servers
+                page.more = extra.more
+            else:
+                page.more = False
+                failed.append(result.pod)
+                LOG.warning("server list: %s failed its second round: %s", result.pod,
+                            result.error or extra and extra.response.status)
+        return failed
 
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
@@ -332,6 +371,7 @@ class PodPage:
     servers: list[dict[str, Any]]
     response: PodResponse
     endpoint: str
+    more: bool = False   # the pod may hold more servers after these
 
 
 @dataclass(frozen=True, slots=True)

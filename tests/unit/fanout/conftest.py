@@ -90,18 +90,33 @@ class Cloud:
         raise AssertionError("paging never ended")
 
 
-@pytest.fixture
-async def cloud(aiohttp_server):
-    pods = {"RegionOne": FakeNova("RegionOne", az="nova"),
-            "RegionTwo": FakeNova("RegionTwo", az="az-two-inside")}
+async def _cloud(aiohttp_server, regions):
+    pods = {region: FakeNova(region, az=az_inside) for region, _az, az_inside in regions}
     clients = PodClients(None)  # type: ignore[arg-type]  # endpoints are pinned
     for region, fake in pods.items():
         server = await aiohttp_server(fake.app())
         fake.base = str(server.make_url("/v2.1"))
         clients.set_endpoints(region, {"compute": fake.base})
-    source = FakeSource([ListPod("RegionOne", "az1", "nova"),
-                         ListPod("RegionTwo", "az2", "az-two-inside")])
-    yield Cloud(pods, source, ServerLister(clients, source))
+    source = FakeSource([ListPod(region, az, az_inside) for region, az, az_inside in regions])
+    return Cloud(pods, source, ServerLister(clients, source)), clients
+
+
+@pytest.fixture
+async def cloud(aiohttp_server):
+    made, clients = await _cloud(aiohttp_server, [("RegionOne", "az1", "nova"),
+                                                  ("RegionTwo", "az2", "az-two-inside")])
+    yield made
     await clients.close()
-    for fake in pods.values():
+    for fake in made.pods.values():
+        assert fake.unexpected == []
+
+
+@pytest.fixture
+async def five(aiohttp_server):
+    """Five pods: the first round asks each for a small share of the page."""
+    made, clients = await _cloud(aiohttp_server, [(f"Region{i}", f"az{i}", "nova")
+                                                  for i in range(5)])
+    yield made
+    await clients.close()
+    for fake in made.pods.values():
         assert fake.unexpected == []

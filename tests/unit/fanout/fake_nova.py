@@ -31,6 +31,7 @@ class FakeNova:
     calls: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     down: str | None = None       # None | "hang" | "503"
+    fail_after: int | None = None  # detail calls answered before the pod turns 503
     base: str = ""                # set once served: http://127.0.0.1:port/v2.1
 
     def add(self, name: str, *, second: int, project: str = "p1", sid: str | None = None,
@@ -65,6 +66,8 @@ class FakeNova:
         await self._gate()
         q = request.query
         self.calls.append(("GET", request.path, {k: q.getall(k) for k in q}))
+        if self.fail_after is not None and len(self.calls) > self.fail_after:
+            raise web.HTTPServiceUnavailable()
         if not q.get("limit", "1").isdigit():
             return web.json_response({"badRequest": {"code": 400, "message": "Invalid input "
                                                      "for query parameters limit."}}, status=400)
