@@ -118,6 +118,13 @@ def test_servers_on_a_top_network_in_both_pods(lab: dict[str, Any], ndemo: Any,
             _bottom_ports(pod_admin(region), p) for p in ports), "bottom ports removed")
         _wait(lambda ports=ports: not any(ndemo.network.find_port(p) for p in ports),
               "central ports the gateway created removed")
+    ndemo.network.delete_subnet(subnet)
+    ndemo.network.delete_network(net)
+    for region in POD_OF_AZ.values():
+        pod = pod_admin(region)
+        _wait(lambda pod=pod: not [n for n in pod.network.networks() if net.id in (n.tags or [])]
+              and not [s for s in pod.network.subnets() if subnet.id in (s.tags or [])],
+              f"bottom network and subnet removed from {region}")
 
 
 def test_second_server_on_the_same_network_reuses_the_bottom_network(

@@ -22,6 +22,7 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
 from tricircle.networking import binding, plan
+from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
 from tricircle.pods.registry import PodInfo

@@ -77,7 +77,7 @@ class BottomNetworking:
     """Ensures bottom copies of top objects in one pod for one project."""
 
     def __init__(self, db: Database, neutron: PodNeutron, project_id: str) -> None:
-        self._db = db
+        self.db = self._db = db
         self.neutron = neutron
         self._pod = neutron.pod
         self._project = project_id

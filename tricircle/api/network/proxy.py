@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tricircle.api import keys
 from tricircle.api.middleware import public
-from tricircle.networking import proxy
+from tricircle.networking import cleanup, proxy
 from tricircle.networking.central import central
 
 
@@ -22,5 +23,9 @@ async def versions(request: web.Request) -> web.Response:
 
 async def forward(request: web.Request) -> web.Response:
     """Any call under ``/network/``: central Neutron's status, headers and body
-    (its own NeutronError bodies), hrefs rewritten; 503 as for `versions`."""
-    return await proxy.forward(request, central(request.app))
+    (its own NeutronError bodies), hrefs rewritten; 503 as for `versions`. A
+    network deleted here is then removed from the pods (a job)."""
+    response = await proxy.forward(request, central(request.app))
+    await cleanup.after_answer(request.app, request.method, proxy.central_path(request),
+                               response.status, request[keys.CTX].project_id or "")
+    return response

@@ -1,0 +1,73 @@
+"""Bottom copies of a deleted top network go too (``networking.network_cleanup``).
+
+When central Neutron accepts ``DELETE /v2.0/networks/<id>`` through the gateway,
+a job (key: the network id) removes, in every pod holding a copy: the routed
+bottom ports still on it, its bottom subnets, then the bottom network, and their
+routing rows. Level-triggered: a pod that cannot be reached makes the job retry.
+Security groups stay (they are not tied to a network; their clean-up comes with
+security group deletes).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiohttp import web
+
+from tricircle.api import keys
+from tricircle.jobs import api as jobs
+from tricircle.jobs.handlers import JobContext, register
+from tricircle.networking.bottom import BottomNetworking, PodNeutron
+from tricircle.pods import registry
+from tricircle.resources.network import NETWORK, PORT, SUBNET
+from tricircle.routing import table
+
+LOG = logging.getLogger(__name__)
+NETWORK_CLEANUP = "networking.network_cleanup"
+_NETWORK_DELETE = re.compile(r"^/v2\.0/networks/([0-9a-fA-F-]{36})/?(?:\?.*)?$")
+
+
+async def after_answer(app: web.Application, method: str, path: str, status: int,
+                       project_id: str) -> None:
+    """Schedule the clean-up when central Neutron deleted a network (204)."""
+    match = _NETWORK_DELETE.match(path) if method == "DELETE" and status == 204 else None
+    if match is None:
+        return
+    async with app[keys.DB].session() as s:
+        if not await table.lookup(s, match.group(1), NETWORK, project_id=None):
+            return  # never copied to a pod
+        await jobs.enqueue(s, NETWORK_CLEANUP, match.group(1), project_id=project_id)
+    engine = app[keys.SERVICES].get("jobs")
+    if engine is not None:
+        engine.wake()
+
+
+@register(NETWORK_CLEANUP)
+async def network_cleanup(ctx: JobContext) -> None:
+    deps = ctx.deps
+    token = await deps.service_auth.token()
+    async with deps.db.session() as s:
+        routes = await table.lookup(s, ctx.resource_key, NETWORK, project_id=None)
+    for route in routes:
+        async with deps.db.session() as s:
+            pod = await registry.get_pod(s, route.pod_id)
+        neutron = PodNeutron(await deps.pods.get(pod.region_name), token, pod)
+        bottom = BottomNetworking(deps.db, neutron, route.project_id)
+        if route.bottom_id:
+            await _empty(bottom, route.bottom_id, pod.id)
+        await bottom.remove(NETWORK, ctx.resource_key)
+        LOG.info("network %s removed from %s", ctx.resource_key, pod.region_name)
+
+
+async def _empty(bottom: BottomNetworking, network: str, pod_id: str) -> None:
+    """Remove the routed ports and the subnets of a bottom network."""
+    for kind, collection in ((PORT, "ports"), (SUBNET, "subnets")):
+        found = await bottom.neutron.call("GET", f"/{collection}?network_id={network}&fields=id")
+        for item in (found or {}).get(collection, []):
+            async with bottom.db.session() as s:
+                route = await table.find_by_bottom(s, item["id"], kind, pod_id)
+            if route is not None:
+                await bottom.remove(kind, route.top_id)
+            elif kind == SUBNET:  # a subnet of our network is ours, routed or not
+                await bottom.neutron.call("DELETE", f"/subnets/{item['id']}", missing_ok=True)
