@@ -102,6 +102,8 @@ ROUTES: list[tuple[str, str, object]] = [
     # catch-all pass-through (last: it matches any path under /compute/v2.1/).
     ("GET", "/compute", versions.root),
     ("GET", "/compute/", versions.root),
+    ("GET", "/compute/v2", versions.v20),
+    ("GET", "/compute/v2/", versions.v20),
     ("GET", "/compute/v2.1", versions.v21),
     ("GET", "/compute/v2.1/", versions.v21),
     ("POST", "/compute/v2.1/servers", servers.create),

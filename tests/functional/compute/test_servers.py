@@ -246,9 +246,14 @@ async def test_version_documents_advertise_the_range_every_enabled_pod_serves(ga
     for path in ("/compute", "/compute/"):
         resp = await gateway.client.get(path)
         assert resp.status == 200
-        [v21] = (await resp.json())["versions"]
+        v20, v21 = (await resp.json())["versions"]
+        assert (v20["id"], v20["status"], v21["id"]) == ("v2.0", "DEPRECATED", "v2.1")
         assert (v21["version"], v21["min_version"]) == ("2.90", "2.1")
         assert v21["links"][0]["href"] == str(gateway.client.make_url("/compute/v2.1/"))
+        for version in (v20, v21):  # every self link is followable (tempest does this)
+            href = version["links"][0]["href"]
+            followed = await gateway.client.get(href[href.index("/compute"):])
+            assert (await followed.json())["version"]["links"][0] == version["links"][0]
     for path in ("/compute/v2.1", "/compute/v2.1/"):
         resp = await gateway.client.get(path, headers={
             "OpenStack-API-Version": "compute latest"})

@@ -32,10 +32,29 @@ async def _v21(request: web.Request) -> dict[str, Any]:
             "links": [{"rel": "self", "href": top_base(request, "/compute/v2.1/")}]}
 
 
+def _v20(request: web.Request) -> dict[str, Any]:
+    # Listed first and DEPRECATED as Nova does (clients and tempest expect it);
+    # only its version document is served, not the legacy v2 API itself.
+    return {"id": "v2.0", "status": "DEPRECATED", "version": "", "min_version": "",
+            "updated": "2025-07-04T12:00:00Z",
+            "links": [{"rel": "self", "href": top_base(request, "/compute/v2/")}]}
+
+
 @public
 async def root(request: web.Request) -> web.Response:
-    """200: the compute API versions (only v2.1: the gateway does not serve v2.0)."""
-    return _json({"versions": [await _v21(request)]})
+    """200: the compute API versions, as Nova lists them (v2.0, then v2.1)."""
+    return _json({"versions": [_v20(request), await _v21(request)]})
+
+
+@public
+async def v20(request: web.Request) -> web.Response:
+    """200: the (deprecated) v2.0 version document."""
+    doc = _v20(request)
+    doc["links"].append({"rel": "describedby", "type": "text/html",
+                         "href": "http://docs.openstack.org/"})
+    doc["media-types"] = [{"base": "application/json",
+                           "type": "application/vnd.openstack.compute+json;version=2"}]
+    return _json({"version": doc})
 
 
 @public
