@@ -140,19 +140,20 @@ def first_round_size(limit: int, pods: int) -> int:
     return min(limit, 2 * -(-limit // pods) + 2)
 
 
-def safe_prefix(pages: Sequence[Sequence[T]], more: Sequence[bool],
-                key: Callable[[T], SortKey], limit: int) -> tuple[int, list[int]]:
-    """How much of the merged order is certain when the pages flagged in `more`
-    may continue beyond what they hold: the merge stops right after such a page
-    runs dry (its next item, unseen, could come first). Returns (items certain,
-    up to `limit`; items taken from each page)."""
-    consumed = [0] * len(pages)
-    count = 0
+def pages_to_extend(pages: Sequence[Sequence[T]], more: Sequence[bool],
+                    key: Callable[[T], SortKey], limit: int) -> list[int]:
+    """Indexes of the pages flagged in `more` (the pod may hold more after them)
+    whose last item is among the first `limit` merged items: only their unseen
+    items could still belong to the first `limit`. A page whose last item comes
+    later cannot contribute unseen items, since they all sort after it."""
     if limit <= 0:
-        return 0, consumed
-    for index, _item in merge(pages, key):
-        consumed[index] += 1
-        count += 1
-        if count >= limit or (more[index] and consumed[index] == len(pages[index])):
+        return []
+    last_rank: dict[int, int] = {}
+    taken = [0] * len(pages)
+    for rank, (index, _item) in enumerate(merge(pages, key), 1):
+        taken[index] += 1
+        if taken[index] == len(pages[index]):
+            last_rank[index] = rank
+        if rank >= limit:
             break
-    return count, consumed
+    return [i for i in sorted(last_rank) if more[i]]

@@ -314,22 +314,21 @@ class ServerLister:
 
     async def _second_round(self, req: ListRequest, plan: _Plan, pages: list[PodPage],
                             key: Callable[[Any], merge.SortKey]) -> list[str]:
-        """When the first round's small pages do not settle the whole page: ask
-        every pod that may run dry for enough to finish it (then none can).
-        Returns the pods that failed this round (their first servers stay)."""
+        """When the first round's small pages do not settle the page: the pods
+        whose unseen servers could still be in it are asked, in parallel, for a
+        whole page more (after their last server); then none can run dry before
+        the page is full. Returns the pods that failed this round (their first
+        servers stay)."""
         streams = [[_Tagged(s, p.pod) for s in p.servers] for p in pages]
-        certain, consumed = merge.safe_prefix(streams, [p.more for p in pages], key,
-                                              plan.limit)
-        need = plan.limit - certain
-        short = [p for p, used in zip(pages, consumed, strict=True)
-                 if need > 0 and p.more and len(p.servers) - used < need]
-        if not short:
+        indexes = merge.pages_to_extend(streams, [p.more for p in pages], key, plan.limit)
+        by_region = {pages[i].pod.region: pages[i] for i in indexes}
+        if not by_region:
             return []
-        by_region = {p.pod.region: p for p in short}
 
         async def call(region: str) -> PodPage:
             page = by_region[region]
-            return await self._page_of(req, plan, page.pod, str(page.servers[-1]["id"]), need)
+            return await self._page_of(req, plan, page.pod, str(page.servers[-1]["id"]),
+                                       plan.limit)
 
         failed = []
         for result in await gather(list(by_region), call, deadline=req.deadline,

@@ -25,12 +25,13 @@ def test_first_round_size_is_a_share_of_the_page():
     assert merge.first_round_size(3, 5) == 3
 
 
-def test_safe_prefix_stops_after_a_page_that_may_continue_runs_dry():
+def test_only_pages_whose_last_item_is_inside_the_page_need_more():
     key = merge.key_function([("n", "asc")], lambda item, k: item[k])
-    pages = [[{"n": 1}, {"n": 2}], [{"n": 3}, {"n": 4}]]
-    assert merge.safe_prefix(pages, [True, False], key, 10) == (2, [2, 0])
-    assert merge.safe_prefix(pages, [False, False], key, 10) == (4, [2, 2])
-    assert merge.safe_prefix(pages, [True, True], key, 1) == (1, [1, 0])
+    pages = [[{"n": 1}, {"n": 2}], [{"n": 3}, {"n": 9}], [{"n": 4}]]
+    assert merge.pages_to_extend(pages, [True, True, True], key, 3) == [0]
+    assert merge.pages_to_extend(pages, [True, True, True], key, 4) == [0, 2]
+    assert merge.pages_to_extend(pages, [False, True, False], key, 10) == [1]
+    assert merge.pages_to_extend(pages, [True, True, True], key, 0) == []
 
 
 async def test_spread_servers_come_from_one_small_round(five):
@@ -52,7 +53,7 @@ async def test_a_pod_holding_all_the_newest_servers_is_asked_again(five):
     names = await five.names([("limit", "10")])
 
     assert names == expected(five)[:10]
-    assert limits_asked(five.pods["Region3"]) == [6, 4]
+    assert limits_asked(five.pods["Region3"]) == [6, 10]
     assert five.pods["Region3"].calls[1][2]["marker"] == [
         next(s["id"] for s in five.pods["Region3"].servers if s["name"] == "new24")]
     assert all(limits_asked(five.pods[f"Region{i}"]) == [6] for i in (0, 1, 2, 4))
