@@ -172,7 +172,22 @@ def test_action_error_passes_through_in_nova_s_dialect(demo, lab, servers):
     assert resp.status_code == 409
     body = resp.json()
     assert body["conflictingRequest"]["message"].startswith("Cannot 'start' instance")
-    assert resp.headers["X-Compute-Request-ID"] == resp.headers["X-OpenStack-Request-ID"]
+    assert resp.headers["X-OpenStack-Request-ID"].startswith("req-")
+
+
+def test_compute_request_id_finds_the_instance_action(demo, lab, servers):
+    """As tempest does: the create's X-Compute-Request-ID names its instance action."""
+    resp = demo.compute.post("/servers", json={"server": {
+        "name": _name("reqid"), "imageRef": lab["image_id"], "flavorRef": lab["flavor_id"],
+        "networks": "none"}}, headers={"OpenStack-API-Version": "compute 2.37"})
+    assert resp.status_code == 202, resp.text
+    server = demo.compute.get_server(resp.json()["server"]["id"])
+    servers.append(server)
+    _wait_status(demo, server, "ACTIVE")  # the action is recorded once scheduled
+    request_id = resp.headers["X-Compute-Request-ID"]
+    action = demo.compute.get(f"/servers/{server.id}/os-instance-actions/{request_id}")
+    assert action.status_code == 200, action.text
+    assert action.json()["instanceAction"]["action"] == "create"
 
 
 @pytest.fixture(scope="module")

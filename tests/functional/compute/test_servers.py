@@ -33,9 +33,12 @@ async def test_create_in_az2_lands_in_region_two_with_the_pod_s_az_and_a_marker(
     assert resp.headers["location"] == f"{gw}/v2.1/servers/{sid}"
     assert [link["href"] for link in body["server"]["links"]] == [
         f"{gw}/v2.1/servers/{sid}", f"{gw}/servers/{sid}"]
-    assert resp.headers["X-Compute-Request-ID"] == resp.headers["X-OpenStack-Request-ID"]
+    # the gateway's request id; the compute one is the id the pod recorded the call under
     assert resp.headers["X-OpenStack-Request-ID"].startswith("req-")
     assert not resp.headers["X-OpenStack-Request-ID"].startswith("req-pod")
+    assert resp.headers["X-Compute-Request-ID"].startswith("req-pod-")
+    assert two.headers_seen[-1]["X-OpenStack-Request-ID"] == resp.headers[
+        "X-OpenStack-Request-ID"]
 
 
 async def test_create_in_az1_translates_to_nova_default_az(gateway):
