@@ -12,6 +12,7 @@ rewritten as bytes, without a JSON round trip.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,4 +163,27 @@ class Forwarder:
         resp = await self.send(request, target, body=body)
         LOG.debug("%s %s <- %s %d [%s]", request.method, target.path, target.pod.region_name,
                   resp.status, request[keys.REQUEST_ID])
+        return await self.respond(request, target, resp)
+
+    async def forward_to_all(self, request: web.Request, targets: list[Target], *,
+                             body: bytes | None = None) -> web.Response:
+        """Send the same call to several pods at once (changes that must hold in
+        every pod). The answer: the first refusal in `targets` order, else the
+        first pod's. Unreachable pods are skipped with a warning; none reachable
+        raises faults.ServiceUnavailable."""
+        results = await asyncio.gather(*(self.send(request, t, body=body) for t in targets),
+                                       return_exceptions=True)
+        answered: list[tuple[Target, PodResponse]] = []
+        for target, result in zip(targets, results, strict=True):
+            if isinstance(result, PodResponse):
+                answered.append((target, result))
+            elif isinstance(result, faults.TricircleError):
+                LOG.warning("%s %s not applied in %s: %s", request.method, target.path,
+                            target.pod.region_name, result)
+            else:
+                raise result
+        if not answered:
+            raise faults.ServiceUnavailable("No pod could be reached.")
+        refused = [(t, r) for t, r in answered if not 200 <= r.status < 300]
+        target, resp = (refused or answered)[0]
         return await self.respond(request, target, resp)

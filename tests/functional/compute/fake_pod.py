@@ -50,6 +50,8 @@ class FakePod:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     hang_create: bool = False
+    quotas: dict[str, Any] = field(default_factory=dict)
+    refuse_quota: bool = False
 
     @property
     def root(self) -> str:
@@ -70,6 +72,7 @@ class FakePod:
         r.add_get("/v2.1/flavors/{id}", self._flavor)
         r.add_get("/v2.1/limits", self._limits)
         r.add_put("/v2.1/servers", self._unrouted)
+        r.add_put("/v2.1/os-quota-sets/{project}", self._quota)
         r.add_get("/placement/allocation_candidates", self._candidates)
         r.add_route("*", "/{tail:.*}", self._other)
         return app
@@ -177,6 +180,13 @@ class FakePod:
     async def _limits(self, request: web.Request) -> web.Response:
         return web.json_response({"limits": {"absolute": {"maxTotalInstances": 10},
                                              "rate": [], "region": self.region}})
+
+    async def _quota(self, request: web.Request) -> web.Response:
+        if self.refuse_quota:
+            return _fault(400, "badRequest", "Quota limit must be greater than -1.")
+        body = await request.json()
+        self.quotas[request.match_info["project"]] = body["quota_set"]
+        return web.json_response({"quota_set": {**body["quota_set"], "region": self.region}})
 
     async def _unrouted(self, request: web.Request) -> web.Response:
         return web.Response(status=404, text=HTML_404, content_type="text/html",

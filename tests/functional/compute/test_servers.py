@@ -323,3 +323,18 @@ async def test_show_of_a_server_in_a_down_pod_is_nova_s_minimal_record_from_2_69
                                 json={"os-stop": None},
                                 headers={"OpenStack-API-Version": "compute 2.69"})
     assert action.status == 503
+
+
+async def test_quota_changes_reach_every_pod_and_a_refusal_wins(gateway):
+    path = f"/compute/v2.1/os-quota-sets/{P2}"
+    resp = await gateway.call("PUT", path, token="admin", json={"quota_set": {"cores": 0}})
+    assert resp.status == 200
+    assert (await resp.json())["quota_set"]["region"] == "RegionOne"
+    assert all(p.quotas[P2] == {"cores": 0} for p in gateway.pods.values())
+    gateway.pods["RegionTwo"].refuse_quota = True
+    resp = await gateway.call("PUT", path, token="admin", json={"quota_set": {"cores": -5}})
+    assert resp.status == 400
+    assert "badRequest" in await resp.json()
+    gateway.clients.set_endpoints("RegionTwo", {"compute": "http://127.0.0.1:9/v2.1"})
+    resp = await gateway.call("PUT", path, token="admin", json={"quota_set": {"cores": 3}})
+    assert resp.status == 200  # an unreachable pod is skipped, with a warning

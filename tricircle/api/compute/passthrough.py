@@ -4,7 +4,12 @@ Project-level calls (``/limits``, ``/os-quota-sets``, ``/os-simple-tenant-usage`
 ``/os-server-groups``, unknown paths, unrouted methods, ...) go to a pod the
 project is bound to if any (first by AZ name), else to the first enabled pod by
 region name: a pod answers exactly as Nova would, never a 404/501 of our own.
-(Distributed quota and aggregated usage come with later issues.)
+
+Quota changes (PUT/DELETE ``/os-quota-sets/...``, ``/os-quota-class-sets/...``)
+are sent to every pod not disabled, so a limit set through the gateway holds in
+whichever pod a server lands (per pod, until distributed quota lands); the answer
+is the first refusal by region name, else the first pod's. A pod that cannot be
+reached is skipped with a warning (its quota drifts until set again).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from tricircle.api import keys
 from tricircle.pods import bindings
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.forward import Target, pod_path
-from tricircle.proxy.service import compute_core
+from tricircle.proxy.service import ComputeCore, compute_core
 from tricircle.resources import COMPUTE
+
+_EVERY_POD = ("/os-quota-sets/", "/os-quota-class-sets/")
 
 
 async def _default_pod(request: web.Request) -> PodInfo:
@@ -41,7 +48,17 @@ async def _default_pod(request: web.Request) -> PodInfo:
 async def forward(request: web.Request) -> web.Response:
     """The pod's answer, translated (links, Location, AZ names)."""
     core = compute_core(request.app)
+    path = pod_path(request, COMPUTE)
+    body = await request.read() or None
+    if request.method in ("PUT", "DELETE") and any(p in path for p in _EVERY_POD):
+        return await _everywhere(request, core, path, body)
     pod = await _default_pod(request)
-    body = await request.read()
-    return await core.forwarder.forward(request, Target(pod, pod_path(request, COMPUTE)),
-                                        body=body or None)
+    return await core.forwarder.forward(request, Target(pod, path), body=body)
+
+
+async def _everywhere(request: web.Request, core: ComputeCore, path: str,
+                      body: bytes | None) -> web.Response:
+    pods = sorted((p for p in (await core.locator.pods()).values() if p.state != "disabled"),
+                  key=lambda p: p.region_name)
+    return await core.forwarder.forward_to_all(request, [Target(p, path) for p in pods],
+                                               body=body)
