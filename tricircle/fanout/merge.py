@@ -13,7 +13,6 @@ then `created_at` and `id` appended in the first direction unless already presen
 
 from __future__ import annotations
 
-import functools
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -50,51 +49,33 @@ def sort_spec(keys: Sequence[str], dirs: Sequence[str],
     return result
 
 
-@functools.total_ordering
-class _Value:
-    """One sort value: None sorts first (as NULL in MySQL/SQLite ascending),
-    strings compare case-insensitively (MySQL's default collation), values of
-    different types by their type name so a comparison never raises."""
-
-    __slots__ = ("rank",)
-
-    def __init__(self, value: Any) -> None:
-        # (present, type group, comparable value): tuples of one shape, so any
-        # two values compare without raising.
-        if value is None:
-            self.rank: tuple[int, str, Any] = (0, "", "")
-        elif isinstance(value, str):
-            self.rank = (1, "str", value.casefold())
-        elif isinstance(value, bool | int | float):
-            self.rank = (1, "num", float(value))
-        else:
-            self.rank = (1, type(value).__name__, str(value))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Value) and self.rank == other.rank
-
-    def __lt__(self, other: _Value) -> bool:
-        return self.rank < other.rank
-
-    def __hash__(self) -> int:
-        return hash(self.rank)
+# Sort values become plain tuples, compared natively (no Python-level __lt__):
+# None first ascending / last descending (NULL in MySQL and SQLite), strings
+# case-insensitively (MySQL's default collation), numbers before strings before
+# anything else, so two values of different types compare without raising.
+def _ascending(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return (0,)
+    if isinstance(value, str):
+        return (1, 1, value.casefold())
+    if isinstance(value, bool | int | float):
+        return (1, 0, float(value))
+    return (1, 2, str(value))
 
 
-@functools.total_ordering
-class _Desc:
-    __slots__ = ("value",)
+def _inverted(text: str) -> tuple[int, ...]:
+    # reverses string order; the trailing 1 puts "abc" before its prefix "ab"
+    return (*(-ord(c) for c in text), 1)
 
-    def __init__(self, value: _Value) -> None:
-        self.value = value
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.value == other.value
-
-    def __lt__(self, other: _Desc) -> bool:
-        return other.value < self.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
+def _descending(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return (1,)
+    if isinstance(value, str):
+        return (0, -1, _inverted(value.casefold()))
+    if isinstance(value, bool | int | float):
+        return (0, 0, -float(value))
+    return (0, -2, _inverted(str(value)))
 
 
 SortKey = tuple[Any, ...]
@@ -103,13 +84,11 @@ SortKey = tuple[Any, ...]
 def key_function(spec: SortSpec, extract: Callable[[T, str], Any]) -> Callable[[T], SortKey]:
     """Return item -> comparable key for `spec`; `extract(item, sort_key)` reads
     one value (None when the item does not expose it)."""
+    encoders = [(name, _descending if direction == "desc" else _ascending)
+                for name, direction in spec]
 
     def key(item: T) -> SortKey:
-        parts: list[Any] = []
-        for name, direction in spec:
-            value = _Value(extract(item, name))
-            parts.append(_Desc(value) if direction == "desc" else value)
-        return tuple(parts)
+        return tuple(encode(extract(item, name)) for name, encode in encoders)
 
     return key
 

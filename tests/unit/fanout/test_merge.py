@@ -77,3 +77,17 @@ def test_merge_is_lazy():
 
     merged = merge.merge([endless(), endless()], key_for([("n", "asc")]))
     assert [x["n"] for _, x in (next(merged), next(merged), next(merged))] == [0, 0, 1]
+
+
+def test_descending_strings_put_a_longer_string_before_its_prefix():
+    key = key_for([("k", "desc")])
+    values = ["ab", "abc", "B", "a", None, "b"]
+    # "B" and "b" are equal (case-insensitive): a stable sort keeps their order
+    assert [x["k"] for x in sorted(({"k": v} for v in values), key=key)] == [
+        "B", "b", "abc", "ab", "a", None]
+
+
+def test_descending_numbers_and_mixed_types_mirror_ascending():
+    asc, desc = key_for([("k", "asc")]), key_for([("k", "desc")])
+    values = [{"k": v} for v in (3, "x", None, 1.5, True)]
+    assert sorted(values, key=desc) == list(reversed(sorted(values, key=asc)))
