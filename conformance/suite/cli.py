@@ -222,7 +222,7 @@ def run_gate(args: argparse.Namespace) -> int:
             if again.get(t) == "pass":
                 print(f"FLAKY (failed, then passed alone): {t}")
                 tests[t] = "pass"
-        regressions = [t for t in regressions if tests[t] != "pass"]
+        regressions = [t for t in regressions if tests.get(t) != "pass"]
     passed = sum(1 for t in ids if tests.get(t) == "pass")
     for t in regressions:
         print(f"REGRESSION {tests.get(t, 'missing')}: {t}")
