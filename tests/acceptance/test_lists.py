@@ -183,3 +183,31 @@ def test_at_2_69_the_hung_pods_servers_show_as_unknown(demo, listed, region_two_
 
 def test_the_list_is_whole_again_when_the_pod_answers(demo, listed):
     assert {s.id for s in listed} <= set(_ids(demo.compute.servers()))
+
+
+# ---- admin listings across pods -----------------------------------------------------
+def test_hypervisors_of_both_pods_carry_their_region(admin, pod_admin):
+    shown = admin.compute.get("/os-hypervisors/detail").json()["hypervisors"]
+    by_region: dict[str, list[str]] = {}
+    for hypervisor in shown:
+        name, _, region = hypervisor["hypervisor_hostname"].rpartition("@")
+        by_region.setdefault(region, []).append(name)
+
+    for region in ("RegionOne", "RegionTwo"):
+        direct = pod_admin(region).compute.get("/os-hypervisors").json()["hypervisors"]
+        assert sorted(by_region[region]) == sorted(h["hypervisor_hostname"] for h in direct)
+    one = admin.compute.get(f"/os-hypervisors/{shown[-1]['id']}").json()["hypervisor"]
+    assert one["hypervisor_hostname"] == shown[-1]["hypervisor_hostname"]
+
+
+def test_compute_services_of_both_pods_are_in_their_top_zones(admin):
+    services = admin.compute.get("/os-services?binary=nova-compute").json()["services"]
+    zones = {s["host"].rpartition("@")[2]: s["zone"] for s in services}
+    assert zones == {"RegionOne": "az1", "RegionTwo": "az2"}
+
+
+def test_availability_zone_detail_lists_each_pods_hosts_under_its_zone(admin):
+    zones = {z["zoneName"]: z for z in
+             admin.compute.get("/os-availability-zone/detail").json()["availabilityZoneInfo"]}
+    assert {h.rpartition("@")[2] for h in zones["az1"]["hosts"]} == {"RegionOne"}
+    assert {h.rpartition("@")[2] for h in zones["az2"]["hosts"]} == {"RegionTwo"}
