@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tricircle.clients.pod import PodClients, PodResponse
+from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.db.engine import Database
 from tricircle.distributed import replicate
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
+from tricircle.pods.registry import PodInfo
 
 LOG = logging.getLogger(__name__)
 FLAVOR_SYNC = "flavor_sync"
@@ -192,3 +193,31 @@ async def sync_pod(ctx: JobContext) -> None:
     for done, flavor_id in enumerate(ids, 1):
         await converge(target, flavor_id, await reference.read(flavor_id))
         await ctx.set_progress(done=done, total=len(ids))
+
+
+# ---- before a server boots ----------------------------------------------------------
+async def ensure_flavor(pod: PodInfo, flavor_id: str, *, pods: PodClients, db: Database,
+                        token: str) -> bool:
+    """Make sure flavor `flavor_id` exists in `pod` before a server boots there
+    (a pod added after the flavor, or one whose sync job has not run yet): copy
+    it, with extra specs and access, from the first other pod in service that
+    has it. `token` is the service account's (flavors are admin objects).
+
+    Returns True when the pod has the flavor afterwards, False when no pod in
+    service knows it (let the pod answer Nova's own 400 for an unknown flavor).
+    Raises SyncIncomplete or PodRequestError when the copy fails.
+    """
+    target = PodFlavors(pods, pod.region_name, token)
+    if await target.read(flavor_id) is not None:
+        return True
+    for other in await replicate.pods_in_service(db):
+        if other.region_name == pod.region_name:
+            continue
+        try:
+            want = await PodFlavors(pods, other.region_name, token).read(flavor_id)
+        except (SyncIncomplete, PodRequestError):
+            continue
+        if want is not None:
+            await converge(target, flavor_id, want)
+            return True
+    return False

@@ -5,6 +5,7 @@ from sqlalchemy import delete
 
 from tricircle.db.models import Job
 from tricircle.distributed import flavors
+from tricircle.pods import registry
 
 FLAVORS = "/compute/v2.1/flavors"
 TINY = {"flavor": {"name": "top-tiny", "ram": 64, "vcpus": 1, "disk": 1}}
@@ -133,3 +134,21 @@ async def test_sync_recreates_a_copy_that_differs_in_an_immutable_field(gateway,
 
     assert gateway.pods["RegionTwo"].more.flavors[fid]["ram"] == 64
     assert gateway.pods["RegionTwo"].more.flavors[fid]["os-flavor-access:is_public"] is True
+
+
+async def test_ensure_flavor_copies_a_missing_flavor_into_the_boot_pod(gateway):
+    gateway.pods["RegionTwo"].down = "503"
+    fid = (await (await gateway.call("POST", FLAVORS, json=TINY)).json())["flavor"]["id"]
+    await gateway.call("POST", f"{FLAVORS}/{fid}/os-extra_specs",
+                       json={"extra_specs": {"k": "v"}})
+    gateway.pods["RegionTwo"].down = None
+    async with gateway.db.session() as s:
+        pod = await registry.get_pod(s, "RegionTwo")
+
+    found = await flavors.ensure_flavor(pod, fid, pods=gateway.clients, db=gateway.db,
+                                        token="service")
+
+    assert found and gateway.pods["RegionTwo"].more.flavors[fid]["name"] == "top-tiny"
+    assert gateway.pods["RegionTwo"].more.specs[fid] == {"k": "v"}
+    assert not await flavors.ensure_flavor(pod, "unknown", pods=gateway.clients,
+                                           db=gateway.db, token="service")
