@@ -169,12 +169,20 @@ def clients_section(results: Path) -> list[str]:
     out = ["## openstacksdk and python-openstackclient functional tests", "",
            "| suite | tests | gateway | baseline (RegionOne) | minutes gw / base |",
            "|---|---:|---|---|---|"]
+    details: list[str] = []
+    gaps = load_gaps()
     for data in rows:
         gw, base = data.get("gateway"), data.get("regionone")
         n = len((base or gw or {}).get("tests", {})) or ""
         out.append(f"| {data['suite']} | {n} | {counts(gw)} | {counts(base)} | "
                    f"{_mins(gw)} / {_mins(base)} |")
-    return out + [""]
+        if gw and base and "tests" in gw and "tests" in base:
+            fails = gateway_only_failures(gw, base)
+            details += [f"{data['suite']}: {len(fails)} failing through the gateway, "
+                        "passing directly."]
+            details += [f"- `{tid}` — {explain(tid, gaps)[0]}" for tid, _ in fails]
+            details += [""]
+    return out + [""] + details
 
 
 def switched_off(template: Path) -> list[tuple[str, str, str]]:
