@@ -12,8 +12,8 @@ from tests.unit.fanout.fake_nova import FakeNova
 from tricircle import conf as tconf
 from tricircle.api.app import build_app
 from tricircle.clients.pod import PodClients
+from tricircle.db import migrate
 from tricircle.db.engine import Database
-from tricircle.db.models import Base
 from tricircle.identity.tokens import TokenInfo
 from tricircle.jobs import api as jobs_api
 from tricircle.jobs.engine import JobEngine
@@ -84,9 +84,9 @@ async def gateway(aiohttp_client, aiohttp_server, tmp_path):
     conf.set_override("pod_deadline", 0.5, group="fanout")
     conf.set_override("run_worker", False, group="api")
     conf.set_override("request_timeout", 2.0, group="pods")
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"
+    await migrate.upgrade(url)
+    db = Database(url)
     pods = {"RegionOne": FakeNova("RegionOne", az="nova"),
             "RegionTwo": FakeNova("RegionTwo", az="az-two-inside")}
     clients = PodClients(None)  # type: ignore[arg-type]  # endpoints are pinned
