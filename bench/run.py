@@ -45,11 +45,16 @@ def machine() -> str:
 
 
 def _git_head() -> str:
+    """HEAD at the start, and whether tricircle/ had uncommitted changes (the
+    gateway runs from the working tree)."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, cwd=procs.ROOT).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tricircle"],
+                               capture_output=True, text=True, cwd=procs.ROOT).stdout.strip()
     except OSError:
         return "?"
+    return head + (" + uncommitted changes in tricircle/" if dirty else "")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="tricircle-bench-"))
     started = datetime.now(UTC)
+    head = _git_head()
     rows: list[report.Row] = []
     notes: list[str] = []
     failed = False
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# {name} done in {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
     finally:
         procs.stop_all()
-    print(f"Tricircle benchmarks, {started:%Y-%m-%d %H:%M} UTC, commit {_git_head()}")
+    print(f"Tricircle benchmarks, {started:%Y-%m-%d %H:%M} UTC, commit {head}")
     print(machine())
     print(f"options: {' '.join(sys.argv[1:]) or '(defaults)'}")
     print()
