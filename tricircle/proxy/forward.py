@@ -95,10 +95,13 @@ class Forwarder:
                         ctx.request_id, exc)
             raise faults.PodUnavailable(pod=region) from exc
 
-    async def respond(self, request: web.Request, target: Target,
-                      resp: PodResponse) -> web.Response:
-        """The gateway's answer built from the pod's."""
+    async def respond(self, request: web.Request, target: Target, resp: PodResponse, *,
+                      ids: dict[str, str] | None = None) -> web.Response:
+        """The gateway's answer built from the pod's; `ids` maps bottom ids that
+        differ from their top ids (after a migration) in hrefs and the body."""
         links = await self.link_rewriter(request, target.pod)
+        if ids:
+            links = LinkRewriter(links.pod_root, links.top_root, ids=ids)
         azs = self.az_rewriter(target.pod)
         headers: CIMultiDict[str] = CIMultiDict()
         for name, value in resp.headers.items():

@@ -338,3 +338,24 @@ async def test_quota_changes_reach_every_pod_and_a_refusal_wins(gateway):
     gateway.clients.set_endpoints("RegionTwo", {"compute": "http://127.0.0.1:9/v2.1"})
     resp = await gateway.call("PUT", path, token="admin", json={"quota_set": {"cores": 3}})
     assert resp.status == 200  # an unreachable pod is skipped, with a warning
+
+
+async def test_a_server_whose_bottom_id_differs_keeps_its_top_id(gateway):
+    """After a migration the pod's id changes; users keep seeing the top id."""
+    from tricircle.routing import table
+
+    one = gateway.pods["RegionOne"]
+    bottom = "b0770000-0000-4000-8000-000000000001"
+    top = "70900000-0000-4000-8000-000000000001"
+    one.servers[bottom] = {"id": bottom, "name": "moved", "status": "ACTIVE", "metadata": {},
+                           "links": one._links("servers", bottom)}
+    async with gateway.db.session() as s:
+        route = await table.reserve(s, top_id=top, pod_id=gateway.pod_ids["RegionOne"],
+                                    project_id=P1, resource_type="server")
+        await table.bind(s, route.id, bottom)
+    resp = await gateway.call("GET", f"/compute/v2.1/servers/{top}")
+    assert resp.status == 200
+    server = (await resp.json())["server"]
+    assert server["id"] == top
+    assert all(top in link["href"] and bottom not in link["href"] for link in server["links"])
+    assert one.calls[-1] == f"GET /v2.1/servers/{bottom}"
