@@ -141,7 +141,7 @@ def test_second_server_on_the_same_network_reuses_the_bottom_network(
     assert len(fixed) == 1 and fixed[0].device_id in {s.id for s in servers}
 
 
-def test_user_port_is_kept_and_unbound_after_delete(lab: dict[str, Any], ndemo: Any,
+def test_user_port_is_kept_after_delete_and_reused_in_another_pod(lab: dict[str, Any], ndemo: Any,
                                                     pod_admin: Any, top_net: Any,
                                                     servers: list[Any]) -> None:
     net, _ = top_net
@@ -155,6 +155,12 @@ def test_user_port_is_kept_and_unbound_after_delete(lab: dict[str, Any], ndemo: 
     _wait(lambda: not _bottom_ports(pod_admin("RegionTwo"), port.id), "bottom port removed")
     _wait(lambda: ndemo.network.get_port(port.id).device_id == "", "central port unbound")
     assert ndemo.network.get_port(port.id).mac_address == port.mac_address
+    # the same port, now in the other pod, with the same address and MAC
+    server = _boot(ndemo, lab, servers, "az1", [{"port": port.id}])
+    [moved] = _bottom_ports(pod_admin("RegionOne"), port.id)
+    assert (moved.mac_address, moved.fixed_ips[0]["ip_address"]) == \
+        (port.mac_address, port.fixed_ips[0]["ip_address"])
+    assert moved.device_id == server.id
 
 
 def test_unknown_network_is_novas_400(lab: dict[str, Any], ndemo: Any) -> None:

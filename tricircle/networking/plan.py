@@ -84,6 +84,7 @@ def bottom_network_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
     after (`bottom.PodNeutron.tag`); every bottom body here does the same."""
     return {"network": {"name": top.get("name") or "", "tenant_id": project_id,
                         "admin_state_up": top.get("admin_state_up", True),
+                        "shared": bool(top.get("shared", False)),
                         "description": top["id"], **segment(top)}}
 
 
