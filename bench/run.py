@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=40, help="requests per fan-out case")
     p.add_argument("--lab-samples", type=int, default=300)
     p.add_argument("--no-breakdown", action="store_true")
+    p.add_argument("--no-fixes", action="store_true",
+                   help="skip the fan-out runs with candidate fixes patched in")
     p.add_argument("--profile", type=float, default=8.0,
                    help="seconds of py-spy sampling of the gateway (0: none)")
     p.add_argument("--quick", action="store_true", help="short runs (harness check)")
@@ -94,7 +96,7 @@ def _run_one(name: str, args: argparse.Namespace, workdir: Path
         from bench import fanout
         return fanout.run_sizes(workdir, [int(x) for x in args.pods.split(",")],
                                 servers_per_pod=args.servers_per_pod, samples=args.samples,
-                                profile_seconds=args.profile)
+                                profile_seconds=args.profile, fixes=not args.no_fixes)
     if name == "slowpod":
         from bench import fanout
         return fanout.run_slow(workdir, samples=args.samples)
