@@ -1,0 +1,137 @@
+"""A strict in-memory Neutron (networks, subnets, ports, security groups and rules,
+tags) for the boot functional tests: one instance plays central Neutron, one a
+pod's. Like the lab: ``tags`` in a POST are refused; a port needs a free MAC/IP;
+list filters are any attribute (``tags`` matches one tag); anything else is 599
+plus an entry in `unexpected`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+COLLECTIONS = {"networks": "network", "subnets": "subnet", "ports": "port",
+               "security-groups": "security_group",
+               "security-group-rules": "security_group_rule"}
+
+
+def _error(status: int, type_: str, message: str) -> web.Response:
+    return web.json_response({"NeutronError": {"type": type_, "message": message,
+                                               "detail": ""}}, status=status)
+
+
+@dataclass
+class FakeStore:
+    name: str
+    items: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {c: {} for c in COLLECTIONS})
+    calls: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    segment: int = 150001
+    next_ip: int = 10
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record])
+        r = app.router
+        r.add_post("/v2.0/{coll}", self.create)
+        r.add_get("/v2.0/{coll}", self.index)
+        r.add_get("/v2.0/{coll}/{id}", self.show)
+        r.add_put("/v2.0/{coll}/{id}", self.update)
+        r.add_delete("/v2.0/{coll}/{id}", self.delete)
+        r.add_put("/v2.0/{coll}/{id}/tags", self.set_tags)
+        r.add_put("/v2.0/{coll}/{id}/tags/{tag}", self.add_tag)
+        return app
+
+    def of(self, coll: str) -> list[dict[str, Any]]:
+        return list(self.items[coll].values())
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.calls.append(f"{request.method} {request.path_qs}")
+        self.tokens.append(request.headers.get("X-Auth-Token", ""))
+        if request.match_info.get("coll") not in COLLECTIONS:
+            self.unexpected.append(f"{request.method} {request.path_qs}")
+            return web.Response(status=599)
+        return await handler(request)
+
+    def _get(self, request: web.Request) -> dict[str, Any] | None:
+        return self.items[request.match_info["coll"]].get(request.match_info["id"])
+
+    async def create(self, request: web.Request) -> web.Response:
+        coll = request.match_info["coll"]
+        body = json.loads(await request.read())[COLLECTIONS[coll]]
+        if "tags" in body:
+            return _error(400, "HTTPBadRequest", "Attribute 'tags' not allowed in POST")
+        item = {"id": str(uuid.uuid4()), "tags": [], "description": "",
+                "project_id": body.get("tenant_id", request.headers["X-Auth-Token"]), **body}
+        made = getattr(self, "_new_" + COLLECTIONS[coll], None)
+        if made is not None:
+            error = made(item)
+            if error is not None:
+                return error
+        self.items[coll][item["id"]] = item
+        return web.json_response({COLLECTIONS[coll]: item}, status=201)
+
+    def _new_network(self, item: dict[str, Any]) -> None:
+        item.setdefault("provider:network_type", "vxlan")
+        item.setdefault("provider:segmentation_id", self.segment)
+        item.setdefault("provider:physical_network", None)
+
+    def _new_security_group(self, item: dict[str, Any]) -> None:
+        item["security_group_rules"] = []
+
+    def _new_port(self, item: dict[str, Any]) -> web.Response | None:
+        if item["network_id"] not in self.items["networks"]:
+            return _error(404, "NetworkNotFound", f"Network {item['network_id']} not found")
+        subnets = [s for s in self.of("subnets") if s["network_id"] == item["network_id"]]
+        if "fixed_ips" not in item and subnets:
+            self.next_ip += 1
+            item["fixed_ips"] = [{"subnet_id": subnets[0]["id"],
+                                  "ip_address": f"10.0.0.{self.next_ip}"}]
+        for ip in item.get("fixed_ips", []):
+            ip.setdefault("subnet_id", subnets[0]["id"])
+        item.setdefault("mac_address", f"fa:16:3e:00:00:{len(self.items['ports']):02x}")
+        item.setdefault("security_groups", [])
+        item.setdefault("device_id", "")
+        return None
+
+    async def index(self, request: web.Request) -> web.Response:
+        coll = request.match_info["coll"]
+        found = [i for i in self.of(coll) if all(
+            v in i.get("tags", []) if k == "tags" else str(i.get(k)) == v
+            for k, v in request.query.items() if k != "fields")]
+        return web.json_response({coll.replace("-", "_"): found})
+
+    async def show(self, request: web.Request) -> web.Response:
+        item = self._get(request)
+        if item is None:
+            return _error(404, "NotFound", f"{request.match_info['id']} could not be found.")
+        return web.json_response({COLLECTIONS[request.match_info["coll"]]: item})
+
+    async def update(self, request: web.Request) -> web.Response:
+        item = self._get(request)
+        if item is None:
+            return _error(404, "NotFound", "not found")
+        item.update(json.loads(await request.read())[COLLECTIONS[request.match_info["coll"]]])
+        return web.json_response({COLLECTIONS[request.match_info["coll"]]: item})
+
+    async def delete(self, request: web.Request) -> web.Response:
+        if self.items[request.match_info["coll"]].pop(request.match_info["id"], None) is None:
+            return _error(404, "NotFound", "not found")
+        return web.Response(status=204)
+
+    async def set_tags(self, request: web.Request) -> web.Response:
+        item = self._get(request)
+        assert item is not None
+        item["tags"] = json.loads(await request.read())["tags"]
+        return web.json_response({"tags": item["tags"]})
+
+    async def add_tag(self, request: web.Request) -> web.Response:
+        item = self._get(request)
+        assert item is not None
+        item["tags"].append(request.match_info["tag"])
+        return web.Response(status=201)

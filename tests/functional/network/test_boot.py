@@ -1,0 +1,164 @@
+"""Servers on top networks through the gateway: fake central Neutron, a fake pod
+(Nova + Placement from the compute tests, plus its own fake Neutron)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from tests.functional.compute.fake_pod import FLAVOR, IMAGE, FakePod
+from tests.functional.network.conftest import StubServiceAuth, StubTokens
+from tests.functional.network.fake_store import FakeStore
+from tricircle import conf as tconf
+from tricircle.api.app import build_app
+from tricircle.clients.pod import PodClients
+from tricircle.db.clock import utcnow
+from tricircle.db.engine import Database
+from tricircle.db.models import Base, Job, Pod
+from tricircle.jobs.engine import JobEngine
+from tricircle.jobs.handlers import JobDeps
+from tricircle.pods import registry
+from tricircle.routing import table
+
+P1 = "a" * 32
+
+
+@dataclass
+class Env:
+    client: Any
+    db: Database
+    central: FakeStore
+    neutron: FakeStore
+    nova: FakePod
+    conf: Any
+    clients: PodClients
+    net: str = ""
+    subnet: str = ""
+
+    async def boot(self, networks: Any, **extra: Any) -> Any:
+        body = {"server": {"name": "vm", "flavorRef": FLAVOR["id"], "imageRef": IMAGE,
+                           "networks": networks, **extra}}
+        return await self.client.post("/compute/v2.1/servers", data=json.dumps(body),
+                                      headers={"X-Auth-Token": P1})
+
+    async def rows(self, kind: str) -> list[table.Route]:
+        async with self.db.session() as s:
+            return await table.list_routes(s, resource_type=kind)
+
+    async def run_jobs(self) -> None:
+        async with self.db.session() as s:
+            await s.execute(update(Job).values(not_before=utcnow()))
+        engine = JobEngine(JobDeps(self.db, self.clients, StubServiceAuth(),  # type: ignore
+                                   self.conf))
+        await engine.run_until_idle()
+
+
+@pytest.fixture
+async def env(aiohttp_client, aiohttp_server, tmp_path):
+    conf = tconf.new_config([], config_files=[])
+    conf.set_override("run_worker", False, group="api")
+    conf.set_override("max_attempts", 1, group="jobs")
+    central, neutron, nova = FakeStore("central"), FakeStore("RegionOne"), FakePod("RegionOne")
+    central_srv = await aiohttp_server(central.app())
+    neutron_srv = await aiohttp_server(neutron.app())
+    nova_srv = await aiohttp_server(nova.app())
+    nova.base = str(nova_srv.make_url("/v2.1"))
+    conf.set_override("central_neutron_url", str(central_srv.make_url("")), group="networking")
+    clients = PodClients(None)  # type: ignore[arg-type]
+    clients.set_endpoints("RegionOne", {"compute": nova.base, "placement": nova.root +
+                                        "/placement", "network": str(neutron_srv.make_url(""))})
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with db.session() as s:
+        await registry.create_pod(s, region_name="RegionOne", az_name="az1")
+        await s.execute(update(Pod).values(health="healthy", capabilities={
+            "compute": {"min_version": "2.1", "max_version": "2.104"}}))
+    app = build_app(conf, db=db, service_auth=StubServiceAuth(),  # type: ignore[arg-type]
+                    pods=clients, tokens=StubTokens())  # type: ignore[arg-type]
+    env = Env(await aiohttp_client(app), db, central, neutron, nova, conf, clients)
+    central.items["networks"]["n1"] = {
+        "id": "n1", "name": "net1", "project_id": P1, "tags": [], "shared": False,
+        "provider:network_type": "vxlan", "provider:segmentation_id": 150007,
+        "provider:physical_network": None}
+    central.items["subnets"]["s1"] = {
+        "id": "s1", "name": "sub1", "network_id": "n1", "cidr": "10.0.0.0/24",
+        "ip_version": 4, "gateway_ip": "10.0.0.1", "project_id": P1, "tags": []}
+    env.net, env.subnet = "n1", "s1"
+    yield env
+    await db.close()
+    for fake in (central, neutron):
+        assert fake.unexpected == []
+    assert nova.unexpected == []
+
+
+async def test_boot_on_a_top_network_makes_the_pod_copies(env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}])
+    assert resp.status == 202
+    server = (await resp.json())["server"]["id"]
+    [top_port] = env.central.of("ports")
+    [net] = env.neutron.of("networks")
+    [sub] = env.neutron.of("subnets")
+    [port] = env.neutron.of("ports")
+    assert (net["name"], net["provider:segmentation_id"], net["tags"]) == ("net1", 150007, ["n1"])
+    assert (sub["cidr"], sub["allocation_pools"], sub["enable_dhcp"]) == \
+        ("10.0.0.0/24", [], False)
+    assert port["mac_address"] == top_port["mac_address"]
+    assert port["fixed_ips"] == [{"subnet_id": sub["id"],
+                                  "ip_address": top_port["fixed_ips"][0]["ip_address"]}]
+    assert env.nova.creates[-1]["server"]["networks"] == [{"port": port["id"]}]
+    assert (top_port["device_id"], top_port["device_owner"]) == (server, "compute:az1")
+    assert [r.bottom_id for r in await env.rows("network")] == [net["id"]]
+    assert [r.top_id for r in await env.rows("port")] == [top_port["id"]]
+    assert set(env.neutron.tokens) == {"service-token"}
+
+
+async def test_second_boot_reuses_the_bottom_network_and_subnet(env: Env) -> None:
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    assert (await env.boot([{"uuid": env.net, "fixed_ip": "10.0.0.77"}])).status == 202
+    assert len(env.neutron.of("networks")) == 1 and len(env.neutron.of("subnets")) == 1
+    assert "10.0.0.77" in [p["fixed_ips"][0]["ip_address"] for p in env.neutron.of("ports")]
+
+
+async def test_unknown_network_is_novas_400_and_nothing_is_made(env: Env) -> None:
+    resp = await env.boot([{"uuid": "nope"}])
+    assert resp.status == 400
+    assert (await resp.json())["badRequest"]["message"] == "Network nope could not be found."
+    assert env.nova.creates == [] and env.neutron.calls == []
+    assert await env.rows("server") == []
+
+
+async def test_port_in_use_is_a_409(env: Env) -> None:
+    env.central.items["ports"]["p1"] = {"id": "p1", "network_id": "n1", "device_id": "x",
+                                        "tags": [], "fixed_ips": [], "mac_address": "m"}
+    resp = await env.boot([{"port": "p1"}])
+    assert resp.status == 409
+
+
+async def test_refused_boot_removes_the_ports(env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}], imageRef="bad-image")
+    assert resp.status == 400
+    assert env.central.of("ports") == [] and env.neutron.of("ports") == []
+    assert await env.rows("port") == [] and await env.rows("server") == []
+    assert len(env.neutron.of("networks")) == 1  # kept for the next boot
+
+
+async def test_delete_releases_bottom_port_and_the_gateways_central_port(env: Env) -> None:
+    env.central.items["ports"]["mine"] = {
+        "id": "mine", "network_id": "n1", "device_id": "", "tags": [], "security_groups": [],
+        "mac_address": "fa:16:3e:aa:bb:cc", "project_id": P1,
+        "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.200"}]}
+    resp = await env.boot([{"uuid": env.net}, {"port": "mine"}])
+    server = (await resp.json())["server"]["id"]
+    assert len(env.neutron.of("ports")) == 2
+    deleted = await env.client.delete(f"/compute/v2.1/servers/{server}",
+                                      headers={"X-Auth-Token": P1})
+    assert deleted.status == 204
+    await env.run_jobs()
+    assert env.neutron.of("ports") == [] and await env.rows("port") == []
+    [kept] = env.central.of("ports")
+    assert (kept["id"], kept["device_id"]) == ("mine", "")
