@@ -25,7 +25,7 @@ from tricircle.routing import table
 
 LOG = logging.getLogger(__name__)
 NETWORK_CLEANUP = "networking.network_cleanup"
-_NETWORK_DELETE = re.compile(r"^/v2\.0/networks/([0-9a-fA-F-]{36})/?(?:\?.*)?$")
+_NETWORK_DELETE = re.compile(r"^/v2\.0/networks/([^/?]+)/?(?:\?.*)?$")
 
 
 async def after_answer(app: web.Application, method: str, path: str, status: int,

@@ -162,3 +162,24 @@ async def test_delete_releases_bottom_port_and_the_gateways_central_port(env: En
     assert env.neutron.of("ports") == [] and await env.rows("port") == []
     [kept] = env.central.of("ports")
     assert (kept["id"], kept["device_id"]) == ("mine", "")
+
+
+async def test_central_port_gets_the_bottom_ports_host_once_bound(env: Env) -> None:
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    [port] = env.neutron.of("ports")
+    port["binding:host_id"] = "compute-7"
+    await env.run_jobs()
+    assert env.central.of("ports")[0]["binding:host_id"] == "compute-7"
+
+
+async def test_network_deleted_at_the_top_leaves_the_pods(env: Env) -> None:
+    server = (await (await env.boot([{"uuid": env.net}])).json())["server"]["id"]
+    await env.client.delete(f"/compute/v2.1/servers/{server}", headers={"X-Auth-Token": P1})
+    await env.run_jobs()
+    env.central.items["subnets"].clear()
+    resp = await env.client.delete(f"/network/v2.0/networks/{env.net}",
+                                   headers={"X-Auth-Token": P1})
+    assert resp.status == 204
+    await env.run_jobs()
+    assert env.neutron.of("networks") == [] and env.neutron.of("subnets") == []
+    assert await env.rows("network") == [] and await env.rows("subnet") == []
