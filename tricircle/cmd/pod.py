@@ -12,7 +12,7 @@ from tricircle.clients.pod import PodClients
 from tricircle.cmd import common
 from tricircle.db.models import POD_STATES
 from tricircle.identity.service_auth import ServiceAuth
-from tricircle.pods import health, registry
+from tricircle.pods import health, lifecycle, registry
 
 COLUMNS = ("region_name", "az_name", "pod_az_name", "dc_name", "state", "health", "id")
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
 async def _add(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
     async with common.database(conf) as db:
         async with db.session() as s:
-            pod = await registry.create_pod(s, region_name=args.region, az_name=args.az,
+            pod = await lifecycle.add_pod(s, region_name=args.region, az_name=args.az,
                                             pod_az_name=args.pod_az, dc_name=args.dc,
                                             state=args.state)
         if not args.no_probe:
@@ -96,7 +96,7 @@ async def _update(args: argparse.Namespace, conf: cfg.ConfigOpts) -> int:
               file=sys.stderr)
         return 2
     async with common.database(conf) as db, db.session() as s:
-        pod = await registry.update_pod(s, args.region, **fields)
+        pod = await lifecycle.change_pod(s, args.region, **fields)
     common.print_record(pod, args.format)
     return 0
 

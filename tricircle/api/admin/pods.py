@@ -16,7 +16,7 @@ from tricircle.api.admin.common import (
     read_body,
     respond,
 )
-from tricircle.pods import registry
+from tricircle.pods import lifecycle, registry
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def create(request: web.Request) -> web.Response:
     authorize(request, "tricircle:pods:create")
     body = await read_body(request, "pod", schemas.POD_CREATE)
     async with db(request).session() as s:
-        pod = await registry.create_pod(s, **body)
+        pod = await lifecycle.add_pod(s, **body)
     LOG.info("pod %s registered (az %r) [%s]", pod.region_name, pod.az_name,
              ctx(request).request_id)
     return respond({"pod": pod}, 201)
@@ -58,7 +58,7 @@ async def update(request: web.Request) -> web.Response:
     authorize(request, "tricircle:pods:update")
     body = await read_body(request, "pod", schemas.POD_UPDATE, partial=True)
     async with db(request).session() as s:
-        pod = await registry.update_pod(s, request.match_info["pod"], **body)
+        pod = await lifecycle.change_pod(s, request.match_info["pod"], **body)
     LOG.info("pod %s updated: %s [%s]", pod.region_name, body, ctx(request).request_id)
     return respond({"pod": pod})
 
