@@ -22,11 +22,12 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
 from tricircle.networking import binding, plan
+from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
 from tricircle.pods.registry import PodInfo
-from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
+from tricircle.resources.network import NETWORK, PORT, SUBNET
 
 LOG = logging.getLogger(__name__)
 
@@ -213,13 +214,8 @@ async def _bottom_port(boot: _Boot, top_port: dict[str, Any]) -> str:
     project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
     body = plan.bottom_port_body(top_port, network, subnets, groups, project or "")
     bottom = boot.bottom
-    made = await bottom.ensure(PORT, top_port["id"], lambda: _create(bottom, "ports", body))
+    made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body))
     return made[0]
-
-
-async def _create(bottom: BottomNetworking, collection: str, body: dict[str, Any]) -> str:
-    answer = await bottom.neutron.call("POST", f"/{collection}", body)
-    return str(next(iter(answer.values()))["id"])
 
 
 async def _network(boot: _Boot, top_id: str) -> str:
@@ -233,7 +229,7 @@ async def _network(boot: _Boot, top_id: str) -> str:
     except plan.UnsupportedSegment as exc:
         raise CentralRefused(reason=f"Network {top_id}: {exc}") from exc
     return (await bottom.ensure(NETWORK, top_id,
-                                lambda: _create(bottom, "networks", body)))[0]
+                                lambda: sgroups.create(bottom, "networks", body)))[0]
 
 
 async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
@@ -244,21 +240,13 @@ async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
     top = (await boot.admin("GET", f"/subnets/{top_id}"))["subnet"]
     body = plan.bottom_subnet_body(top, bottom_network,
                                    top.get("project_id") or top.get("tenant_id") or "")
-    return (await bottom.ensure(SUBNET, top_id, lambda: _create(bottom, "subnets", body)))[0]
+    return (await bottom.ensure(SUBNET, top_id, lambda: sgroups.create(bottom, "subnets", body)))[0]
 
 
 async def _group(boot: _Boot, top_id: str) -> str:
     """The bottom security group, its rules brought in step with central's."""
-    bottom = boot.bottom
     top = (await boot.admin("GET", f"/security-groups/{top_id}"))["security_group"]
-    body = plan.bottom_security_group_body(top, top.get("project_id") or top.get("tenant_id"))
-    group, _ = await bottom.ensure(SECURITY_GROUP, top_id,
-                                   lambda: _create(bottom, "security-groups", body))
-    have = await bottom.neutron.call("GET", f"/security-group-rules?security_group_id={group}")
-    for rule in plan.missing_rules(top.get("security_group_rules", []),
-                                   have.get("security_group_rules", []), top_id, group):
-        await bottom.neutron.call("POST", "/security-group-rules", rule)
-    return group
+    return await sgroups.ensure_group(boot.bottom, top)
 
 
 async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,

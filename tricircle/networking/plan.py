@@ -147,3 +147,33 @@ def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[
     else:
         port["security_groups"] = [groups[g] for g in top.get("security_groups", [])]
     return {"port": port}
+
+
+def extra_rules(top_rules: list[dict[str, Any]], bottom_rules: list[dict[str, Any]],
+                top_group: str, bottom_group: str) -> list[str]:
+    """Ids of the rules of `bottom_group` that `top_group` no longer has."""
+    wanted = {_rule_key(r, bottom_group if r.get("remote_group_id") == top_group else None)
+              for r in top_rules if r.get("remote_group_id") in (None, top_group)}
+    return [r["id"] for r in bottom_rules
+            if _rule_key(r, r.get("remote_group_id")) not in wanted]
+
+
+# Attributes of a top object that its bottom copies follow (the rest is fixed at
+# creation: segment, CIDR, MAC, addresses; pools and DHCP stay the pod's way).
+_SYNCED = {"network": ("name", "admin_state_up", "shared"),
+           "subnet": ("name", "gateway_ip", "dns_nameservers", "host_routes"),
+           "port": ("name", "admin_state_up", "allowed_address_pairs")}
+
+
+def bottom_update(resource_type: str, top: dict[str, Any],
+                  groups: dict[str, str] | None = None) -> dict[str, Any]:
+    """The body of the PUT that brings a bottom copy in step with `top` (`groups`:
+    top -> bottom security group ids, for ports)."""
+    body = {k: top[k] for k in _SYNCED.get(resource_type, ()) if k in top}
+    if resource_type == "port":
+        if top.get("port_security_enabled") is False:
+            body.update(port_security_enabled=False, security_groups=[])
+        else:
+            body.update(port_security_enabled=True, security_groups=[
+                (groups or {})[g] for g in top.get("security_groups", [])])
+    return {resource_type: body}

@@ -110,6 +110,9 @@ class FakeStore:
         item = self._get(request)
         if item is None:
             return _error(404, "NotFound", f"{request.match_info['id']} could not be found.")
+        if request.match_info["coll"] == "security-groups":
+            item["security_group_rules"] = [r for r in self.of("security-group-rules")
+                                            if r["security_group_id"] == item["id"]]
         return web.json_response({COLLECTIONS[request.match_info["coll"]]: item})
 
     async def update(self, request: web.Request) -> web.Response:

@@ -183,3 +183,42 @@ async def test_network_deleted_at_the_top_leaves_the_pods(env: Env) -> None:
     await env.run_jobs()
     assert env.neutron.of("networks") == [] and env.neutron.of("subnets") == []
     assert await env.rows("network") == [] and await env.rows("subnet") == []
+
+
+async def _network_call(env: Env, method: str, path: str, body: Any = None) -> Any:
+    return await env.client.request(method, "/network/v2.0" + path, headers={
+        "X-Auth-Token": P1}, data=json.dumps(body) if body is not None else None)
+
+
+async def test_top_updates_reach_the_pod_copies(env: Env) -> None:
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    resp = await _network_call(env, "PUT", f"/networks/{env.net}",
+                               {"network": {"name": "renamed"}})
+    assert resp.status == 200
+    [top_port] = env.central.of("ports")
+    await _network_call(env, "PUT", f"/ports/{top_port['id']}",
+                        {"port": {"name": "p-renamed", "admin_state_up": False}})
+    await env.run_jobs()
+    assert env.neutron.of("networks")[0]["name"] == "renamed"
+    [port] = env.neutron.of("ports")
+    assert (port["name"], port["admin_state_up"]) == ("p-renamed", False)
+
+
+async def test_rule_changes_reach_the_pod_copies_of_the_group(env: Env) -> None:
+    env.central.items["security-groups"]["g1"] = {"id": "g1", "name": "web", "tags": [],
+                                                  "project_id": P1}
+    resp = await env.boot([{"uuid": env.net}], security_groups=[{"name": "web"}])
+    assert resp.status == 202
+    [group] = env.neutron.of("security-groups")
+    rule = {"security_group_rule": {"security_group_id": "g1", "direction": "ingress",
+                                    "ethertype": "IPv4", "protocol": "tcp",
+                                    "port_range_min": 80, "port_range_max": 80}}
+    made = await _network_call(env, "POST", "/security-group-rules", rule)
+    assert made.status == 201
+    await env.run_jobs()
+    [copied] = env.neutron.of("security-group-rules")
+    assert (copied["security_group_id"], copied["port_range_min"]) == (group["id"], 80)
+    rule_id = (await made.json())["security_group_rule"]["id"]
+    assert (await _network_call(env, "DELETE", f"/security-group-rules/{rule_id}")).status == 204
+    await env.run_jobs()
+    assert env.neutron.of("security-group-rules") == []

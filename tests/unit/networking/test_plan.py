@@ -106,3 +106,26 @@ def test_central_port_for_a_fixed_ip() -> None:
     assert body == {"port": {"network_id": "n", "device_owner": "",
                              "fixed_ips": [{"ip_address": "10.0.0.9"}],
                              "security_groups": ["sg"]}}
+
+
+def test_extra_rules_are_the_bottom_rules_central_no_longer_has() -> None:
+    top = [{"direction": "ingress", "ethertype": "IPv4", "remote_group_id": "top-sg"}]
+    bottom = [{"id": "keep", "direction": "ingress", "ethertype": "IPv4",
+               "remote_group_id": "bottom-sg"},
+              {"id": "gone", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}]
+    assert plan.extra_rules(top, bottom, "top-sg", "bottom-sg") == ["gone"]
+
+
+def test_bottom_update_of_a_port_maps_groups_and_keeps_addresses() -> None:
+    top = {"id": "p", "name": "n", "admin_state_up": False, "security_groups": ["t"],
+           "mac_address": "m", "fixed_ips": [{"ip_address": "10.0.0.1"}]}
+    assert plan.bottom_update("port", top, {"t": "b"}) == {"port": {
+        "name": "n", "admin_state_up": False, "port_security_enabled": True,
+        "security_groups": ["b"]}}
+
+
+def test_bottom_update_of_a_subnet_leaves_pools_and_dhcp_alone() -> None:
+    top = {"name": "s", "gateway_ip": "10.0.0.1", "enable_dhcp": True,
+           "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}]}
+    assert plan.bottom_update("subnet", top) == {"subnet": {"name": "s",
+                                                            "gateway_ip": "10.0.0.1"}}
