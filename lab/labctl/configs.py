@@ -156,6 +156,8 @@ def _nova_sections(lab: Lab, pod: Pod) -> dict[str, Section]:
             # a fake hypervisor has nothing to sync: keep the idle CPU low
             "sync_power_state_interval": -1, "heal_instance_info_cache_interval": -1,
             "use_stderr": True, "graceful_shutdown_timeout": 10,
+            # one compute host per pod: resize (and its confirm/revert) needs this
+            "allow_resize_to_same_host": True,
         },
         "api": {"auth_strategy": "keystone"},
         "api_database": {"connection": lab.db_url(f"{pod.short}_nova_api")},
