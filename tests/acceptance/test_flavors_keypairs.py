@@ -130,3 +130,27 @@ def test_a_keypair_deleted_at_the_top_is_gone_from_both_pods(demo, pod_demo):
 def test_the_availability_zones_are_the_top_zones(demo):
     zones = {z.name for z in demo.compute.availability_zones()}
     assert zones == {"az1", "az2"}
+
+
+def test_a_pod_that_missed_a_flavor_and_a_keypair_gets_them_before_a_boot(
+        demo: Any, lab: dict[str, Any], pod_admin: Callable[[str], Any],
+        pod_demo: Callable[[str], Any], cleanup: list[tuple[str, Any]]) -> None:
+    # Defined straight in RegionOne only, as if RegionTwo had been down (or added
+    # later) when they were created at the top.
+    tag = uuid.uuid4().hex[:6]
+    flavor = pod_admin("RegionOne").compute.create_flavor(
+        name=f"missed-{tag}", id=f"missed-{tag}", vcpus=1, ram=64, disk=1)
+    key = pod_demo("RegionOne").compute.create_keypair(name=f"missed-{tag}")
+    try:
+        server = demo.compute.create_server(
+            name=f"missed-{tag}", flavor_id=flavor.id, image_id=lab["image_id"],
+            networks="none", availability_zone="az2", key_name=key.name)
+        cleanup.append(("server", server))
+        server = demo.compute.wait_for_server(server, wait=WAIT)
+        assert server.status == "ACTIVE"
+        assert pod_admin("RegionTwo").compute.find_flavor(flavor.id, ignore_missing=True)
+        assert pod_demo("RegionTwo").compute.find_keypair(key.name, ignore_missing=True)
+    finally:
+        for region in REGIONS:
+            pod_demo(region).compute.delete_keypair(key.name, ignore_missing=True)
+        cleanup.append(("flavor", flavor))

@@ -94,6 +94,11 @@ class PodFlavors:
                                  f" {resp.body[:200]!r}")
         return resp
 
+    async def exists(self, flavor_id: str) -> bool:
+        """One GET: enough before a boot (copies compare the full state)."""
+        resp = await self.call("GET", f"/flavors/{flavor_id}", ok=(200, 404))
+        return resp.status == 200
+
     async def read(self, flavor_id: str) -> FlavorState | None:
         resp = await self.call("GET", f"/flavors/{flavor_id}", ok=(200, 404))
         if resp.status == 404:
@@ -208,7 +213,7 @@ async def ensure_flavor(pod: PodInfo, flavor_id: str, *, pods: PodClients, db: D
     Raises SyncIncomplete or PodRequestError when the copy fails.
     """
     target = PodFlavors(pods, pod.region_name, token)
-    if await target.read(flavor_id) is not None:
+    if await target.exists(flavor_id):
         return True
     for other in await replicate.pods_in_service(db):
         if other.region_name == pod.region_name:

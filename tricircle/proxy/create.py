@@ -29,6 +29,7 @@ from tricircle.api import keys
 from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
+from tricircle.distributed import flavors, keypairs
 from tricircle.identity.service_auth import ServiceAuth
 from tricircle.networking import boot as networking
 from tricircle.pods.registry import PodInfo
@@ -107,6 +108,7 @@ class PlacedCreate:
         spec = request_spec(ctx, request, member, self.resource.surface.name)
         pod = await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
                                           boot_from_volume=_boot_from_volume(member))
+        await self._ensure_distributed(ctx, pod, member)
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
         networks = await networking.prepare_networks(request.app, ctx, pod, doc)
@@ -133,6 +135,28 @@ class PlacedCreate:
         else:
             await self._bind(route.id, pod, created, ctx)
         return await self._forwarder.respond(request, target, resp)
+
+    async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
+                                  member: dict[str, Any]) -> None:
+        """The keypair and flavor the server names exist in `pod` before it boots
+        there (a pod that was down, or added, when they were defined at the top).
+
+        Raises what ensure_keypair raises (400 unknown key, 503 pod unreachable);
+        a flavor copy that fails is left to the pod's own answer.
+        """
+        key_name = member.get("key_name")
+        if isinstance(key_name, str) and key_name:
+            await keypairs.ensure_keypair(ctx, pod, key_name, pods=self._pods, db=self._db)
+        flavor_ref = _str(member.get("flavorRef"))
+        if not flavor_ref:
+            return
+        flavor_id = flavor_ref.rstrip("/").rsplit("/", 1)[-1]  # an id or a flavor href
+        try:
+            await flavors.ensure_flavor(pod, flavor_id, pods=self._pods, db=self._db,
+                                        token=await self._auth.token())
+        except (flavors.SyncIncomplete, PodRequestError) as exc:
+            LOG.warning("flavor %s not copied to %s before boot: %s [%s]", flavor_id,
+                        pod.region_name, exc, ctx.request_id)
 
     def _prepare(self, doc: dict[str, Any], pod: PodInfo, provisional: str) -> None:
         member = doc[self.resource.member_key]
