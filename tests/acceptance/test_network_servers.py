@@ -169,3 +169,43 @@ def test_unknown_network_is_novas_400(lab: dict[str, Any], ndemo: Any) -> None:
         "networks": [{"uuid": str(uuid.uuid4())}]}})
     assert resp.status_code == 400
     assert "could not be found" in resp.json()["badRequest"]["message"]
+
+
+def test_top_updates_reach_the_pod(lab: dict[str, Any], ndemo: Any, pod_admin: Any,
+                                   top_net: Any, servers: list[Any]) -> None:
+    net, _ = top_net
+    group = ndemo.network.create_security_group(name=f"nb-sg-{uuid.uuid4().hex[:6]}")
+    try:
+        server = ndemo.compute.create_server(
+            name=f"nb-sg-{uuid.uuid4().hex[:6]}", image_id=lab["image_id"],
+            flavor_id=lab["flavor_id"], networks=[{"uuid": net.id}], availability_zone="az1",
+            security_groups=[{"name": group.name}])
+        servers.append(server)
+        ndemo.compute.wait_for_server(server, wait=WAIT)
+        pod = pod_admin("RegionOne")
+        [copy] = [g for g in pod.network.security_groups() if group.id in (g.tags or [])]
+        renamed = net.name + "-renamed"
+        ndemo.network.update_network(net.id, name=renamed)
+        rule = ndemo.network.create_security_group_rule(
+            security_group_id=group.id, direction="ingress", protocol="tcp",
+            port_range_min=2222, port_range_max=2222, ethertype="IPv4")
+
+        def has_rule() -> bool:
+            return any(r.port_range_min == 2222 for r in
+                       pod.network.security_group_rules(security_group_id=copy.id))
+
+        _wait(lambda: [n for n in pod.network.networks() if net.id in (n.tags or [])][0].name
+              == renamed, "bottom network renamed")
+        _wait(has_rule, "rule copied to the pod")
+        ndemo.network.delete_security_group_rule(rule)
+        _wait(lambda: not has_rule(), "rule removed from the pod")
+    finally:
+        for made in list(servers):
+            ndemo.compute.delete_server(made)
+            ndemo.compute.wait_for_delete(made, wait=WAIT)
+            servers.remove(made)
+            _wait(lambda made=made: not list(ndemo.network.ports(device_id=made.id)),
+                  "ports released")
+        ndemo.network.delete_security_group(group)
+    _wait(lambda: not [g for g in pod_admin("RegionOne").network.security_groups()
+                       if group.id in (g.tags or [])], "bottom security group removed")

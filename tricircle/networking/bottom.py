@@ -1,11 +1,14 @@
 """Bottom copies in one pod, made with the create protocol (DESIGN.md §6).
 
 `BottomNetworking.ensure(...)`: reserve a routing row (top id = central id,
-bottom id empty) in its own transaction -> create the bottom resource tagged
-with the top id (service account, admin in the pod) -> bind. A row already
-bound is reused (idempotent: a second server on the same network in the same
-pod reuses the bottom network and subnet). A reservation left by another
-request or a crash is resolved by looking the resource up by its tag.
+bottom id empty) in its own transaction -> adopt a copy the pod already has
+(marked with the top id), else create one marked with the top id (service
+account, admin in the pod) -> bind. A row already bound is reused (idempotent:
+a second server on the same network in the same pod reuses the bottom network
+and subnet). A reservation left by another request or a crash is resolved by
+looking the resource up by its marker. A refused or failed create releases the
+reservation; whatever the pod made anyway carries the marker and is adopted by
+the next ensure.
 """
 
 from __future__ import annotations
@@ -98,8 +101,14 @@ class BottomNetworking:
         except table.RoutingConflict:
             return await self._join(resource_type, top_id, create), False
         try:
+            # a copy made before this row existed (routing lost, a crash between
+            # create and bind whose reservation was released) is adopted
+            adopted = await self.neutron.find_tagged(resource_type, top_id)
+            if adopted:
+                await self._bind(route.id, adopted)
+                return adopted, False
             bottom = await create()
-        except BottomRefused:
+        except (BottomRefused, faults.PodUnavailable):
             await self._release(route.id)
             raise
         await self.neutron.tag(resource_type, bottom, top_id)

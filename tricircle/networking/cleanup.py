@@ -4,8 +4,8 @@ When central Neutron accepts ``DELETE /v2.0/networks/<id>`` through the gateway,
 a job (key: the network id) removes, in every pod holding a copy: the routed
 bottom ports still on it, its bottom subnets, then the bottom network, and their
 routing rows. Level-triggered: a pod that cannot be reached makes the job retry.
-Security groups stay (they are not tied to a network; their clean-up comes with
-security group deletes).
+A deleted security group likewise (``networking.security_group_cleanup``): every
+bottom copy and its row.
 """
 
 from __future__ import annotations
@@ -20,24 +20,34 @@ from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.pods import registry
-from tricircle.resources.network import NETWORK, PORT, SUBNET
+from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
 from tricircle.routing import table
 
 LOG = logging.getLogger(__name__)
 NETWORK_CLEANUP = "networking.network_cleanup"
+GROUP_CLEANUP = "networking.security_group_cleanup"
+_GROUP_DELETE = re.compile(r"^/v2\.0/security-groups/([^/?]+)/?(?:\?.*)?$")
 _NETWORK_DELETE = re.compile(r"^/v2\.0/networks/([^/?]+)/?(?:\?.*)?$")
+
+_DELETES = ((_NETWORK_DELETE, NETWORK, NETWORK_CLEANUP),
+            (_GROUP_DELETE, SECURITY_GROUP, GROUP_CLEANUP))
 
 
 async def after_answer(app: web.Application, method: str, path: str, status: int,
                        project_id: str) -> None:
-    """Schedule the clean-up when central Neutron deleted a network (204)."""
-    match = _NETWORK_DELETE.match(path) if method == "DELETE" and status == 204 else None
-    if match is None:
+    """Schedule the clean-up when central Neutron deleted a network or a security
+    group (204) that some pod holds a copy of."""
+    if method != "DELETE" or status != 204:
         return
+    found = [(m.group(1), kind, job) for pattern, kind, job in _DELETES
+             if (m := pattern.match(path)) is not None]
+    if not found:
+        return
+    top_id, kind, job = found[0]
     async with app[keys.DB].session() as s:
-        if not await table.lookup(s, match.group(1), NETWORK, project_id=None):
+        if not await table.lookup(s, top_id, kind, project_id=None):
             return  # never copied to a pod
-        await jobs.enqueue(s, NETWORK_CLEANUP, match.group(1), project_id=project_id)
+        await jobs.enqueue(s, job, top_id, project_id=project_id)
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()
@@ -71,3 +81,18 @@ async def _empty(bottom: BottomNetworking, network: str, pod_id: str) -> None:
                 await bottom.remove(kind, route.top_id)
             elif kind == SUBNET:  # a subnet of our network is ours, routed or not
                 await bottom.neutron.call("DELETE", f"/subnets/{item['id']}", missing_ok=True)
+
+
+@register(GROUP_CLEANUP)
+async def security_group_cleanup(ctx: JobContext) -> None:
+    deps = ctx.deps
+    token = await deps.service_auth.token()
+    async with deps.db.session() as s:
+        routes = await table.lookup(s, ctx.resource_key, SECURITY_GROUP, project_id=None)
+    for route in routes:
+        async with deps.db.session() as s:
+            pod = await registry.get_pod(s, route.pod_id)
+        neutron = PodNeutron(await deps.pods.get(pod.region_name), token, pod)
+        await BottomNetworking(deps.db, neutron, route.project_id).remove(
+            SECURITY_GROUP, ctx.resource_key)
+        LOG.info("security group %s removed from %s", ctx.resource_key, pod.region_name)

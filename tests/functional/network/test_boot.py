@@ -222,3 +222,16 @@ async def test_rule_changes_reach_the_pod_copies_of_the_group(env: Env) -> None:
     assert (await _network_call(env, "DELETE", f"/security-group-rules/{rule_id}")).status == 204
     await env.run_jobs()
     assert env.neutron.of("security-group-rules") == []
+
+
+async def test_security_group_deleted_at_the_top_leaves_the_pod(env: Env) -> None:
+    env.central.items["security-groups"]["g1"] = {"id": "g1", "name": "web", "tags": [],
+                                                  "project_id": P1}
+    resp = await env.boot([{"uuid": env.net}], security_groups=[{"name": "web"}])
+    server = (await resp.json())["server"]["id"]
+    await env.client.delete(f"/compute/v2.1/servers/{server}", headers={"X-Auth-Token": P1})
+    await env.run_jobs()
+    assert (await _network_call(env, "DELETE", "/security-groups/g1")).status == 204
+    await env.run_jobs()
+    assert env.neutron.of("security-groups") == []
+    assert await env.rows("security_group") == []

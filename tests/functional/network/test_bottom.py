@@ -163,3 +163,11 @@ async def test_remove_deletes_the_copy_and_its_row(env: Env) -> None:
     await env.bottom.ensure("network", "top-5", env.create("top-5"))
     await env.bottom.remove("network", "top-5")
     assert env.fake.networks == {} and await env.rows() == []
+
+
+async def test_a_marked_copy_made_before_the_row_existed_is_adopted(env: Env) -> None:
+    old = str(uuid.uuid4())  # e.g. the routing table was restored from a backup
+    env.fake.networks[old] = {"id": old, "tags": ["top-6"], "description": "top-6"}
+    bottom, created = await env.bottom.ensure("network", "top-6", env.create("top-6"))
+    assert (bottom, created) == (old, False)
+    assert len(env.fake.networks) == 1 and (await env.rows())[0].bottom_id == old
