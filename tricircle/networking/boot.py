@@ -171,7 +171,7 @@ async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
                        groups: list[str] | None) -> BootPort:
     top_port, created = await _central_port(boot, req, groups)
     try:
-        bottom_port = await _bottom_port(boot, top_port)
+        bottom_port = await _bottom_port(boot, top_port, fresh=created)
     except Exception:
         if created:
             await boot.admin("DELETE", f"/ports/{top_port['id']}")
@@ -205,7 +205,7 @@ async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
     return port, True
 
 
-async def _bottom_port(boot: _Boot, top_port: dict[str, Any]) -> str:
+async def _bottom_port(boot: _Boot, top_port: dict[str, Any], *, fresh: bool) -> str:
     """The bottom port of `top_port` in the pod, with everything it needs there."""
     network = await _network(boot, top_port["network_id"])
     subnets = {ip["subnet_id"]: await _subnet(boot, ip["subnet_id"], network)
@@ -214,7 +214,8 @@ async def _bottom_port(boot: _Boot, top_port: dict[str, Any]) -> str:
     project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
     body = plan.bottom_port_body(top_port, network, subnets, groups, project or "")
     bottom = boot.bottom
-    made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body))
+    made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body),
+                               adopt=not fresh)
     return made[0]
 
 

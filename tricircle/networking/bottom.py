@@ -60,15 +60,13 @@ class PodNeutron:
         return resp.json()
 
     async def find_tagged(self, resource_type: str, top_id: str) -> str | None:
-        """The id of the bottom resource marked with `top_id` (its tag, or its
-        description when the tag was not set yet), if any."""
+        """The id of the bottom resource marked with `top_id`, if any."""
         collection = COLLECTIONS[resource_type]
-        for query in (f"tags={top_id}", f"description={top_id}"):
-            found = await self.call("GET", f"/{collection}?{query}&fields=id")
-            items = found.get(collection.replace("-", "_"), []) if found else []
-            if items:
-                return str(items[0]["id"])
-        return None
+        # the description is set in the create itself (the tag only just after):
+        # one query finds every copy, even one whose tagging was cut short
+        found = await self.call("GET", f"/{collection}?description={top_id}&fields=id")
+        items = found.get(collection.replace("-", "_"), []) if found else []
+        return str(items[0]["id"]) if items else None
 
     async def tag(self, resource_type: str, bottom_id: str, top_id: str) -> None:
         """Tag a bottom resource with its top id (a pod refuses tags in a POST)."""
@@ -91,8 +89,11 @@ class BottomNetworking:
         return next((r for r in rows if r.pod_id == self._pod.id), None)
 
     async def ensure(self, resource_type: str, top_id: str,
-                     create: Callable[[], Awaitable[str]]) -> tuple[str, bool]:
-        """(bottom id, created now). Raises faults.PodUnavailable, BottomRefused."""
+                     create: Callable[[], Awaitable[str]], *,
+                     adopt: bool = True) -> tuple[str, bool]:
+        """(bottom id, created now). `adopt` False skips the look-up of an existing
+        copy (a top object created in this very request cannot have one).
+        Raises faults.PodUnavailable, BottomRefused."""
         try:
             async with self._db.session() as s:
                 route = await table.reserve(s, top_id=top_id, pod_id=self._pod.id,
@@ -103,7 +104,7 @@ class BottomNetworking:
         try:
             # a copy made before this row existed (routing lost, a crash between
             # create and bind whose reservation was released) is adopted
-            adopted = await self.neutron.find_tagged(resource_type, top_id)
+            adopted = await self.neutron.find_tagged(resource_type, top_id) if adopt else None
             if adopted:
                 await self._bind(route.id, adopted)
                 return adopted, False

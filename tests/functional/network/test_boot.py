@@ -235,3 +235,21 @@ async def test_security_group_deleted_at_the_top_leaves_the_pod(env: Env) -> Non
     await env.run_jobs()
     assert env.neutron.of("security-groups") == []
     assert await env.rows("security_group") == []
+
+
+async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
+    """Counted, so a change that adds calls to every boot is noticed (docs/networking.md)."""
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    first = list(env.neutron.calls)
+    env.neutron.calls.clear()
+    env.central.calls.clear()
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    again_pod, again_central = list(env.neutron.calls), list(env.central.calls)
+    # new network in the pod: network and subnet each: adoption GET, POST, PUT tags;
+    # the port (its central port is new: nothing to adopt): POST, PUT tags
+    assert len(first) == 3 + 3 + 2
+    # network and subnet reused: only the port
+    port = env.neutron.of("ports")[-1]["id"]
+    assert again_pod == ["POST /v2.0/ports", f"PUT /v2.0/ports/{port}/tags"]
+    # user: GET network, POST port, PUT tag; admin: PUT device_id/owner
+    assert len(again_central) == 4
