@@ -33,15 +33,17 @@ def top_net(ndemo: Any) -> Iterator[tuple[Any, Any]]:
     net = ndemo.network.create_network(name=f"nb-{uuid.uuid4().hex[:6]}")
     subnet = ndemo.network.create_subnet(network_id=net.id, cidr="10.78.0.0/24", ip_version=4)
     yield net, subnet
-    for port in ndemo.network.ports(network_id=net.id):
+
+    def deleted() -> bool:
         try:
-            ndemo.network.delete_port(port)
+            for port in ndemo.network.ports(network_id=net.id):
+                ndemo.network.delete_port(port.id, ignore_missing=True)
+            ndemo.network.delete_network(net.id, ignore_missing=True)
         except os_exc.SDKException:
-            pass
-    try:
-        ndemo.network.delete_network(net)
-    except os_exc.SDKException:
-        pass
+            return False  # e.g. a port being released by the gateway meanwhile
+        return True
+
+    _wait(deleted, f"network {net.id} deleted")
 
 
 @pytest.fixture
@@ -55,6 +57,10 @@ def servers(ndemo: Any, pod_admin: Any) -> Iterator[list[Any]]:
         except os_exc.SDKException:
             for region in POD_OF_AZ.values():
                 pod_admin(region).compute.delete_server(server.id, ignore_missing=True)
+    # the gateway releases the ports in a job: let it finish before the session ends
+    for server in made:
+        _wait(lambda server=server: not list(ndemo.network.ports(device_id=server.id)),
+              f"ports of {server.id} released")
 
 
 def _boot(conn: Any, lab: dict[str, Any], made: list[Any], az: str,
