@@ -109,16 +109,17 @@ def network_facts(ks: Keystone, url: str | None) -> tuple[str, str, str]:
     return ",".join(aliases) or "all", ext_id, ext_name
 
 
-def volume_pool(ks: Keystone, url: str | None) -> tuple[str, str]:
-    """Return (storage_protocol, volume_backend_name) of the first pool, as the pool reports."""
+def volume_pool(ks: Keystone, url: str | None) -> tuple[str, str, str]:
+    """Return (storage_protocol, volume_backend_name, vendor_name) of the first pool."""
     if url:
         base = url if re.search(r"/v3/[0-9a-f]{32}", url) else f"{url}/{_project_id(ks)}"
         _, data = ks.get(base + "/scheduler-stats/get_pools?detail=True")
         for pool in (data or {}).get("pools", []) if isinstance(data, dict) else []:
             caps = pool.get("capabilities", {})
             return (str(caps.get("storage_protocol", "fake")),
-                    str(caps.get("volume_backend_name", "fake")))
-    return "fake", "fake"
+                    str(caps.get("volume_backend_name", "fake")),
+                    str(caps.get("vendor_name", "Open Source")))
+    return "fake", "fake", "Open Source"
 
 
 def alt_flavor(ks: Keystone, url: str | None, flavor_id: str) -> str:
@@ -146,7 +147,7 @@ def fill(lab: dict[str, Any], ks: Keystone, target: Target, workspace: Path,
     # the volume facts come from the pod when the target does not serve volumes yet
     volume = ks.endpoint("volumev3", target.region) or ks.endpoint("volumev3", "RegionOne")
     extensions, ext_id, ext_name = network_facts(ks, network)
-    protocol, backend = volume_pool(ks, volume)
+    protocol, backend, vendor = volume_pool(ks, volume)
     values = {
         "WORKSPACE": str(workspace),
         "ADMIN_USER": "admin",
@@ -168,6 +169,7 @@ def fill(lab: dict[str, Any], ks: Keystone, target: Target, workspace: Path,
         "VOLUME_CATALOG_TYPE": "volumev3",
         "STORAGE_PROTOCOL": protocol,
         "BACKEND_NAMES": backend,
+        "VENDOR_NAME": vendor,
     }
     text = TEMPLATE.read_text()
     for key, value in values.items():
