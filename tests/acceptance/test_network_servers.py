@@ -29,7 +29,7 @@ def ndemo(lab: dict[str, Any], gateway: Any) -> Any:
 
 
 @pytest.fixture
-def top_net(ndemo: Any) -> Iterator[tuple[Any, Any]]:
+def top_net(ndemo: Any, pod_admin: Any) -> Iterator[tuple[Any, Any]]:
     net = ndemo.network.create_network(name=f"nb-{uuid.uuid4().hex[:6]}")
     subnet = ndemo.network.create_subnet(network_id=net.id, cidr="10.78.0.0/24", ip_version=4)
     yield net, subnet
@@ -44,6 +44,10 @@ def top_net(ndemo: Any) -> Iterator[tuple[Any, Any]]:
         return True
 
     _wait(deleted, f"network {net.id} deleted")
+    for region in POD_OF_AZ.values():  # the gateway's clean-up job, before the session ends
+        _wait(lambda region=region: not [n for n in pod_admin(region).network.networks()
+                                         if net.id in (n.tags or [])],
+              f"copies of {net.id} removed from {region}")
 
 
 @pytest.fixture
