@@ -393,3 +393,21 @@ def test_legacy_project_id_urls_reach_the_server(demo, lab, gateway, servers):
     resp = demo.compute.post(f"/{project}/servers/{server.id}/action", json={"os-stop": None})
     assert resp.status_code == 202
     _wait_status(demo, server, "SHUTOFF")
+
+
+def test_servers_joining_a_server_group_land_in_the_group_s_pod(demo, lab, pod_admin,
+                                                                 servers):
+    group = demo.compute.create_server_group(name=_name("grp"), policies=["affinity"])
+    try:
+        home = next(r for r in REGIONS
+                    if pod_admin(r).compute.find_server_group(group.id, ignore_missing=True,
+                                                              all_projects=True))
+        for i in range(2):
+            server = _boot(demo, lab, servers, f"grp{i}", scheduler_hints={"group": group.id})
+            assert _wait_status(demo, server, "ACTIVE").status == "ACTIVE"
+            assert _region_of(pod_admin, server.id) == home
+    finally:
+        for server in servers:
+            demo.compute.delete_server(server, ignore_missing=True)
+            demo.compute.wait_for_delete(server, wait=WAIT)
+        demo.compute.delete_server_group(group, ignore_missing=True)

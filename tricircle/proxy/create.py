@@ -76,13 +76,16 @@ def _boot_from_volume(member: dict[str, Any]) -> bool:
 
 
 def request_spec(ctx: RequestContext, request: web.Request,
-                 member: dict[str, Any], surface: str) -> RequestSpec:
+                 member: dict[str, Any], surface: str,
+                 hints: Any = None) -> RequestSpec:
     try:
         version = microversion.parse(microversion.requested(request.headers))
     except ValueError:
         version = None  # malformed: the pod answers Nova's 400
+    group = hints.get("group") if isinstance(hints, dict) else None
     return RequestSpec(project_id=ctx.project_id or "", availability_zone=_requested_az(member),
-                       microversion=version, surface=surface)
+                       microversion=version, surface=surface,
+                       server_group=group if isinstance(group, str) and group else None)
 
 
 class PlacedCreate:
@@ -105,7 +108,8 @@ class PlacedCreate:
         ctx: RequestContext = request[keys.CTX]
         doc = parse_create_body(body, self.resource.member_key)
         member = doc[self.resource.member_key]
-        spec = request_spec(ctx, request, member, self.resource.surface.name)
+        spec = request_spec(ctx, request, member, self.resource.surface.name,
+                            doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
         pod = await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
                                           boot_from_volume=_boot_from_volume(member))
         await self._ensure_distributed(ctx, pod, member)

@@ -8,6 +8,7 @@ from tricircle.scheduler.filters import (
     capability,
     capacity,
     health,
+    server_group,
     state,
 )
 from tricircle.scheduler.weighers import Weigher
@@ -20,6 +21,7 @@ FILTERS: dict[str, Filter] = {
     "health": health.passes,
     "capability": capability.passes,
     "capacity": capacity.passes,
+    "server_group": server_group.passes,
 }
 
 # name -> (weigher, multiplier). A binding outweighs any capacity difference.
@@ -29,8 +31,8 @@ WEIGHERS: dict[str, tuple[Weigher, float]] = {
 }
 
 # Always applied after the configured filters: a pod that Placement says has no
-# room can never be chosen, whatever the configuration.
-MANDATORY_FILTERS = ("capacity",)
+# room, or that lacks the server group the server must join, is never chosen.
+MANDATORY_FILTERS = ("capacity", "server_group")
 
 
 def filters(names: list[str]) -> list[tuple[str, Filter]]:

@@ -53,7 +53,9 @@ class Scheduler:
             resources = await self._flavor(worth_asking, flavor_ref, ctx, boot_from_volume)
             spec = replace(spec, resources=resources)
         observed = await self._capacities(worth_asking, spec.resources)
-        pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound),
+        group_pods = await self._group_pods(worth_asking, spec.server_group, ctx)
+        pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound,
+                                                  group_pods=group_pods),
                          filters=self._conf.scheduler.filters,
                          weighers=self._conf.scheduler.weighers)
         LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,
@@ -75,6 +77,27 @@ class Scheduler:
             return {}  # unknown flavor: the pod will say so on create
         flavor: dict[str, Any] = (resp.json() or {}).get("flavor") or {}
         return cap.flavor_resources(flavor, boot_from_volume=boot_from_volume)
+
+    async def _group_pods(self, pods: Sequence[PodInfo], group: str | None,
+                          ctx: RequestContext) -> frozenset[str] | None:
+        """Ids of the pods where the user's server group `group` exists (None when
+        no group was asked for, or no pod answered that it has it)."""
+        if not group or not pods:
+            return None
+
+        async def has(pod: PodInfo) -> bool:
+            try:
+                async with asyncio.timeout(self._conf.scheduler.capacity_timeout):
+                    client = await self._pods.get(pod.region_name)
+                    resp = await client.request("compute", "GET", f"/os-server-groups/{group}",
+                                                headers=ctx.pod_headers())
+            except (PodRequestError, TimeoutError):
+                return False
+            return resp.status == 200
+
+        found = await asyncio.gather(*(has(p) for p in pods))
+        holders = frozenset(p.id for p, ok in zip(pods, found, strict=True) if ok)
+        return holders or None
 
     async def _capacities(self, pods: Sequence[PodInfo], resources: dict[str, int]
                           ) -> dict[str, PodCapacity | None]:

@@ -31,6 +31,8 @@ class RequestSpec:
     resources: dict[str, int] = field(default_factory=dict)
     strategy: str = "spread"
     surface: str = "compute"
+    # the `group` scheduler hint: the server must land where its server group is
+    server_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +59,5 @@ class Observations:
 
     capacity: dict[str, PodCapacity | None] = field(default_factory=dict)
     bound_pods: frozenset[str] = frozenset()
+    # pods holding the requested server group (None: no group asked or none found)
+    group_pods: frozenset[str] | None = None

@@ -117,3 +117,22 @@ def test_parse_candidates_sums_free_capacity_over_providers():
                                                ("latest", None), (None, None)])
 def test_parse_version(text, parsed):
     assert parse_version(text) == parsed
+
+
+def test_a_server_joining_a_group_goes_to_the_pod_holding_the_group():
+    one, two = ONE, TWO
+    roomier_two = Observations(capacity={"p1": cap(100), "p2": cap(900)},
+                               group_pods=frozenset({"p1"}))
+    assert select_pod(spec(server_group="g"), [one, two], roomier_two) is one
+
+
+def test_a_group_no_pod_knows_leaves_the_choice_to_capacity_and_the_pod_s_error():
+    one, two = ONE, TWO
+    obs = Observations(capacity={"p1": cap(100), "p2": cap(900)}, group_pods=None)
+    assert select_pod(spec(server_group="g"), [one, two], obs) is two
+
+
+def test_the_group_filter_applies_whatever_the_configured_filters():
+    one, two = ONE, TWO
+    obs = Observations(group_pods=frozenset({"p2"}))
+    assert select_pod(spec(server_group="g"), [one, two], obs, filters=[]) is two
