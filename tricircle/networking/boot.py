@@ -27,7 +27,7 @@ from tricircle.networking import release as _release  # noqa: F401  (registers i
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
 from tricircle.pods.registry import PodInfo
-from tricircle.resources.network import NETWORK, PORT, SUBNET
+from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
 
 LOG = logging.getLogger(__name__)
 
@@ -245,7 +245,11 @@ async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
 
 
 async def _group(boot: _Boot, top_id: str) -> str:
-    """The bottom security group, its rules brought in step with central's."""
+    """The bottom security group (made with central's rules; afterwards rule
+    changes reach it through `networking.sync`)."""
+    route = await boot.bottom.existing(SECURITY_GROUP, top_id)
+    if route is not None and route.bottom_id:
+        return route.bottom_id
     top = (await boot.admin("GET", f"/security-groups/{top_id}"))["security_group"]
     return await sgroups.ensure_group(boot.bottom, top)
 
