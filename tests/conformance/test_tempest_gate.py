@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAB_JSON = ROOT / ".lab" / "lab.json"
 GATEWAY = os.environ.get("TRICIRCLE_GATEWAY_URL", "http://127.0.0.1:19999")
-GATE_TIMEOUT_S = 840  # tempest's own time box; the gate stays under ~15 minutes in all
+GATE_TIMEOUT_S = 720  # first pass; a failure is retried alone (<= 300 s): ~15 minutes at most
 
 pytestmark = pytest.mark.lab
 
@@ -66,7 +66,7 @@ def test_tests_known_to_pass_through_the_gateway_still_pass() -> None:
     done = subprocess.run([str(ROOT / "conformance" / "run"), "--gate",
                            "--gate-timeout", str(GATE_TIMEOUT_S)],
                           cwd=ROOT, capture_output=True, text=True,
-                          timeout=GATE_TIMEOUT_S + 300)
+                          timeout=GATE_TIMEOUT_S + 300 + 180)
     out = done.stdout[-6000:] + done.stderr[-3000:]
     assert done.returncode == 0, f"tempest regressions through the gateway:\n{out}"
     assert " passed, 0 failed" in done.stdout, out
