@@ -70,6 +70,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", action="store_true",
                    help="run the openstacksdk and OSC functional tests (too)")
     p.add_argument("--no-tempest", action="store_true", help="with --clients: clients only")
+    p.add_argument("--client-timeout", type=float, default=900,
+                   help="seconds per client suite and target")
     p.add_argument("--client-suites", default=",".join(clients.DEFAULT_SUITES),
                    help=f"with --clients; known: {', '.join(clients.SUITES)}")
     return p.parse_args(argv)
@@ -262,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                     write_report()
         if args.clients:
             clients.run_all(runner, RESULTS / "clients", wanted,
-                            tuple(args.client_suites.split(",")))
+                            tuple(args.client_suites.split(",")), args.client_timeout)
             write_report()
         return 0
     except LabError as exc:
