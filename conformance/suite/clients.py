@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -103,6 +104,22 @@ def parse_junit(path: Path) -> dict[str, str]:
     return tests
 
 
+VERBOSE = re.compile(r"^(?P<path>\S+)::(?P<cls>\w+)::(?P<name>\S+) "
+                     r"(?P<st>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)")
+
+
+def parse_verbose(log: Path) -> dict[str, str]:
+    """Results from pytest -v lines, for a run cut short before it wrote its junit file."""
+    status = {"PASSED": "pass", "XFAIL": "pass", "SKIPPED": "skip"}
+    tests: dict[str, str] = {}
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+        m = VERBOSE.match(line)
+        if m:
+            module = Path(m["path"]).stem
+            tests[f"{module}.{m['cls']}.{m['name']}"] = status.get(m["st"], "fail")
+    return tests
+
+
 def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region: str,
               timeout: float) -> dict[str, Any]:
     work = STATE / target
@@ -115,7 +132,7 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
     env.update({"PATH": f"{venv.path / 'bin'}:{env.get('PATH', '')}",
                 "OS_CLOUD": "devstack-admin", "OS_CLIENT_CONFIG_FILE": str(work / "clouds.yaml"),
                 "OPENSTACKSDK_FUNC_TEST_TIMEOUT": "120"})
-    argv = [str(venv.bin("python")), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    argv = [str(venv.bin("python")), "-m", "pytest", "-v", "-p", "no:cacheprovider",
             f"--junitxml={junit}", "-o", "junit_family=xunit1",
             str(venv.site_packages / suite.package_path)]
     start = time.monotonic()
@@ -126,7 +143,7 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
                            timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-    tests = parse_junit(junit)
+    tests = parse_junit(junit) or parse_verbose(log)
     return {"target": target, "duration": round(time.monotonic() - start, 1),
             "timed_out": timed_out, "log": str(log), "tests": tests}
 
