@@ -7,6 +7,7 @@ translates `PodRequestError` at its boundary.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -25,6 +26,12 @@ HOP_HEADERS = frozenset(h.lower() for h in (
     "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailers",
     "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Accept-Encoding",
     "Content-Encoding"))
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(total: float) -> aiohttp.ClientTimeout:
+    # ClientTimeout is immutable: one per distinct value, not one per request
+    return aiohttp.ClientTimeout(total=total)
 
 
 class PodRequestError(Exception):
@@ -76,7 +83,7 @@ class PodClient:
         """
         url = self.url(service_type, path)
         started = time.monotonic()
-        client_timeout = aiohttp.ClientTimeout(total=timeout or self.timeout)
+        client_timeout = _client_timeout(timeout or self.timeout)
         try:
             async with self.session.request(method, url, headers=headers, params=params,
                                             data=body, json=json,

@@ -15,7 +15,10 @@ cached per process for ``ttl`` seconds (default 5 s):
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tricircle import faults
 from tricircle.context import RequestContext
@@ -28,6 +31,7 @@ from tricircle.routing import table
 from tricircle.routing.table import Route
 
 _ALL_PODS = "all"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,26 @@ class Locator:
         self._db = db
         self._routes: TTLCache[Route] = TTLCache(ttl=ttl, max_size=max_size)
         self._pods: TTLCache[dict[str, PodInfo]] = TTLCache(ttl=ttl, max_size=1)
+        # One database read per key at a time: when a cached entry expires under
+        # load, the requests that miss together share one read (no stampede).
+        self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def _once(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)  # type: ignore[no-any-return]
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await load()
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[key]
 
     async def find(self, resource: Resource, top_id: str, ctx: RequestContext) -> Located:
         """The bound row and pod of `top_id` visible to `ctx`.
@@ -70,9 +94,13 @@ class Locator:
                       ctx: RequestContext) -> Located | None:
         """Read the row from the database (not the cache); None if not visible."""
         self._routes.invalidate((resource.routing_type, top_id))
-        async with self._db.session() as s:
-            rows = await table.lookup(s, top_id, resource.routing_type,
-                                      project_id=None if ctx.is_admin else ctx.project_id)
+        project = None if ctx.is_admin else ctx.project_id
+
+        async def load() -> list[Route]:
+            async with self._db.session() as s:
+                return await table.lookup(s, top_id, resource.routing_type, project_id=project)
+
+        rows = await self._once(("route", resource.routing_type, top_id, project), load)
         bound = [r for r in rows if r.bottom_id]
         if not bound:
             return None
@@ -87,9 +115,13 @@ class Locator:
         """Every pod by id (cached for the ttl)."""
         pods = self._pods.get(_ALL_PODS)
         if pods is None:
-            async with self._db.session() as s:
-                pods = {p.id: p for p in await pod_registry.list_pods(s)}
-            self._pods.put(_ALL_PODS, pods)
+            pods = await self._once(_ALL_PODS, self._load_pods)
+        return pods
+
+    async def _load_pods(self) -> dict[str, PodInfo]:
+        async with self._db.session() as s:
+            pods = {p.id: p for p in await pod_registry.list_pods(s)}
+        self._pods.put(_ALL_PODS, pods)
         return pods
 
     async def pod(self, pod_id: str) -> PodInfo:
