@@ -12,6 +12,7 @@ boot; `enqueue_release` (after a delete) schedules the release of the ports.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
+from tricircle.clients.pod import PodRequestError
 from tricircle.context import RequestContext
 from tricircle.networking import binding, plan
 from tricircle.networking import groups as sgroups
@@ -86,8 +88,6 @@ class _Boot:
 
 
 def _json(body: bytes) -> Any:
-    import json
-
     try:
         return json.loads(body) if body else None
     except ValueError:
@@ -137,8 +137,6 @@ def _configured(app: web.Application) -> bool:
 
 async def _start(app: web.Application, ctx: RequestContext, pod: PodInfo) -> _Boot:
     token = await app[keys.SERVICE_AUTH].token()
-    from tricircle.clients.pod import PodRequestError
-
     try:
         client = await app[keys.PODS].get(pod.region_name)
     except PodRequestError as exc:
