@@ -135,3 +135,18 @@ def test_another_tenant_cannot_see_the_network(ndemo: Any, nalt: Any,
     assert resp.status_code == 404
     assert resp.json()["NeutronError"]["type"] == "NetworkNotFound"
     assert net.id not in {n.id for n in nalt.network.networks()}
+
+
+def test_resource_list_points_at_the_gateway(gateway: Any, ndemo: Any) -> None:
+    resp = requests.get(gateway.url + "/network/v2.0/", timeout=30,
+                        headers={"X-Auth-Token": ndemo.auth_token})
+    assert resp.status_code == 200
+    hrefs = [link["href"] for r in resp.json()["resources"] for link in r["links"]]
+    assert hrefs and all(h.startswith(gateway.url + "/network/v2.0/") for h in hrefs)
+    assert resp.headers["X-OpenStack-Request-ID"].startswith("req-")
+
+
+def test_without_a_token_the_api_is_refused_like_neutron(gateway: Any, ndemo: Any) -> None:
+    resp = requests.get(gateway.url + "/network/v2.0/networks", timeout=30)
+    assert resp.status_code == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Keystone uri=")
