@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,6 +104,8 @@ class ListRequest:
     deadline: float = 5.0
     concurrency: int = 64
     down_pod_policy: str = "skip"   # or "fail"
+    # when the list started: both rounds together stay within `deadline` per pod
+    started: float = field(default_factory=time.monotonic)
 
 
 @dataclass(slots=True)
@@ -324,6 +327,13 @@ class ServerLister:
         by_region = {pages[i].pod.region: pages[i] for i in indexes}
         if not by_region:
             return []
+        # what is left of the deadline: a pod that was slow in the first round must
+        # not cost it twice (its first servers stay; it is reported as partial)
+        remaining = req.deadline - (time.monotonic() - req.started)
+        if remaining <= 0.01:
+            for page in by_region.values():
+                page.more = False
+            return list(by_region)
 
         async def call(region: str) -> PodPage:
             page = by_region[region]
@@ -331,7 +341,7 @@ class ServerLister:
                                        plan.limit)
 
         failed = []
-        for result in await gather(list(by_region), call, deadline=req.deadline,
+        for result in await gather(list(by_region), call, deadline=remaining,
                                    concurrency=req.concurrency):
             page, extra = by_region[result.pod], result.value
             if result.ok and extra is not None and extra.response.status == 200:

@@ -31,6 +31,7 @@ class FakeNova:
     calls: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     down: str | None = None       # None | "hang" | "503"
+    latency: float = 0.0          # seconds before each answer
     fail_after: int | None = None  # detail calls answered before the pod turns 503
     base: str = ""                # set once served: http://127.0.0.1:port/v2.1
 
@@ -57,6 +58,8 @@ class FakeNova:
         return app
 
     async def _gate(self) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.down == "hang":
             await asyncio.sleep(3600)
         if self.down == "503":
