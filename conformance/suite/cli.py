@@ -138,8 +138,11 @@ class Runner:
                                      min(self.args.concurrency, 2))
         raw = ws.last_results()
         interrupted = wait_lab(self.lab, timeout=0)
-        if target.name == "gateway" and not gateway_answering():
-            interrupted.append(GATEWAY_URL)
+        symptoms = failure_digests(log)
+        refused = any("port=19999" in s and ("Connection refused" in s or "NewConnection" in s)
+                      for s in symptoms.values())
+        if target.name == "gateway" and (refused or not gateway_answering()):
+            interrupted.append(GATEWAY_URL)  # restarted under the run (or still down)
         tests = classify(selected, raw, timed_out)
         data = {"status": "ran" if raw else "error", "subset": sub.name,
                 "target": target.name, "finished": now(),
@@ -148,7 +151,7 @@ class Runner:
                 "tempest_log": str(ws.path / "logs" / "tempest.log"),
                 "conf": {k: v for k, v in values.items() if k != "ADMIN_PASSWORD"},
                 "tests": tests, "raw": raw, "lab_down_after_run": interrupted,
-                "symptoms": failure_digests(log)}
+                "symptoms": symptoms}
         save(out, data)
         c = report.counts(data)
         print(f"[{target.name}] {sub.name}: pass/fail/skip {c} in {secs / 60:.1f} min", flush=True)
