@@ -131,7 +131,9 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     env.update({"PATH": f"{venv.path / 'bin'}:{env.get('PATH', '')}",
                 "OS_CLOUD": "devstack-admin", "OS_CLIENT_CONFIG_FILE": str(work / "clouds.yaml"),
-                "OPENSTACKSDK_FUNC_TEST_TIMEOUT": "120"})
+                "OPENSTACKSDK_FUNC_TEST_TIMEOUT": "120",
+                # the SDK's per-test fixture timeout defaults to 5 s (its tox env sets more)
+                "OS_TEST_TIMEOUT": "600"})
     argv = [str(venv.bin("python")), "-m", "pytest", "-v", "-p", "no:cacheprovider",
             f"--junitxml={junit}", "-o", "junit_family=xunit1",
             str(venv.site_packages / suite.package_path)]
