@@ -19,7 +19,7 @@ TEMPEST_DIR = HERE / "tempest"
 EXCLUDES = ("exclude-no-agents.txt", "exclude-catalog-writers.txt")
 # subunit statuses -> the three columns of the report
 STATUS = {"success": "pass", "xfail": "pass", "skip": "skip", "fail": "fail",
-          "uxsuccess": "fail"}
+          "failure": "fail", "error": "fail", "uxsuccess": "fail"}
 CLASS_FIXTURE = re.compile(r"^(setUpClass|tearDownClass) \((?P<cls>[\w.]+)\)$")
 
 
@@ -125,7 +125,7 @@ def classify(selected: list[str], raw: dict[str, str], timed_out: bool) -> dict[
     """
     class_status = {m["cls"]: STATUS.get(st, "fail") for tid, st in raw.items()
                     if (m := CLASS_FIXTURE.match(tid)) and m.group(1) == "setUpClass"
-                    and st in ("fail", "skip")}
+                    and STATUS.get(st) in ("fail", "skip")}
     by_base = {base_id(t): st for t, st in raw.items()}
     result: dict[str, str] = {}
     for tid in selected:

@@ -17,7 +17,7 @@ FLAVORS = "tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON"
 
 def test_tests_of_a_class_whose_setup_failed_count_as_failed() -> None:
     selected = [f"{SERVERS}.test_a[id-1]", f"{FLAVORS}.test_b[id-2,smoke]"]
-    raw = {f"setUpClass ({SERVERS})": "fail", f"{FLAVORS}.test_b[id-2,smoke]": "success"}
+    raw = {f"setUpClass ({SERVERS})": "failure", f"{FLAVORS}.test_b[id-2,smoke]": "success"}
     assert tempest.classify(selected, raw, timed_out=False) == {
         f"{SERVERS}.test_a[id-1]": "fail:setup", f"{FLAVORS}.test_b[id-2,smoke]": "pass"}
 
