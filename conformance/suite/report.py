@@ -174,7 +174,9 @@ def clients_section(results: Path) -> list[str]:
     for data in rows:
         gw, base = data.get("gateway"), data.get("regionone")
         n = len((base or gw or {}).get("tests", {})) or ""
-        out.append(f"| {data['suite']} | {n} | {counts(gw)} | {counts(base)} | "
+        cut = [" (cut short by --client-timeout)" if (r or {}).get("timed_out") else ""
+               for r in (gw, base)]
+        out.append(f"| {data['suite']} | {n} | {counts(gw)}{cut[0]} | {counts(base)}{cut[1]} | "
                    f"{_mins(gw)} / {_mins(base)} |")
         if gw and base and "tests" in gw and "tests" in base:
             fails = gateway_only_failures(gw, base)
