@@ -71,7 +71,9 @@ Handler = Callable[[JobContext], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 # Imported by load_all(): modules whose import registers handlers.
 HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
-                   "tricircle.distributed.flavors", "tricircle.distributed.keypairs")
+                   "tricircle.distributed.flavors", "tricircle.distributed.keypairs",
+                   "tricircle.networking.binding", "tricircle.networking.cleanup",
+                   "tricircle.networking.release", "tricircle.networking.sync")
 
 
 def register(job_type: str) -> Callable[[Handler], Handler]:
