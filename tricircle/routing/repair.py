@@ -59,6 +59,11 @@ async def enqueue_forget(s: Any, route: Route, *, delay: float = 2.0) -> None:
                                 "resource_type": route.resource_type})
 
 
+def _top_id_of(resource_key: str) -> str:
+    """The top id in a job's resource key "<routing type>:<top id>"."""
+    return resource_key.split(":", 1)[1]
+
+
 def _resource(routing_type: str) -> Resource:
     for resource in REGISTRY.values():
         if resource.routing_type == routing_type:
@@ -105,6 +110,8 @@ async def repair(ctx: JobContext) -> None:
         except table.RouteNotFound:
             return  # released (the pod refused the create)
         now = await table.db_now(s)
+    if route.top_id != _top_id_of(ctx.resource_key) and route.bottom_id is None:
+        return  # the id now belongs to a newer reservation: ours was released
     await _sweep(ctx, resource, lease, skip=route.id)
     if route.bottom_id:
         return  # bound: the create completed
@@ -164,6 +171,6 @@ async def forget(ctx: JobContext) -> None:
         raise RuntimeError(f"{resource.name} {payload['bottom_id']} still in "
                            f"{payload['region']} ({resp.status})")
     async with ctx.deps.db.session() as s:
-        await table.release(s, int(payload["route_id"]))
+        await table.release(s, int(payload["route_id"]), top_id=_top_id_of(ctx.resource_key))
     LOG.info("routing %s of deleted %s %s released", payload["route_id"], resource.name,
              payload["bottom_id"])

@@ -95,9 +95,17 @@ async def bind(s: AsyncSession, route_id: int, bottom_id: str, *,
     await _update(s, route_id, values)
 
 
-async def release(s: AsyncSession, route_id: int) -> None:
-    """Delete a reservation or row; releasing a row that is already gone is not an error."""
-    await s.execute(delete(Routing).where(Routing.id == route_id))
+async def release(s: AsyncSession, route_id: int, *, top_id: str | None = None) -> None:
+    """Delete a reservation or row; releasing a row that is already gone is not an error.
+
+    With `top_id`, only if the row still names it: a job that kept a row id from
+    earlier must not delete a newer row that reuses the id (SQLite reuses the
+    largest rowid once it is deleted).
+    """
+    stmt = delete(Routing).where(Routing.id == route_id)
+    if top_id is not None:
+        stmt = stmt.where(Routing.top_id == top_id)
+    await s.execute(stmt)
 
 
 async def get_route(s: AsyncSession, route_id: int, *, project_id: str | None = None) -> Route:

@@ -175,3 +175,24 @@ async def test_concurrent_reservations_of_one_key_have_one_winner(database: Data
 
     results = await asyncio.gather(*(attempt() for _ in range(4)))
     assert sorted(results) == ["conflict", "conflict", "conflict", "won"]
+
+
+async def test_a_stale_release_does_not_delete_a_newer_row_reusing_the_id(
+        database: Database) -> None:
+    one, _ = await _pods(database)
+    async with database.session() as s:
+        old = await table.reserve(s, top_id="srv-old", pod_id=one, project_id="p1",
+                                  resource_type="server")
+        await table.release(s, old.id)
+        new = await table.reserve(s, top_id="srv-new", pod_id=one, project_id="p1",
+                                  resource_type="server")
+    async with database.session() as s:
+        # a job that remembered the old row (its id may now be the new row's)
+        await table.release(s, old.id, top_id="srv-old")
+        await table.release(s, new.id, top_id="srv-old")
+    async with database.session() as s:
+        assert [r.top_id for r in await table.lookup(s, "srv-new", "server",
+                                                       project_id="p1")] == ["srv-new"]
+        await table.release(s, new.id, top_id="srv-new")
+    async with database.session() as s:
+        assert await table.lookup(s, "srv-new", "server", project_id="p1") == []
