@@ -9,21 +9,20 @@ central Neutron's root to the gateway's ``/network``.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from tricircle.api import keys
-from tricircle.clients.pod import HOP_HEADERS, PodResponse
+from tricircle.clients.pod import PodResponse
 from tricircle.networking.central import CentralNeutron
+from tricircle.proxy.forward import answer_headers, request_headers
 from tricircle.resources.network import NETWORK_SURFACE
 from tricircle.routing.translate import LinkRewriter, top_base
 
 LOG = logging.getLogger(__name__)
-_ID_HEADERS = frozenset({"x-openstack-request-id", "x-compute-request-id"})
-_OWN_REQUEST_HEADERS = frozenset({"x-auth-token", "x-openstack-request-id", "x-forwarded-for",
-                                  "x-forwarded-host", "x-forwarded-proto", "forwarded"})
 
 
 def central_path(request: web.Request) -> str:
@@ -35,18 +34,7 @@ def central_path(request: web.Request) -> str:
 
 
 def _headers(request: web.Request) -> CIMultiDict[str]:
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in request.headers.items():
-        lower = name.lower()
-        if lower not in HOP_HEADERS and lower not in _OWN_REQUEST_HEADERS:
-            headers.add(name, value)
-    ctx = request.get(keys.CTX)
-    if ctx is not None:
-        headers.update(ctx.pod_headers())
-    else:  # public version documents: no token
-        headers["X-OpenStack-Request-ID"] = (request[keys.GLOBAL_REQUEST_ID]
-                                             or request[keys.REQUEST_ID])
-    return headers
+    return request_headers(request, request.get(keys.CTX))
 
 
 async def forward(request: web.Request, central: CentralNeutron) -> web.Response:
@@ -61,15 +49,16 @@ async def forward(request: web.Request, central: CentralNeutron) -> web.Response
     return respond(request, central, resp)
 
 
+@functools.lru_cache(maxsize=64)
+def _rewriter(central_url: str, top: str) -> LinkRewriter:
+    # compiles its patterns: one per (central URL, gateway base), not one per call
+    return LinkRewriter(central_url, top)
+
+
 def respond(request: web.Request, central: CentralNeutron, resp: PodResponse) -> web.Response:
     """The gateway's answer built from central Neutron's."""
-    links = LinkRewriter(central.url, top_base(request, NETWORK_SURFACE.surface_path))
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in resp.headers.items():
-        lower = name.lower()
-        if lower in HOP_HEADERS or lower in _ID_HEADERS:
-            continue
-        headers.add(name, links.rewrite_url(value) if lower == "location" else value)
+    links = _rewriter(central.url, top_base(request, NETWORK_SURFACE.surface_path))
+    headers = answer_headers(resp, links)
     body = resp.body
     if body and "json" in resp.headers.get("Content-Type", ""):
         body = links.rewrite_bytes(body)

@@ -53,14 +53,33 @@ def pod_path(request: web.Request, surface: Surface) -> str:
     return raw[len(prefix):] if raw.startswith(prefix) else raw
 
 
-def request_headers(request: web.Request, ctx: RequestContext) -> CIMultiDict[str]:
-    """The client's headers minus hop-by-hop and identity, plus the context's."""
+def request_headers(request: web.Request, ctx: RequestContext | None) -> CIMultiDict[str]:
+    """The client's headers minus hop-by-hop and identity, plus the context's
+    (token and request id); without a context (public version documents) only
+    the request id."""
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in request.headers.items():
         lower = name.lower()
         if lower not in HOP_HEADERS and lower not in _OWN_REQUEST_HEADERS:
             headers.add(name, value)
-    headers.update(ctx.pod_headers())
+    if ctx is not None:
+        headers.update(ctx.pod_headers())
+    else:
+        headers["X-OpenStack-Request-ID"] = (request[keys.GLOBAL_REQUEST_ID]
+                                             or request[keys.REQUEST_ID])
+    return headers
+
+
+def answer_headers(resp: PodResponse, links: LinkRewriter) -> CIMultiDict[str]:
+    """A pod's (or central Neutron's) answer headers for the client: without
+    hop-by-hop and request-id headers (the caller sets its own), Location
+    pointing at the gateway."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in resp.headers.items():
+        lower = name.lower()
+        if lower in HOP_HEADERS or lower in _ID_HEADERS:
+            continue
+        headers.add(name, links.rewrite_url(value) if lower == "location" else value)
     return headers
 
 
@@ -103,12 +122,7 @@ class Forwarder:
         if ids:
             links = LinkRewriter(links.pod_root, links.top_root, ids=ids)
         azs = self.az_rewriter(target.pod)
-        headers: CIMultiDict[str] = CIMultiDict()
-        for name, value in resp.headers.items():
-            lower = name.lower()
-            if lower in HOP_HEADERS or lower in _ID_HEADERS:
-                continue
-            headers.add(name, links.rewrite_url(value) if lower == "location" else value)
+        headers = answer_headers(resp, links)
         body = resp.body
         if body and "json" in resp.headers.get("Content-Type", ""):
             body = self.rewrite_body(body, links, azs)
