@@ -13,8 +13,8 @@ Reusable by every surface's acceptance tests:
   same configuration), `run(coro)` (runs a coroutine on the gateway's loop),
   `routes(...)` (routing rows, straight from the database), `set_pod_state`.
 * `demo`, `alt`, `admin` — openstacksdk connections through the gateway
-  (``compute_endpoint_override``: the catalog's CentralRegion endpoints may point
-  at another gateway instance).
+  (``*_endpoint_override`` for every served surface: a fresh lab's CentralRegion
+  has no endpoints, and on a dev machine they may point at another gateway).
 * `pod_admin(region)` — an admin openstacksdk connection straight to a pod, to
   check what really exists there.
 """
@@ -202,7 +202,9 @@ def _connect(lab: dict[str, Any], user: str, project: str, **extra: Any) -> Any:
 
 def _through(lab: dict[str, Any], gateway: Gateway, user: str, project: str) -> Any:
     return _connect(lab, user, project, region_name=lab.get("central_region", "CentralRegion"),
-                    compute_endpoint_override=gateway.compute_url)
+                    compute_endpoint_override=gateway.compute_url,
+                    image_endpoint_override=gateway.url + "/image",
+                    network_endpoint_override=gateway.url + "/network")
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,11 @@ def cli(lab: dict[str, Any], gateway: Any, tmp_path_factory: pytest.TempPathFact
                       "password": lab.get("password", "labpass"), "project_name": "demo",
                       "user_domain_name": "Default", "project_domain_name": "Default"},
              "identity_api_version": 3, "region_name": lab.get("central_region"),
-             "compute_endpoint_override": gateway.compute_url}
+             # every surface the CLI may look up points at this gateway: the lab's
+             # CentralRegion catalog need not have endpoints (a fresh lab has none)
+             "compute_endpoint_override": gateway.compute_url,
+             "image_endpoint_override": gateway.url + "/image",
+             "network_endpoint_override": gateway.url + "/network"}
     clouds.write_text(json.dumps({"clouds": {"gateway": cloud}}))  # JSON is YAML
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
 
