@@ -211,3 +211,26 @@ def test_availability_zone_detail_lists_each_pods_hosts_under_its_zone(admin):
              admin.compute.get("/os-availability-zone/detail").json()["availabilityZoneInfo"]}
     assert {h.rpartition("@")[2] for h in zones["az1"]["hosts"]} == {"RegionOne"}
     assert {h.rpartition("@")[2] for h in zones["az2"]["hosts"]} == {"RegionTwo"}
+
+
+def test_hosts_of_both_pods_are_listed_shown_and_usable_in_an_aggregate(admin, pod_admin):
+    """`openstack host list` then `aggregate add host` with a listed name (OSC's own test)."""
+    hosts = admin.compute.get("/os-hosts").json()["hosts"]
+    computes = {h["host_name"].rpartition("@")[2]: h for h in hosts if h["service"] == "compute"}
+    assert {r: h["zone"] for r, h in computes.items()} == {"RegionOne": "az1", "RegionTwo": "az2"}
+    direct = pod_admin("RegionTwo").compute.get("/os-hosts?zone=az2").json()["hosts"]
+    assert [h["host_name"] + "@RegionTwo" for h in direct] == [
+        h["host_name"] for h in admin.compute.get("/os-hosts?zone=az2").json()["hosts"]]
+
+    name = computes["RegionOne"]["host_name"]
+    shown = admin.compute.get(f"/os-hosts/{name}").json()["host"]
+    assert {r["resource"]["host"] for r in shown} == {name}
+    assert admin.compute.get("/os-hosts/nowhere@RegionOne").status_code == 404
+
+    aggregate = admin.compute.create_aggregate(name=f"hosts-{uuid.uuid4().hex[:6]}")
+    try:
+        added = admin.compute.add_host_to_aggregate(aggregate, name)
+        assert added.hosts == [name]
+        assert admin.compute.remove_host_from_aggregate(aggregate, name).hosts == []
+    finally:
+        admin.compute.delete_aggregate(aggregate, ignore_missing=True)

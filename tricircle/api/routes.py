@@ -95,6 +95,10 @@ ROUTES: list[tuple[str, str, object]] = [
           ("POST", "/os-aggregates/{id}/{tail:action}", admin_lists.aggregate_change),
           ("PUT", "/os-services/{id}", admin_lists.service_change),
           ("DELETE", "/os-services/{id}", admin_lists.service_change),
+          ("GET", "/os-hosts", admin_lists.hosts),
+          ("GET", "/os-hosts/{host}", admin_lists.host_member),
+          ("PUT", "/os-hosts/{host}", admin_lists.host_member),
+          ("GET", "/os-hosts/{host}/{action}", admin_lists.host_member),
           ("GET", "/os-simple-tenant-usage", admin_lists.tenant_usages),
           ("GET", "/os-simple-tenant-usage/{tenant_id}", admin_lists.tenant_usages))],
     # compute-core: version documents, server create, everything on one server

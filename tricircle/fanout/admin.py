@@ -1,5 +1,5 @@
 """Admin listings aggregated across pods: hypervisors, services, aggregates,
-simple tenant usage.
+hosts (os-hosts, before 2.43), simple tenant usage.
 
 Every pod in service is asked the same call (the caller's token: each pod
 enforces its own admin policy) in parallel with the list deadline; answers are
@@ -176,6 +176,28 @@ def aggregate(item: dict[str, Any], a: PodAnswer, qualify: names.Qualifier
         item["metadata"] = {**metadata,
                             "availability_zone": top_az(a.pod, metadata["availability_zone"])}
     return item
+
+
+def host(item: dict[str, Any], a: PodAnswer, qualify: names.Qualifier) -> dict[str, Any]:
+    """An os-hosts entry: its name qualified, its zone shown as the top AZ."""
+    item["host_name"] = qualify(a.pod.region_name, item.get("host_name"))
+    if "zone" in item:
+        item["zone"] = top_az(a.pod, item["zone"])
+    return item
+
+
+def host_answer(doc: dict[str, Any], region: str, qualify: names.Qualifier) -> dict[str, Any]:
+    """An answer about one host (show: a list of resources; update, power
+    action: its name) with the host named as in the listing."""
+    value = doc.get("host")
+    if isinstance(value, str):
+        doc["host"] = qualify(region, value)
+    elif isinstance(value, list):
+        for entry in value:
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(resource, dict) and isinstance(resource.get("host"), str):
+                resource["host"] = qualify(region, resource["host"])
+    return doc
 
 
 def aggregate_request(doc: dict[str, Any], pod: PodInfo) -> dict[str, Any]:

@@ -118,3 +118,65 @@ async def test_an_aggregate_host_is_added_by_its_qualified_name_in_the_aggregate
     assert gateway.pods["RegionTwo"].more.writes == [
         "POST /v2.1/os-aggregates/1/action {'add_host': {'host': 'compute1'}}"]
     assert gateway.pods["RegionOne"].more.writes == []
+
+
+async def test_hosts_of_every_pod_with_qualified_names_and_top_zones(gateway):
+    gateway.pods["RegionTwo"].more.hosts = ["r2-compute1"]
+    resp, body = await get(gateway, "/os-hosts")
+
+    assert resp.status == 200
+    assert [(h["host_name"], h["zone"]) for h in body["hosts"]] == [
+        ("compute1@RegionOne", "internal"), ("compute1@RegionOne", "az1"),
+        ("r2-compute1@RegionTwo", "internal"), ("r2-compute1@RegionTwo", "az2")]
+
+
+async def test_hosts_filtered_by_a_top_zone_whose_pod_calls_it_otherwise(gateway):
+    _, body = await get(gateway, "/os-hosts?zone=az2")
+    assert body["hosts"] == [{"host_name": "compute1@RegionTwo", "service": "compute",
+                              "zone": "az2"}]
+    _, body = await get(gateway, "/os-hosts?zone=")
+    assert len(body["hosts"]) == 4
+
+
+async def test_a_host_listed_is_shown_from_its_pod_only(gateway):
+    gateway.pods["RegionTwo"].more.hosts = ["r2-compute1"]
+    resp, body = await get(gateway, "/os-hosts/r2-compute1@RegionTwo")
+
+    assert resp.status == 200
+    assert {r["resource"]["host"] for r in body["host"]} == {"r2-compute1@RegionTwo"}
+    assert [w for w in gateway.pods["RegionOne"].more.writes if "os-hosts" in w] == []
+
+
+async def test_a_bare_host_name_is_looked_for_in_every_pod(gateway):
+    gateway.pods["RegionTwo"].more.hosts = ["r2-compute1"]
+    resp, body = await get(gateway, "/os-hosts/r2-compute1/startup")
+    assert resp.status == 200
+    assert body == {"host": "r2-compute1@RegionTwo", "power_action": "startup"}
+
+
+async def test_an_unknown_host_is_nova_404(gateway):
+    resp, body = await get(gateway, "/os-hosts/nowhere")
+    assert resp.status == 404 and "itemNotFound" in body
+    resp, body = await get(gateway, "/os-hosts/compute1@RegionNine")
+    assert resp.status == 404 and "itemNotFound" in body
+
+
+async def test_a_host_update_reaches_its_pod_and_a_bad_status_is_its_400(gateway):
+    resp = await gateway.call("PUT", V + "/os-hosts/compute1@RegionTwo",
+                              json={"status": "disable"})
+    assert resp.status == 200
+    assert await resp.json() == {"host": "compute1@RegionTwo", "status": "disabled"}
+    assert "PUT /v2.1/os-hosts/compute1" in gateway.pods["RegionTwo"].more.writes
+    assert "PUT /v2.1/os-hosts/compute1" not in gateway.pods["RegionOne"].more.writes
+    resp = await gateway.call("PUT", V + "/os-hosts/compute1@RegionTwo", json={"status": "x"})
+    assert resp.status == 400 and "badRequest" in await resp.json()
+
+
+async def test_hosts_after_243_are_the_pods_404(gateway):
+    resp = await gateway.call("GET", V + "/os-hosts", version="2.43")
+    assert resp.status == 404 and "itemNotFound" in await resp.json()
+
+
+async def test_members_may_not_list_hosts(gateway):
+    resp, body = await get(gateway, "/os-hosts", token="p1")
+    assert resp.status == 403 and "forbidden" in body

@@ -57,6 +57,10 @@ class MoreRoutes:
         r.add_put("/v2.1/os-services/{id}", self.service_put)
         r.add_post("/v2.1/os-aggregates", self.aggregate_post)
         r.add_post("/v2.1/os-aggregates/{id}/action", self.aggregate_action)
+        r.add_get("/v2.1/os-hosts", self.host_list)
+        r.add_get("/v2.1/os-hosts/{host}", self.host_show)
+        r.add_put("/v2.1/os-hosts/{host}", self.host_update)
+        r.add_get("/v2.1/os-hosts/{host}/{action}", self.host_power)
 
     async def _gate(self, request: web.Request) -> None:
         await self.fake._gate()
@@ -284,3 +288,44 @@ class MoreRoutes:
         if request.match_info["id"] != "1" or host not in self.s.hosts:
             return _nova_error(404, "itemNotFound", "Not found.")
         return web.json_response({"aggregate": {"id": 1, "name": "agg", "hosts": [host]}})
+
+    # ---- os-hosts (removed at 2.43) ----------------------------------------------------
+    def _host(self, request: web.Request) -> web.Response | None:
+        if (refused := self._admin(request)) is not None:
+            return refused
+        if request.headers.get("OpenStack-API-Version") == "compute 2.43":
+            return _nova_error(404, "itemNotFound", "The resource could not be found.")
+        host = request.match_info.get("host")
+        if host is not None and host not in self.s.hosts:
+            return _nova_error(404, "itemNotFound", f"Host '{host}' is not mapped to any cell")
+        return None
+
+    async def host_list(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        zone = request.query.get("zone")
+        hosts = [{"host_name": h, "service": s, "zone": z} for h in self.s.hosts
+                 for s, z in (("conductor", "internal"), ("compute", self.fake.az))]
+        return self._host(request) or web.json_response(
+            {"hosts": [h for h in hosts if not zone or h["zone"] == zone]})
+
+    async def host_show(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        host = request.match_info["host"]
+        return self._host(request) or web.json_response({"host": [
+            {"resource": {"host": host, "project": p, "cpu": 1}}
+            for p in ("(total)", "(used_now)")]})
+
+    async def host_update(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        self.s.writes.append(f"PUT {request.path}")
+        if (refused := self._host(request)) is not None:
+            return refused
+        status = (await request.json()).get("status")
+        if status not in ("enable", "disable"):
+            return _nova_error(400, "badRequest", f"Invalid input: {status}")
+        return web.json_response({"host": request.match_info["host"], "status": status + "d"})
+
+    async def host_power(self, request: web.Request) -> web.Response:
+        await self.fake._gate()
+        return self._host(request) or web.json_response(
+            {"host": request.match_info["host"], "power_action": request.match_info["action"]})

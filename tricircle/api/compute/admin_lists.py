@@ -1,7 +1,8 @@
 """Admin listings over every pod in service (tricircle.fanout.admin, docs/lists.md).
 
 GET /os-hypervisors[/detail|/statistics|/{id}[/uptime]|/{name}/search|/{name}/servers],
-GET /os-services, GET /os-aggregates[/{id}], GET /os-simple-tenant-usage[/{tenant}];
+GET /os-services, GET /os-aggregates[/{id}], GET /os-hosts[/{host}[/{action}]] (and PUT),
+GET /os-simple-tenant-usage[/{tenant}];
 changes to one service or aggregate by its top id (PUT/DELETE, aggregate actions,
 legacy PUT /os-services/disable|enable|... by a body host) go to the pod that
 holds it, with the item shown as in the listings.
@@ -119,6 +120,46 @@ async def aggregates(request: web.Request) -> web.Response:
 async def aggregate_show(request: web.Request) -> web.Response:
     """GET /os-aggregates/{id}."""
     return await _show(request, "os-aggregates", "aggregate", "", admin.aggregate)
+
+
+# ---- hosts (os-hosts; Nova removed it at 2.43 and answers 404 from there) -------------
+async def hosts(request: web.Request) -> web.Response:
+    """GET /os-hosts[?zone=]: the hosts of every pod, named and zoned as in the
+    other listings; the zone filter is applied here, to the top AZ names."""
+    gathered = await _lister(request).gather("/os-hosts", _headers(request))
+    result = admin.collect(gathered, "hosts", admin.host)
+    zone = request.query.get("zone")
+    if zone and result.body is not None:
+        result.body["hosts"] = [h for h in result.body["hosts"] if h.get("zone") == zone]
+    return _respond(request, result)
+
+
+async def host_member(request: web.Request) -> web.Response:
+    """GET/PUT /os-hosts/{host}, GET /os-hosts/{host}/{startup|shutdown|reboot}:
+    sent to the host's pod ("<host>@<region>"; a bare name: the pods in turn
+    until one knows it). 404 in Nova's words when no pod does; 503 when the
+    pod of a qualified name is down."""
+    lister = _lister(request)
+    in_service, _slots = await lister.pods()
+    region, bare = names.split(request.match_info["host"], [p.region_name for p in in_service])
+    action = request.match_info.get("action")
+    path = f"/os-hosts/{quote(bare, safe='')}" + (f"/{quote(action, safe='')}" if action else "")
+    body = await request.read() or None
+    forwarder = compute_core(request.app).forwarder
+    qualify = names.Qualifier(len(in_service))
+    last = None
+    for pod in (p for p in in_service if region in (None, p.region_name)):
+        target = Target(pod, path)
+        last = await forwarder.send(request, target, body=body)
+        if last.status != 404:
+            doc = _json_body(last.body) if last.status == 200 else {}
+            if doc:
+                shown = json.dumps(admin.host_answer(doc, pod.region_name, qualify)).encode()
+                last = PodResponse(last.status, last.headers, shown, last.elapsed)
+            return await forwarder.respond(request, target, last)
+    if last is not None:
+        return pod_answer(request, last)
+    raise faults.NotFound(f"Compute host {request.match_info['host']} could not be found.")
 
 
 # ---- usage ---------------------------------------------------------------------------
