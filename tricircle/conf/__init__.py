@@ -10,9 +10,19 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from tricircle.conf import api, database, fanout, jobs, keystone, networking, pods, scheduler
+from tricircle.conf import (
+    api,
+    database,
+    fanout,
+    images,
+    jobs,
+    keystone,
+    networking,
+    pods,
+    scheduler,
+)
 
-_MODULES = (api, database, keystone, pods, fanout, scheduler, jobs, networking)
+_MODULES = (api, database, keystone, pods, fanout, scheduler, jobs, networking, images)
 DEFAULT_CONFIG_FILE = "/etc/tricircle/tricircle.conf"
 
 

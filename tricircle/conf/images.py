@@ -1,0 +1,27 @@
+"""[images]: the top image registry and replication between pods."""
+
+from oslo_config import cfg
+
+GROUP = "images"
+OPTS = [
+    cfg.FloatOpt("replicate_wait", default=600.0, min=1.0,
+                 help="Seconds a server (or volume) create waits for the image to be "
+                      "copied into its pod before answering 503."),
+    cfg.IntOpt("chunk_size", default=1024 * 1024, min=4096,
+               help="Bytes read from the source pod at a time while streaming a copy "
+                    "(memory per copy is a few chunks)."),
+    cfg.FloatOpt("read_timeout", default=120.0, min=1.0,
+                 help="Seconds without data after which a streamed copy (or a "
+                      "download through the gateway) is abandoned."),
+    cfg.FloatOpt("list_deadline", default=10.0, min=0.1,
+                 help="Seconds each pod has to answer its part of an image list; a "
+                      "pod that does not is left out of the page."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [(GROUP, OPTS)]
