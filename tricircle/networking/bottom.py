@@ -29,6 +29,14 @@ LOG = logging.getLogger(__name__)
 _WAIT_STEPS, _WAIT_STEP = 20, 0.5
 COLLECTIONS = {"network": "networks", "subnet": "subnets", "port": "ports",
                "security_group": "security-groups"}
+# Copies made by cross-pod L3 (networking.routers); kept apart from COLLECTIONS,
+# whose reverse mapping names the types a top update reaches.
+L3_COLLECTIONS = {"router": "routers", "floatingip": "floatingips", "shadow_port": "ports"}
+
+
+def collection(resource_type: str) -> str:
+    """The Neutron collection of a routing type."""
+    return COLLECTIONS.get(resource_type) or L3_COLLECTIONS[resource_type]
 
 
 class BottomRefused(faults.TricircleError):
@@ -61,16 +69,16 @@ class PodNeutron:
 
     async def find_tagged(self, resource_type: str, top_id: str) -> str | None:
         """The id of the bottom resource marked with `top_id`, if any."""
-        collection = COLLECTIONS[resource_type]
+        path = collection(resource_type)
         # the description is set in the create itself (the tag only just after):
         # one query finds every copy, even one whose tagging was cut short
-        found = await self.call("GET", f"/{collection}?description={top_id}&fields=id")
-        items = found.get(collection.replace("-", "_"), []) if found else []
+        found = await self.call("GET", f"/{path}?description={top_id}&fields=id")
+        items = found.get(path.replace("-", "_"), []) if found else []
         return str(items[0]["id"]) if items else None
 
     async def tag(self, resource_type: str, bottom_id: str, top_id: str) -> None:
         """Tag a bottom resource with its top id (a pod refuses tags in a POST)."""
-        await self.call("PUT", f"/{COLLECTIONS[resource_type]}/{bottom_id}/tags",
+        await self.call("PUT", f"/{collection(resource_type)}/{bottom_id}/tags",
                         {"tags": [top_id]})
 
 
@@ -157,6 +165,6 @@ class BottomNetworking:
             return
         bottom = route.bottom_id or await self.neutron.find_tagged(resource_type, top_id)
         if bottom:
-            await self.neutron.call("DELETE", f"/{COLLECTIONS[resource_type]}/{bottom}",
+            await self.neutron.call("DELETE", f"/{collection(resource_type)}/{bottom}",
                                     missing_ok=True)
         await self._release(route.id)
