@@ -68,10 +68,10 @@ def servers(ndemo: Any, pod_admin: Any) -> Iterator[list[Any]]:
 
 
 def _boot(conn: Any, lab: dict[str, Any], made: list[Any], az: str,
-          networks: list[dict[str, str]]) -> Any:
+          networks: list[dict[str, str]], **extra: Any) -> Any:
     server = conn.compute.create_server(
         name=f"nb-{az}-{uuid.uuid4().hex[:6]}", image_id=lab["image_id"],
-        flavor_id=lab["flavor_id"], networks=networks, availability_zone=az)
+        flavor_id=lab["flavor_id"], networks=networks, availability_zone=az, **extra)
     made.append(server)
     return conn.compute.wait_for_server(server, wait=WAIT)
 

@@ -23,7 +23,7 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.clients.pod import PodRequestError
 from tricircle.context import RequestContext
-from tricircle.networking import binding, plan
+from tricircle.networking import binding, plan, sync
 from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
@@ -55,6 +55,7 @@ class BootPort:
     top_port: str
     bottom_port: str
     created_top: bool        # the gateway created the central port for this boot
+    groups: list[str] = field(default_factory=list)  # its top security groups
 
 
 @dataclass
@@ -174,7 +175,8 @@ async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
         if created:
             await boot.admin("DELETE", f"/ports/{top_port['id']}")
         raise
-    return BootPort(top_port["id"], bottom_port, created)
+    return BootPort(top_port["id"], bottom_port, created,
+                    list(top_port.get("security_groups") or []))
 
 
 async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
@@ -249,7 +251,7 @@ async def _group(boot: _Boot, top_id: str) -> str:
     if route is not None and route.bottom_id:
         return route.bottom_id
     top = (await boot.admin("GET", f"/security-groups/{top_id}"))["security_group"]
-    return await sgroups.ensure_group(boot.bottom, top)
+    return await sgroups.ensure_group(boot.bottom, top, lambda path: boot.admin("GET", path))
 
 
 async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,
@@ -265,6 +267,9 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
         for port in prepared.ports:
             await binding.enqueue_binding(s, port.top_port, port.bottom_port, prepared.pod.id,
                                           prepared.project_id)
+        # groups naming these ports' groups as remote group: other pods learn the addresses
+        await sync.enqueue_members(s, [g for p in prepared.ports for g in p.groups],
+                                   prepared.project_id)
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()

@@ -1,12 +1,19 @@
-"""Bottom security groups: made where used, rules kept in step with central's."""
+"""Bottom security groups: made where used, rules kept in step with central's,
+remote groups expanded to the addresses of their members in other pods
+(`tricircle.networking.rules`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tricircle.networking import plan
+from tricircle.networking import plan, rules
 from tricircle.networking.bottom import BottomNetworking
-from tricircle.resources.network import SECURITY_GROUP
+from tricircle.resources.network import PORT, SECURITY_GROUP
+from tricircle.routing import table
+
+# Reads central Neutron as the service account: path under /v2.0 -> JSON document.
+CentralGet = Callable[[str], Awaitable[Any]]
 
 
 async def create(bottom: BottomNetworking, collection: str, body: dict[str, Any]) -> str:
@@ -15,22 +22,47 @@ async def create(bottom: BottomNetworking, collection: str, body: dict[str, Any]
     return str(next(iter(answer.values()))["id"])
 
 
-async def ensure_group(bottom: BottomNetworking, top: dict[str, Any]) -> str:
+async def ensure_group(bottom: BottomNetworking, top: dict[str, Any],
+                       central_get: CentralGet) -> str:
     """The bottom copy of the top group `top` (central's document), rules in step."""
     project = top.get("project_id") or top.get("tenant_id") or ""
     body = plan.bottom_security_group_body(top, project)
     group, _ = await bottom.ensure(SECURITY_GROUP, top["id"],
                                    lambda: create(bottom, "security-groups", body))
-    await sync_rules(bottom, top, group)
+    await sync_rules(bottom, top, group, central_get)
     return group
 
 
-async def sync_rules(bottom: BottomNetworking, top: dict[str, Any], group: str) -> None:
-    """Add the rules the bottom group lacks, delete the ones central no longer has."""
-    have = await bottom.neutron.call("GET", f"/security-group-rules?security_group_id={group}")
-    rules = (have or {}).get("security_group_rules", [])
+async def sync_rules(bottom: BottomNetworking, top: dict[str, Any], group: str,
+                     central_get: CentralGet) -> None:
+    """Add the rules the bottom group lacks, delete the ones central no longer has
+    (remote groups expanded for this pod)."""
     top_rules = top.get("security_group_rules", [])
-    for body in plan.missing_rules(top_rules, rules, top["id"], group):
-        await bottom.neutron.call("POST", "/security-group-rules", body)
-    for rule_id in plan.extra_rules(top_rules, rules, top["id"], group):
+    view = await remote_view(bottom, top_rules, central_get)
+    have = await bottom.neutron.call("GET", f"/security-group-rules?security_group_id={group}")
+    add, delete = rules.rule_changes(top_rules, (have or {}).get("security_group_rules", []),
+                                     top["id"], group, view)
+    for rule_id in delete:
         await bottom.neutron.call("DELETE", f"/security-group-rules/{rule_id}", missing_ok=True)
+    for body in add:
+        await bottom.neutron.call("POST", "/security-group-rules", body)
+
+
+async def remote_view(bottom: BottomNetworking, top_rules: list[dict[str, Any]],
+                      central_get: CentralGet) -> rules.RemoteView:
+    """For each remote group of `top_rules`: its copy in this pod (if any) and the
+    addresses of its members realised in other pods."""
+    view = rules.RemoteView()
+    pod_id = bottom.neutron.pod.id
+    for remote in rules.remote_groups(top_rules):
+        route = await bottom.existing(SECURITY_GROUP, remote)
+        if route is not None and route.bottom_id:
+            view.local[remote] = route.bottom_id
+        found = await central_get(f"/ports?security_groups={remote}"
+                                  "&fields=id&fields=fixed_ips")
+        ports = (found or {}).get("ports", [])
+        async with bottom.db.session() as s:
+            routes = await table.lookup_many(s, [p["id"] for p in ports], PORT)
+        pod_of = {r.top_id: r.pod_id for r in routes if r.bottom_id}
+        view.elsewhere[remote] = rules.member_addresses(ports, pod_of, pod_id)
+    return view

@@ -15,8 +15,6 @@ SEGMENT_TYPES = ("vxlan", "vlan", "flat")
 # Tag on central ports the gateway creates for a boot on a network: they are the
 # server's and go with it (like ports Nova creates); user-created ports are kept.
 AUTO_PORT_TAG = "tricircle-server-port"
-_RULE_FIELDS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
-                "remote_ip_prefix")
 
 
 class UnsupportedSegment(ValueError):
@@ -106,32 +104,6 @@ def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str
                                "description": top["id"]}}
 
 
-def _rule_key(rule: dict[str, Any], remote_group: str | None) -> tuple[Any, ...]:
-    return (*(rule.get(f) for f in _RULE_FIELDS), remote_group)
-
-
-def missing_rules(top_rules: list[dict[str, Any]], bottom_rules: list[dict[str, Any]],
-                  top_group: str, bottom_group: str) -> list[dict[str, Any]]:
-    """Bodies of the rules of `top_group` that `bottom_group` lacks. A rule whose
-    remote group is the group itself maps to the bottom group; rules naming other
-    groups are left out (their members may live in other pods: a later step)."""
-    have = {_rule_key(r, r.get("remote_group_id")) for r in bottom_rules}
-    wanted = []
-    for rule in top_rules:
-        remote = rule.get("remote_group_id")
-        if remote not in (None, top_group):
-            continue
-        mapped = bottom_group if remote else None
-        if _rule_key(rule, mapped) in have:
-            continue
-        body = {f: rule.get(f) for f in _RULE_FIELDS if rule.get(f) is not None}
-        body.update(security_group_id=bottom_group)
-        if mapped:
-            body["remote_group_id"] = mapped
-        wanted.append({"security_group_rule": body})
-    return wanted
-
-
 def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[str, str],
                      groups: dict[str, str], project_id: str) -> dict[str, Any]:
     """The bottom port carrying the top port's MAC and addresses (`subnets` and
@@ -147,15 +119,6 @@ def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[
     else:
         port["security_groups"] = [groups[g] for g in top.get("security_groups", [])]
     return {"port": port}
-
-
-def extra_rules(top_rules: list[dict[str, Any]], bottom_rules: list[dict[str, Any]],
-                top_group: str, bottom_group: str) -> list[str]:
-    """Ids of the rules of `bottom_group` that `top_group` no longer has."""
-    wanted = {_rule_key(r, bottom_group if r.get("remote_group_id") == top_group else None)
-              for r in top_rules if r.get("remote_group_id") in (None, top_group)}
-    return [r["id"] for r in bottom_rules
-            if _rule_key(r, r.get("remote_group_id")) not in wanted]
 
 
 # Attributes of a top object that its bottom copies follow (the rest is fixed at

@@ -6,17 +6,27 @@ the server: deletes the bottom port and its routing row; deletes the central
 port if the gateway created it for the boot (tag `plan.AUTO_PORT_TAG`), else
 unbinds it (``device_id`` '', ``device_owner`` '') so it can be used again, in
 any pod.
+
+`release_now` runs a pending release at once when central Neutron refuses the
+delete of a network or subnet because a deleted server's ports are still on it
+(the user deleted the server and then at once its subnet).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from typing import Any
 
+from aiohttp import web
+
+from tricircle import faults
+from tricircle.api import keys
 from tricircle.clients.pod import PodClient, PodRequestError
 from tricircle.jobs import api as jobs
-from tricircle.jobs.handlers import JobContext, register
-from tricircle.networking import plan
+from tricircle.jobs.handlers import JobContext, JobDeps, register
+from tricircle.networking import plan, sync
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured
 from tricircle.pods import registry
@@ -40,7 +50,12 @@ async def enqueue_release(s: Any, route: Route, *, delay: float = 2.0) -> None:
 
 @register(RELEASE_PORTS)
 async def release_ports(ctx: JobContext) -> None:
-    deps = ctx.deps
+    await _release(ctx.deps, ctx.project_id, ctx.payload)
+
+
+async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> None:
+    """Release the ports of the deleted server `payload` names. Raises
+    ServerStillThere while the pod has it, PodRequestError, RuntimeError."""
     neutron = CentralNeutron(deps.conf, deps.pods)
     try:
         _ = neutron.url
@@ -48,14 +63,66 @@ async def release_ports(ctx: JobContext) -> None:
         return
     token = await deps.service_auth.token()
     async with deps.db.session() as s:
-        pod = await registry.get_pod(s, ctx.payload["pod_id"])
+        pod = await registry.get_pod(s, payload["pod_id"])
     client = await deps.pods.get(pod.region_name)
-    await _check_gone(client, token, ctx.payload["bottom_id"])
-    bottom = BottomNetworking(deps.db, PodNeutron(client, token, pod), ctx.project_id)
-    resp = await neutron.call("GET", f"/v2.0/ports?device_id={ctx.payload['server_id']}", token)
-    for port in (resp.json() or {}).get("ports", []) if resp.status == 200 else []:
+    await _check_gone(client, token, payload["bottom_id"])
+    bottom = BottomNetworking(deps.db, PodNeutron(client, token, pod), project_id)
+    resp = await neutron.call("GET", f"/v2.0/ports?device_id={payload['server_id']}", token)
+    ports = (resp.json() or {}).get("ports", []) if resp.status == 200 else []
+    for port in ports:
         await bottom.remove(PORT, port["id"])
         await _release_central(neutron, token, port)
+    async with deps.db.session() as s:  # other pods forget these members' addresses
+        await sync.enqueue_members(s, [g for p in ports for g in p.get("security_groups") or []],
+                                   project_id)
+
+
+# A delete refused while a deleted server's ports wait for their release job.
+_IN_USE = re.compile(r"^/v2\.0/(networks|subnets)/([^/?]+)/?(?:\?.*)?$")
+_WAIT_GONE = (0.5, 1.0, 1.5, 2.0)
+
+
+async def release_now(app: web.Application, method: str, path: str, status: int) -> bool:
+    """After central answered 409 to the delete of a network or subnet: run at
+    once the pending releases of deleted servers' ports still on it. True when
+    one ran (the delete is worth retrying)."""
+    match = _IN_USE.match(path) if method == "DELETE" and status == 409 else None
+    if match is None:
+        return False
+    deps = JobDeps(db=app[keys.DB], pods=app[keys.PODS], service_auth=app[keys.SERVICE_AUTH],
+                   conf=app[keys.CONF])
+    kind, top_id = match.groups()
+    query = f"network_id={top_id}" if kind == "networks" else f"fixed_ips=subnet_id%3D{top_id}"
+    token = await deps.service_auth.token()
+    resp = await CentralNeutron(deps.conf, deps.pods).call(
+        "GET", f"/v2.0/ports?{query}&fields=device_id", token)
+    servers = sorted({p["device_id"] for p in (resp.json() or {}).get("ports", [])
+                      if p.get("device_id")}) if resp.status == 200 else []
+    ran = False
+    for server in servers:
+        async with deps.db.session() as s:
+            pending = [j for j in await jobs.list_jobs(s, job_type=RELEASE_PORTS,
+                                                       resource_key=server)
+                       if j.status in ("new", "failed")]
+        for job in pending[:1]:
+            ran = await _release_waiting(deps, job.project_id, job.payload) or ran
+    return ran
+
+
+async def _release_waiting(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> bool:
+    """Release now, waiting a few seconds for the pod to finish the delete."""
+    for pause in (*_WAIT_GONE, None):
+        try:
+            await _release(deps, project_id, payload)
+            return True
+        except ServerStillThere:
+            if pause is None:
+                return False
+            await asyncio.sleep(pause)
+        except (PodRequestError, RuntimeError, faults.TricircleError) as exc:
+            LOG.warning("release of server %s's ports postponed: %s", payload["server_id"], exc)
+            return False
+    return False
 
 
 async def _check_gone(client: PodClient, token: str, server_id: str) -> None:

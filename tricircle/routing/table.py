@@ -196,6 +196,14 @@ async def lookup(s: AsyncSession, top_id: str, resource_type: str, *,
     return await _routes(s, stmt.order_by(Routing.id))
 
 
+async def lookup_many(s: AsyncSession, top_ids: list[str], resource_type: str) -> list[Route]:
+    """The rows of every top resource in `top_ids` (any project, any pod), in id order."""
+    if not top_ids:
+        return []
+    stmt = _select().where(Routing.top_id.in_(top_ids), Routing.resource_type == resource_type)
+    return await _routes(s, stmt.order_by(Routing.id))
+
+
 async def find_by_bottom(s: AsyncSession, bottom_id: str, resource_type: str,
                          pod_id: str) -> Route | None:
     """The row whose bottom resource in `pod_id` is `bottom_id`, if any."""

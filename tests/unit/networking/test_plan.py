@@ -81,39 +81,11 @@ def test_port_without_port_security_gets_no_groups() -> None:
     assert body["port_security_enabled"] is False and "security_groups" not in body
 
 
-def test_missing_rules_maps_self_references_and_skips_present_ones() -> None:
-    top_rules = [
-        {"direction": "egress", "ethertype": "IPv4"},
-        {"direction": "ingress", "ethertype": "IPv4", "remote_group_id": "top-sg"},
-        {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
-         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"},
-        {"direction": "ingress", "ethertype": "IPv4", "remote_group_id": "other-sg"},
-    ]
-    bottom_rules = [{"direction": "egress", "ethertype": "IPv4", "remote_group_id": None}]
-    bodies = [b["security_group_rule"] for b in
-              plan.missing_rules(top_rules, bottom_rules, "top-sg", "bottom-sg")]
-    assert bodies == [
-        {"direction": "ingress", "ethertype": "IPv4", "security_group_id": "bottom-sg",
-         "remote_group_id": "bottom-sg"},
-        {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
-         "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0",
-         "security_group_id": "bottom-sg"},
-    ]
-
-
 def test_central_port_for_a_fixed_ip() -> None:
     body = plan.central_port_body(plan.RequestedNetwork("n", fixed_ip="10.0.0.9"), ["sg"])
     assert body == {"port": {"network_id": "n", "device_owner": "",
                              "fixed_ips": [{"ip_address": "10.0.0.9"}],
                              "security_groups": ["sg"]}}
-
-
-def test_extra_rules_are_the_bottom_rules_central_no_longer_has() -> None:
-    top = [{"direction": "ingress", "ethertype": "IPv4", "remote_group_id": "top-sg"}]
-    bottom = [{"id": "keep", "direction": "ingress", "ethertype": "IPv4",
-               "remote_group_id": "bottom-sg"},
-              {"id": "gone", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}]
-    assert plan.extra_rules(top, bottom, "top-sg", "bottom-sg") == ["gone"]
 
 
 def test_bottom_update_of_a_port_maps_groups_and_keeps_addresses() -> None:
