@@ -141,7 +141,12 @@ def body_for(dialect: Dialect, status: int, message: str, *, code: str = "",
     """Return (body, content type) of an error in `dialect`."""
     if dialect in (Dialect.COMPUTE, Dialect.VOLUME):
         body: Any = {compute_fault_name(status): {"code": status, "message": message}}
-        return json.dumps(body).encode(), "application/json; charset=UTF-8"
+        if status == 413 and dialect is Dialect.VOLUME:
+            body["overLimit"]["retryAfter"] = "0"
+        # Nova's faults say charset=UTF-8, Cinder's do not
+        ctype = "application/json" if dialect is Dialect.VOLUME else \
+            "application/json; charset=UTF-8"
+        return json.dumps(body).encode(), ctype
     if dialect is Dialect.NETWORK:
         body = {"NeutronError": {"type": neutron_type or "HTTP" + _reason(status).replace(" ", ""),
                                  "message": message, "detail": ""}}

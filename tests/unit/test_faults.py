@@ -59,3 +59,16 @@ def test_unauthorized_matches_keystonemiddleware():
     assert json.loads(resp.body)["error"]["title"] == "Unauthorized"
     glance = faults.render_unauthorized(Dialect.IMAGE, "req-2", "http://127.0.0.1:5000/v3")
     assert glance.headers["Content-Type"].startswith("text/html")
+
+
+def test_volume_fault_is_cinder_shape_without_charset():
+    resp = faults.render(faults.NotFound("Volume x could not be found."), Dialect.VOLUME, "r")
+    assert json.loads(resp.body) == {
+        "itemNotFound": {"code": 404, "message": "Volume x could not be found."}}
+    assert resp.headers["Content-Type"] == "application/json"
+    assert resp.headers["X-Compute-Request-ID"] == "r"
+
+
+def test_volume_over_limit_carries_retry_after_like_cinder():
+    body = json.loads(faults.render(faults.RequestTooLarge("quota"), Dialect.VOLUME, "r").body)
+    assert body == {"overLimit": {"code": 413, "message": "quota", "retryAfter": "0"}}

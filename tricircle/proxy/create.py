@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -79,7 +80,7 @@ def request_spec(ctx: RequestContext, request: web.Request,
                  member: dict[str, Any], surface: str,
                  hints: Any = None) -> RequestSpec:
     try:
-        version = microversion.parse(microversion.requested(request.headers))
+        version = microversion.parse(microversion.requested(request.headers, surface))
     except ValueError:
         version = None  # malformed: the pod answers Nova's 400
     group = hints.get("group") if isinstance(hints, dict) else None
@@ -88,13 +89,32 @@ def request_spec(ctx: RequestContext, request: web.Request,
                        server_group=group if isinstance(group, str) and group else None)
 
 
+# Where a create must go because of what it names (a volume to boot from, the
+# volume of a snapshot): the pod, or None to let the scheduler choose.
+Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[PodInfo | None]]
+# Work in the chosen pod before the create (e.g. an image replica for a volume).
+Prepare = Callable[[RequestContext, PodInfo, dict[str, Any]], Awaitable[None]]
+
+
+class PinnedElsewhere(faults.BadRequest):
+    """The create names resources of one pod but asks for another AZ."""
+
+    code = "tricircle.pinned_elsewhere"
+    message = ("The %(what)s must be created in availability zone %(az)s, where the resources "
+               "it uses are (pod %(pod)s); availability zone %(asked)s was requested.")
+
+
 class PlacedCreate:
-    """The create of one resource type whose pod the scheduler chooses."""
+    """The create of one resource type whose pod the scheduler chooses, or that
+    must go to the pod of what it uses (`pin`)."""
 
     def __init__(self, resource: Resource, db: Database, scheduler: Scheduler,
                  forwarder: Forwarder, locator: Locator, *, pod_timeout: float,
-                 service_auth: ServiceAuth, pods: PodClients) -> None:
+                 service_auth: ServiceAuth, pods: PodClients, pin: Pin | None = None,
+                 prepare: Prepare | None = None) -> None:
         self.resource = resource
+        self._pin = pin
+        self._prepare_pod = prepare
         self._pod_timeout = pod_timeout
         self._auth = service_auth
         self._pods = pods
@@ -108,11 +128,10 @@ class PlacedCreate:
         ctx: RequestContext = request[keys.CTX]
         doc = parse_create_body(body, self.resource.member_key)
         member = doc[self.resource.member_key]
-        spec = request_spec(ctx, request, member, self.resource.surface.name,
-                            doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
-        pod = await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
-                                          boot_from_volume=_boot_from_volume(member))
+        pod = await self._choose(request, ctx, doc)
         await self._ensure_distributed(ctx, pod, member)
+        if self._prepare_pod is not None:
+            await self._prepare_pod(ctx, pod, doc)
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
         networks = await networking.prepare_networks(request.app, ctx, pod, doc)
@@ -139,6 +158,24 @@ class PlacedCreate:
         else:
             await self._bind(route.id, pod, created, ctx)
         return await self._forwarder.respond(request, target, resp)
+
+    async def _choose(self, request: web.Request, ctx: RequestContext,
+                      doc: dict[str, Any]) -> PodInfo:
+        """The pod of the resources the create uses (`pin`), else the scheduler's
+        choice. Raises PinnedElsewhere, the pin's 404s, the scheduler's errors."""
+        member = doc[self.resource.member_key]
+        spec = request_spec(ctx, request, member, self.resource.surface.name,
+                            doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
+        pinned = await self._pin(ctx, doc) if self._pin is not None else None
+        if pinned is not None:
+            if spec.availability_zone and spec.availability_zone != pinned.az_name:
+                raise PinnedElsewhere(what=self.resource.name, az=pinned.az_name,
+                                      pod=pinned.region_name, asked=spec.availability_zone)
+            if pinned.state == "disabled":
+                raise faults.PodUnavailable(pod=pinned.region_name)
+            return pinned
+        return await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
+                                           boot_from_volume=_boot_from_volume(member))
 
     async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
                                   member: dict[str, Any]) -> None:

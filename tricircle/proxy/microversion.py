@@ -1,4 +1,4 @@
-"""The microversion a request asks for, read the way Nova reads it.
+"""The microversion a request asks for, read the way Nova (and Cinder) read it.
 
 ``OpenStack-API-Version: compute 2.79`` wins over the legacy
 ``X-OpenStack-Nova-API-Version: 2.79``; no header means the minimum (2.1).
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 _VERSION = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
 DEFAULT = "2.1"
+DEFAULTS = {"compute": "2.1", "volume": "3.0"}
 VARY = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
 
 
@@ -41,16 +42,20 @@ def parse(text: str | None) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def response_headers(headers: Mapping[str, str], max_version: str) -> dict[str, str]:
-    """Nova's version headers for an answer the gateway makes itself (faults,
-    version documents): the requested version ("latest" = `max_version`), else
-    2.1; nothing for a malformed request version, as Nova does."""
-    text = requested(headers) or DEFAULT
+def response_headers(headers: Mapping[str, str], max_version: str,
+                     service: str = "compute") -> dict[str, str]:
+    """The service's version headers for an answer the gateway makes itself
+    (faults, version documents): the requested version ("latest" = `max_version`),
+    else the service's default (compute 2.1, volume 3.0); nothing for a malformed
+    request version, as Nova and Cinder do."""
+    text = requested(headers, service) or DEFAULTS.get(service, DEFAULT)
     if text == "latest":
         text = max_version
     try:
         parse(text)
     except ValueError:
         return {}
+    if service != "compute":
+        return {"OpenStack-API-Version": f"{service} {text}", "Vary": "OpenStack-API-Version"}
     return {"OpenStack-API-Version": f"compute {text}", "X-OpenStack-Nova-API-Version": text,
             "Vary": VARY}

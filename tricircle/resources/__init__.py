@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from tricircle.resources.base import ListMerge, MetadataMarker, Resource, Surface
 from tricircle.resources.compute import COMPUTE, SERVER
+from tricircle.resources.volume import BACKUP, SNAPSHOT, VOLUME, VOLUME_SURFACE
 
-REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER,)}
+REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER, VOLUME, SNAPSHOT, BACKUP)}
 
 
 def get(name: str) -> Resource:
@@ -19,5 +20,5 @@ def get(name: str) -> Resource:
     return REGISTRY[name]
 
 
-__all__ = ["COMPUTE", "REGISTRY", "SERVER", "ListMerge", "MetadataMarker", "Resource", "Surface",
-           "get"]
+__all__ = ["BACKUP", "COMPUTE", "REGISTRY", "SERVER", "SNAPSHOT", "VOLUME", "VOLUME_SURFACE",
+           "ListMerge", "MetadataMarker", "Resource", "Surface", "get"]

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import datetime, timedelta
@@ -79,15 +80,20 @@ async def find_by_marker(client: PodClient, token: str, resource: Resource, mark
     Nova has no metadata filter: the service account lists the project's servers
     changed since the reservation (`since`, a short window) or named like the
     create (`name`: servers still being built are listed by name, not by
-    changes-since), and checks their metadata. Raises PodRequestError when the
-    pod cannot answer.
+    changes-since), and checks their metadata. Cinder filters by metadata
+    (`extra["marker_filter"]`). A resource without a marker finds nothing.
+    Raises PodRequestError when the pod cannot answer.
     """
-    assert resource.marker is not None
+    if resource.marker is None:
+        return []  # nothing to find it by (Cinder backups): the reservation is released
     params = {"all_tenants": "1", "project_id": project_id, "limit": "1000",
               "sort_key": "created_at", "sort_dir": "asc"}
-    if since is not None:
+    if resource.extra.get("marker_filter"):
+        # Cinder filters on metadata itself: an exact, cheap search
+        params["metadata"] = json.dumps({resource.marker.key: marker})
+    elif since is not None:
         params["changes-since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if name is not None:
+    if name is not None and not resource.extra.get("marker_filter"):
         params["name"] = "^" + re.escape(name)
     resp = await client.request(resource.surface.service_type, "GET",
                                 f"/{resource.collection}/detail", params=params,

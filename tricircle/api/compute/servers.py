@@ -13,8 +13,8 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
+from tricircle.proxy import member as routed
 from tricircle.proxy import microversion
-from tricircle.proxy.forward import Target, pod_path
 from tricircle.proxy.locate import Located
 from tricircle.proxy.service import ComputeCore, compute_core
 from tricircle.resources import SERVER
@@ -62,33 +62,14 @@ async def _forward(core: ComputeCore, request: web.Request, located: Located,
                    body: bytes | None) -> tuple[web.Response, Located]:
     """The pod's answer and the routing row it came from (re-read after a 404 that
     a stale cached row may explain)."""
-    target = Target(located.pod, _bottom_path(request, located))
     try:
-        resp = await core.forwarder.send(request, target, body=body)
+        answer, _resp, located = await routed.forward(core.forwarder, core.locator, request,
+                                                      SERVER, located, body)
     except faults.PodUnavailable:
         if not _down_pod_show(request):
             raise
         return await _minimal_record(core, request, located), located
-    if resp.status == 404:
-        # our cached row may be stale (moved or deleted by another process)
-        fresh = await core.locator.refresh(SERVER, located.route.top_id, request[keys.CTX])
-        if fresh is not None and fresh.route != located.route:
-            located = fresh
-            target = Target(fresh.pod, _bottom_path(request, fresh))
-            resp = await core.forwarder.send(request, target, body=body)
-    return await core.forwarder.respond(request, target, resp, ids=_ids(located)), located
-
-
-def _bottom_path(request: web.Request, located: Located) -> str:
-    """The pod's path: the top id replaced by the bottom id where they differ."""
-    path = pod_path(request, SERVER.surface)
-    top, bottom = located.route.top_id, located.bottom_id
-    return path if top == bottom else path.replace(f"/servers/{top}", f"/servers/{bottom}", 1)
-
-
-def _ids(located: Located) -> dict[str, str] | None:
-    top, bottom = located.route.top_id, located.bottom_id
-    return None if top == bottom else {bottom: top}
+    return answer, located
 
 
 # Nova 2.69: a server in a cell that does not answer is shown as a minimal record.
