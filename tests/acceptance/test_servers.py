@@ -347,6 +347,9 @@ def test_version_documents_and_microversions(demo, gateway):
     assert resp.headers["OpenStack-API-Version"] == "compute 2.79"
     resp = demo.compute.get("/limits", headers={"OpenStack-API-Version": "compute 9.99"})
     assert resp.status_code == 406 and "computeFault" in resp.json()
+    for path in ("/servers/detail?limit=1", "/limits", "/os-keypairs"):  # list, pass-through
+        resp = demo.compute.get(path, headers={"OpenStack-API-Version": "compute latest"})
+        assert resp.headers["OpenStack-API-Version"] == f"compute {doc['version']}", path
 
 
 SUB_RESOURCES = ["", "/metadata", "/ips", "/os-interface", "/os-instance-actions",

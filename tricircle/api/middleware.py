@@ -1,11 +1,15 @@
-"""The fixed pair of layers around every handler.
+"""The fixed layers around every handler.
 
 Order (outermost first), and why:
 1. `errors`: assigns the request id and the surface's error dialect first, so
    anything raised below, including authentication failures and unknown URLs,
    is rendered the way that surface's real service would render it.
-2. `authenticate`: validates the token and builds the RequestContext; version
+2. `pin_latest`: a compute request asking for microversion ``latest`` asks for
+   the gateway's maximum instead, before any handler reads or forwards the
+   headers (`tricircle.proxy.latest`); a header lookup for every other request.
+3. `authenticate`: validates the token and builds the RequestContext; version
    documents (handlers marked `public`) are served without a token, like Nova.
+   Innermost: it reads the `public` mark of the route's handler itself.
 Body size is enforced by aiohttp itself (`client_max_size`), translated in 1.
 """
 
@@ -20,6 +24,8 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext, new_request_id
 from tricircle.identity.tokens import KeystoneUnavailable
+from tricircle.proxy import latest
+from tricircle.proxy.service import compute_core
 
 LOG = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -102,6 +108,14 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         global_request_id=request[keys.GLOBAL_REQUEST_ID], user_name=info.user_name,
         project_name=info.project_name, user_domain_id=info.user_domain_id,
         project_domain_id=info.project_domain_id, system_scope=info.system_scope)
+    return await handler(request)
+
+
+@web.middleware
+async def pin_latest(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/compute") and latest.asks_latest(request.headers):
+        _low, high = await compute_core(request.app).versions.compute()
+        request = request.clone(headers=latest.pinned(request.headers, f"{high[0]}.{high[1]}"))
     return await handler(request)
 
 

@@ -267,6 +267,17 @@ async def test_version_documents_advertise_the_range_every_enabled_pod_serves(ga
         assert resp.headers["X-Compute-Request-ID"]
 
 
+async def test_latest_asks_every_pod_for_the_gateways_maximum(gateway):
+    await gateway.set_pod("RegionTwo", capabilities={
+        "compute": {"min_version": "2.1", "max_version": "2.90"}})
+    for header, value in (("OpenStack-API-Version", "compute latest"),
+                          ("X-OpenStack-Nova-API-Version", "latest")):
+        resp = await gateway.client.get("/compute/v2.1/limits", headers={
+            "X-Auth-Token": "p1", header: value})
+        assert resp.status == 200
+        assert gateway.pods["RegionOne"].headers_seen[-1][header] in ("compute 2.90", "2.90")
+
+
 async def test_unauthenticated_server_call_is_keystone_401(gateway):
     resp = await gateway.call("GET", "/compute/v2.1/servers/x", token="bad")
     assert resp.status == 401
