@@ -23,7 +23,10 @@ def _name(kind: str) -> str:
 
 
 def _wait_volume(conn: Connection, volume: Any, status: str) -> Any:
-    return conn.block_storage.wait_for_status(volume, status, failures=["error"],
+    # read it afresh: wait_for_status returns at once when the object it is given
+    # already shows `status` (a stale "available" while Cinder is still uploading)
+    fresh = conn.block_storage.get_volume(volume)
+    return conn.block_storage.wait_for_status(fresh, status, failures=["error"],
                                               interval=0.5, wait=WAIT)
 
 
