@@ -73,7 +73,8 @@ HANDLERS: dict[str, Handler] = {}
 HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
                    "tricircle.distributed.flavors", "tricircle.distributed.keypairs",
                    "tricircle.networking.binding", "tricircle.networking.cleanup",
-                   "tricircle.networking.release", "tricircle.networking.sync")
+                   "tricircle.networking.release", "tricircle.networking.sync",
+                   "tricircle.images.replicate", "tricircle.images.sync")
 
 
 def register(job_type: str) -> Callable[[Handler], Handler]:
