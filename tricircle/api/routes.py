@@ -26,7 +26,7 @@ from tricircle.api.compute import (
     servers,
     versions,
 )
-from tricircle.api.image import passthrough as image_passthrough
+from tricircle.api.image import images
 from tricircle.api.network import proxy as network_proxy
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
@@ -118,11 +118,15 @@ ROUTES: list[tuple[str, str, object]] = [
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}", servers.member),
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}/{{tail:.+}}", servers.member),
     ("*", "/compute/v2.1/{tail:.*}", passthrough.forward),
-    # ---- image /image (interim pass-through to the image home pod) -----------
-    ("GET", "/image", image_passthrough.versions),
-    ("GET", "/image/", image_passthrough.versions),
-    ("GET", "/image/versions", image_passthrough.versions),
-    ("*", "/image/{tail:.+}", image_passthrough.forward),
+    # ---- image /image (tricircle.api.image: one registry over the pods' Glance) --
+    ("GET", "/image", images.versions),
+    ("GET", "/image/", images.versions),
+    ("GET", "/image/versions", images.versions),
+    ("GET", "/image/v2/images", images.index),
+    ("POST", "/image/v2/images", images.create),
+    ("*", "/image/v2/images/{image_id}", images.member),
+    ("*", "/image/v2/images/{image_id}/{tail:.+}", images.member),
+    ("*", "/image/{tail:.+}", images.forward),
     # ---- network /network (tricircle.api.network: central Neutron) ------------
     ("GET", "/network", network_proxy.versions),
     ("GET", "/network/", network_proxy.versions),

@@ -1,0 +1,287 @@
+"""GET /v2/images across pods: Glance's list, each image once.
+
+Built from the same parts as the server list (`gather`: parallel, deadline per
+pod, pods in region order; `merge`: k-way merge on the sort keys, small first
+rounds then `pages_to_extend`; `cursor`: the per-pod position carried in the
+next href beside the plain `marker`). What differs is Glance's dialect (sort
+parameters, page size 25, relative `first`/`next` links, no down-cell records)
+and deduplication: a replica carries its image's id, so every pod's page is
+filtered to the images whose *home* is that pod (`homes`, one database read
+per round); images no registry row knows yet are registered on sight, home =
+the first pod (region order) that showed them (`adopt`), which keeps the
+choice stable across pages. docs/images.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from multidict import MultiMapping
+
+from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
+from tricircle.context import RequestContext
+from tricircle.fanout import cursor, merge
+from tricircle.fanout.gather import gather
+
+LOG = logging.getLogger(__name__)
+DEFAULT_LIMIT = 25        # Glance's [DEFAULT] limit_param_default
+MAX_LIMIT = 1000          # Glance's api_limit_max
+MAX_ROUNDS = 8            # extension rounds per page (each asks `limit` more per pod)
+BASE = "/v2/images"
+GLANCE_DEFAULT_KEYS = ("created_at", "id")
+
+# (image id, owner) seen per pod region -> registered; returns id -> home pod id
+Homes = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
+Adopt = Callable[[dict[str, list[tuple[str, str]]]], Awaitable[dict[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePod:
+    id: str
+    region: str
+
+
+@dataclass(slots=True)
+class ImageListRequest:
+    ctx: RequestContext
+    query: MultiMapping[str]
+    pods: list[ImagePod]            # region order
+    deadline: float = 5.0
+    concurrency: int = 64
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class ImageListResult:
+    body: dict[str, Any] | None = None
+    passthrough: PodResponse | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Page:
+    pod: ImagePod
+    images: list[dict[str, Any]]     # kept (this pod is their home)
+    last: str | None                 # the pod's last image id seen (kept or not)
+    more: bool                       # the pod may hold more after `last`
+    response: PodResponse
+
+
+class ImageLister:
+    """One page of a merged image list. Stateless; one per app."""
+
+    def __init__(self, pods: PodClients, homes: Homes, adopt: Adopt) -> None:
+        self._pods = pods
+        self._homes = homes
+        self._adopt = adopt
+
+    async def list_page(self, req: ImageListRequest) -> ImageListResult:
+        """The page for `req`; a pod's 4xx (bad limit, sort key, marker) comes back
+        as `passthrough`, in Glance's words. Pods that fail are `missing`."""
+        try:
+            limit = _limit(req.query)
+            spec = _sort_spec(req.query)
+        except (cursor.InvalidLimit, merge.InvalidSortParams):
+            return await self._verdict(req, req.query.items())
+        key = merge.key_function(spec, _extract)
+        marker = cursor.last(req.query, "marker")
+        scope = cursor.query_scope(req.query)
+        position = cursor.Position(scope=scope)
+        if marker:
+            decoded = cursor.decode(cursor.last(req.query, cursor.CURSOR_PARAM), marker, scope)
+            if decoded is None:
+                return await self._hand_marker(req, marker, limit, key, spec)
+            position = decoded
+        size = merge.first_round_size(limit, len(req.pods))
+        return await self._collect(req, limit, key, position, size)
+
+    # ---- rounds --------------------------------------------------------------------
+    async def _collect(self, req: ImageListRequest, limit: int, key: Any,
+                       position: cursor.Position, size: int,
+                       after: tuple[Any, int] | None = None) -> ImageListResult:
+        index = {p.region: i for i, p in enumerate(req.pods)}
+        starts = {p.region: position.pods.get(p.region) for p in req.pods}
+        pages, missing = await self._round(req, req.pods, starts, size or limit)
+        refused = next((p.response for p in pages.values() if p.response.status != 200), None)
+        if refused is not None:
+            return ImageListResult(passthrough=refused)
+        for _ in range(MAX_ROUNDS):
+            if after is not None:
+                for page in pages.values():
+                    page.images = [i for i in page.images
+                                   if (key(i), index[page.pod.region]) > after]
+            grow = self._to_extend(pages, key, limit)
+            if not grow:
+                break
+            starts = {p.pod.region: p.last for p in grow}
+            more, failed = await self._round(req, [p.pod for p in grow], starts, limit)
+            missing += failed
+            for region, extra in more.items():
+                page = pages[region]
+                page.images += extra.images
+                page.last, page.more = extra.last or page.last, extra.more
+            for page in grow:
+                if page.pod.region not in more:
+                    page.more = False
+        ordered = [pages[p.region] for p in req.pods if p.region in pages]
+        return self._render(req, limit, key, position, ordered, missing)
+
+    def _to_extend(self, pages: dict[str, _Page], key: Any, limit: int) -> list[_Page]:
+        ordered = list(pages.values())
+        chosen = set(merge.pages_to_extend([p.images for p in ordered],
+                                           [p.more for p in ordered], key, limit))
+        # a pod whose whole page was replicas (all filtered out) may hold more
+        chosen |= {i for i, p in enumerate(ordered) if p.more and not p.images}
+        return [ordered[i] for i in sorted(chosen)]
+
+    async def _round(self, req: ImageListRequest, pods: list[ImagePod],
+                     starts: dict[str, str | None], size: int
+                     ) -> tuple[dict[str, _Page], list[str]]:
+        by_region = {p.region: p for p in pods}
+        remaining = max(0.01, req.deadline - (time.monotonic() - req.started))
+
+        async def call(region: str) -> _Page:
+            return await self._fetch(req, by_region[region], starts.get(region), size)
+
+        results = await gather([p.region for p in pods], call, deadline=remaining,
+                               concurrency=req.concurrency)
+        pages = {r.pod: r.value for r in results if r.ok and r.value is not None}
+        missing = [r.pod for r in results if not r.ok]
+        for r in results:
+            if not r.ok:
+                LOG.warning("image list without %s: %s", r.pod, r.error)
+        await self._keep_homes(list(pages.values()))
+        return pages, missing
+
+    async def _fetch(self, req: ImageListRequest, pod: ImagePod, marker: str | None,
+                     size: int) -> _Page:
+        params = [*((k, v) for k, v in cursor.forwarded_params(req.query) if k != "sort"),
+                  *_sort_params(req.query),
+                  ("limit", str(size))]
+        if marker:
+            params.append(("marker", marker))
+        client = await self._pods.get(pod.region)
+        resp = await client.request("image", "GET", BASE, params=params,
+                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        if resp.status >= 500:
+            raise PodRequestError(pod.region, f"answered {resp.status}")
+        if resp.status != 200:
+            return _Page(pod, [], None, False, resp)
+        images = list((json.loads(resp.body) or {}).get("images", []))
+        last = str(images[-1]["id"]) if images else None
+        return _Page(pod, images, last, len(images) >= size > 0, resp)
+
+    async def _keep_homes(self, pages: list[_Page]) -> None:
+        """Filter each page to the images whose home is its pod (in place)."""
+        ids = [str(i["id"]) for p in pages for i in p.images]
+        homes = await self._homes(ids)
+        unknown: dict[str, list[tuple[str, str]]] = {}
+        for page in pages:
+            for image in page.images:
+                if str(image["id"]) not in homes:
+                    unknown.setdefault(page.pod.id, []).append(
+                        (str(image["id"]), str(image.get("owner") or "")))
+        if unknown:
+            homes.update(await self._adopt(unknown))
+        for page in pages:
+            page.images = [i for i in page.images if homes.get(str(i["id"])) == page.pod.id]
+
+    # ---- markers the gateway did not write ------------------------------------------
+    async def _hand_marker(self, req: ImageListRequest, marker: str, limit: int, key: Any,
+                           spec: merge.SortSpec) -> ImageListResult:
+        """A `marker` without the gateway's cursor: its sort values are read from its
+        home and every pod is read from the start, keeping what sorts after it."""
+        homes = await self._homes([marker])
+        home = next((p for p in req.pods if p.id == homes.get(marker)), None)
+        if home is None:
+            return await self._verdict(req, req.query.items())
+        client = await self._pods.get(home.region)
+        resp = await client.request("image", "GET", f"{BASE}/{marker}",
+                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        if resp.status != 200:
+            return await self._verdict(req, req.query.items())
+        index = next(i for i, p in enumerate(req.pods) if p.id == home.id)
+        after = (key(resp.json()), index)
+        start = cursor.Position(scope=cursor.query_scope(req.query))
+        return await self._collect(req, limit, key, start, max(limit, 1), after=after)
+
+    async def _verdict(self, req: ImageListRequest,
+                       params: Any) -> ImageListResult:
+        """Let the first pod word a 400 (bad limit, sort, marker) exactly as Glance."""
+        if not req.pods:
+            return ImageListResult(body={"images": [], "first": BASE,
+                                         "schema": "/v2/schemas/images"})
+        client = await self._pods.get(req.pods[0].region)
+        forwarded = [(k, v) for k, v in params if k != cursor.CURSOR_PARAM]
+        resp = await client.request("image", "GET", BASE, params=forwarded,
+                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        if resp.status == 200:  # the pod took it: an empty page rather than a wrong one
+            return ImageListResult(body={"images": [], "first": BASE,
+                                         "schema": "/v2/schemas/images"})
+        return ImageListResult(passthrough=resp)
+
+    # ---- the page ------------------------------------------------------------------
+    def _render(self, req: ImageListRequest, limit: int, key: Any,
+                position: cursor.Position, pages: list[_Page],
+                missing: list[str]) -> ImageListResult:
+        chosen: list[tuple[_Page, dict[str, Any]]] = []
+        for i, image in merge.merge([p.images for p in pages], key):
+            if len(chosen) >= limit:
+                break
+            chosen.append((pages[i], image))
+        images = [image for _page, image in chosen]
+        body: dict[str, Any] = {"images": images, "first": _href(req.query),
+                                "schema": "/v2/schemas/images"}
+        if limit and len(images) == limit:
+            emitted = [(page.pod.region, str(image["id"])) for page, image in chosen]
+            advanced = position.advance(str(images[-1]["id"]), emitted)
+            body["next"] = cursor.next_href(BASE, req.query, marker=advanced.marker or "",
+                                            position=advanced)
+        return ImageListResult(body=body, missing=missing)
+
+
+def _href(query: MultiMapping[str]) -> str:
+    items = [(k, v) for k, v in query.items() if k not in ("marker", cursor.CURSOR_PARAM)]
+    return f"{BASE}?{urlencode(items)}" if items else BASE
+
+
+def _limit(query: MultiMapping[str]) -> int:
+    raw = cursor.last(query, "limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    return cursor.page_limit(query, MAX_LIMIT)
+
+
+def _sort_spec(query: MultiMapping[str]) -> merge.SortSpec:
+    """Glance's effective sort: `sort=k:dir,...` or sort_key/sort_dir, then
+    created_at and id (raises merge.InvalidSortParams; unknown keys are the
+    pods' to refuse)."""
+    combined = cursor.last(query, "sort")
+    if combined is not None:
+        if "sort_key" in query or "sort_dir" in query:
+            raise merge.InvalidSortParams("sort cannot be combined with sort_key/sort_dir")
+        keys, dirs = [], []
+        for part in filter(None, combined.split(",")):
+            name, _, direction = part.strip().partition(":")
+            keys.append(name)
+            dirs.append(direction or "desc")
+        return merge.sort_spec(keys, dirs, GLANCE_DEFAULT_KEYS)
+    keys = query.getall("sort_key", [])
+    dirs = query.getall("sort_dir", [])
+    if len(dirs) == 1 and len(keys) > 1:
+        dirs = dirs * len(keys)
+    return merge.sort_spec(keys, dirs, GLANCE_DEFAULT_KEYS)
+
+
+def _sort_params(query: MultiMapping[str]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in query.items() if k in ("sort", "sort_key", "sort_dir")]
+
+
+def _extract(image: dict[str, Any], sort_key: str) -> Any:
+    return image.get(sort_key)

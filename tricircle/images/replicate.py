@@ -1,0 +1,280 @@
+"""Replicas follow workloads: copy an image into the pod a server (or a volume
+from an image) is placed in, before it is created there.
+
+`ensure_image` is called on the request path; when the pod lacks a usable
+replica it enqueues an ``image_replicate`` job (resource key
+``<image id>@<pod id>``, progress ``{"bytes": n, "total": m}`` in GET
+/v1.0/jobs) and waits for it. The job streams the data from the home pod to the
+target pod with the service account, a few chunks in memory at a time, then
+checks that the target's Glance computed the same ``os_hash_value`` (and size)
+as the home's. A copy that fails midway is deleted before the job retries, so no
+half image is left in the pod; the routing row stays a reservation (bottom id
+NULL, not usable) until the copy is verified.
+
+The lab's Glance offers no ``glance-download`` import (GET /v2/info/import:
+glance-direct, web-download, copy-image), so the streamed copy is the only path
+implemented; docs/images.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from tricircle import faults
+from tricircle.clients.pod import PodClient, PodClients, PodRequestError
+from tricircle.context import RequestContext
+from tricircle.db.engine import Database
+from tricircle.fanout.gather import gather
+from tricircle.identity.service_auth import ServiceAuth
+from tricircle.images import glance, registry
+from tricircle.jobs import api as jobs
+from tricircle.jobs.handlers import JobContext, PermanentFailure, register
+from tricircle.pods import registry as pod_registry
+from tricircle.pods.registry import PodInfo
+from tricircle.routing import table
+
+if TYPE_CHECKING:
+    from tricircle.jobs.engine import JobEngine
+
+LOG = logging.getLogger(__name__)
+REPLICATE = "image_replicate"
+_POLL = 0.25
+_PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+
+class ImageNotActive(faults.BadRequest):
+    code, message = "tricircle.image_not_active", "Image %(id)s is not active."
+
+
+class ReplicationFailed(faults.ServiceUnavailable):
+    code = "tricircle.image_replication_failed"
+    message = "Image %(id)s could not be copied to %(pod)s: %(reason)s"
+
+
+def job_key(image_id: str, pod_id: str) -> str:
+    return f"{image_id}@{pod_id}"
+
+
+async def enqueue_replicate(s: Any, image_id: str, pod: PodInfo, *, project_id: str = "",
+                            request_id: str | None = None) -> str:
+    """Schedule the copy of `image_id` into `pod` (coalesces; returns the job id)."""
+    return await jobs.enqueue(s, REPLICATE, job_key(image_id, pod.id), project_id=project_id,
+                              request_id=request_id,
+                              payload={"image_id": image_id, "pod_id": pod.id})
+
+
+async def ensure_image(ctx: RequestContext, pod: PodInfo, image_id: str, *, db: Database,
+                       pods: PodClients, service_auth: ServiceAuth,
+                       engine: JobEngine | None = None, wait: float | None = None) -> None:
+    """Make sure `pod` holds a usable replica of `image_id` before a server or a
+    volume made from it is created there (docs/dev/interfaces.md).
+
+    Does nothing when the pod already has it, when no pod has the image, or when
+    the caller cannot see it (the pod then answers its own "not found").
+    Raises ImageNotActive (400), ReplicationFailed (503: the copy failed or did
+    not finish within `wait` seconds, default ``[images] replicate_wait``).
+    """
+    async with db.session() as s:
+        rows = await registry.copies(s, image_id)
+    if any(r.pod_id == pod.id and r.bottom_id for r in rows):
+        return  # the hot path: one indexed read
+    home = registry.home(rows)
+    if home is None:
+        rows = await adopt(image_id, db=db, pods=pods, token=await service_auth.token())
+        home = registry.home(rows)
+        if home is None or any(r.pod_id == pod.id for r in rows):
+            return
+    image = await _visible(ctx, pods, home.region_name, image_id)
+    if image is None:
+        return
+    if image.get("status") != "active":
+        raise ImageNotActive(id=image_id)
+    async with db.session() as s:
+        job_id = await enqueue_replicate(s, image_id, pod, project_id=home.project_id,
+                                         request_id=ctx.request_id)
+    if engine is not None:
+        engine.wake()
+    LOG.info("image %s: copying to %s (job %s) [%s]", image_id, pod.region_name, job_id,
+             ctx.request_id)
+    limit = wait if wait is not None else _default_wait(engine)
+    await _wait(db, image_id, pod, job_id, limit)
+
+
+def _default_wait(engine: JobEngine | None) -> float:
+    conf = getattr(getattr(engine, "deps", None), "conf", None)
+    return float(conf.images.replicate_wait) if conf is not None else 600.0
+
+
+async def _visible(ctx: RequestContext, pods: PodClients, region: str,
+                   image_id: str) -> dict[str, Any] | None:
+    """The image as the caller sees it in its home pod (None: not visible)."""
+    try:
+        client = await pods.get(region)
+        resp = await client.request(glance.SERVICE, "GET", f"/v2/images/{image_id}",
+                                    headers=ctx.pod_headers())
+    except PodRequestError as exc:
+        raise faults.PodUnavailable(pod=region) from exc
+    return dict(resp.json()) if resp.status == 200 else None
+
+
+async def _wait(db: Database, image_id: str, pod: PodInfo, job_id: str, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        async with db.session() as s:
+            rows = await registry.copies(s, image_id)
+            job = await jobs.get_job(s, job_id)
+        if any(r.pod_id == pod.id and r.bottom_id for r in rows):
+            return
+        if job.status in ("failed", "succeeded"):
+            raise ReplicationFailed(id=image_id, pod=pod.region_name,
+                                    reason=job.last_error or "the image is gone")
+        if time.monotonic() >= deadline:
+            raise ReplicationFailed(id=image_id, pod=pod.region_name,
+                                    reason=f"not done within {limit:g} s (job {job_id})")
+        await asyncio.sleep(_POLL)
+
+
+async def adopt(image_id: str, *, db: Database, pods: PodClients,
+                token: str) -> list[table.Route]:
+    """Register an image the registry does not know yet (made directly in pods,
+    e.g. seeded by an operator) from every enabled pod holding it: the first by
+    region order becomes its home. Returns its rows (empty: no pod has it)."""
+    async with db.session() as s:
+        candidates = [p for p in await pod_registry.list_pods(s) if p.state != "disabled"]
+
+    async def find(region: str) -> dict[str, Any] | None:
+        return await glance.show(await pods.get(region), token, image_id)
+
+    results = await gather([p.region_name for p in candidates], find, deadline=10.0)
+    holders = [(pod, r.value) for pod, r in zip(candidates, results, strict=True)
+               if r.ok and r.value is not None]
+    async with db.session() as s:
+        for pod, image in holders:
+            await registry.register_pod_image(s, pod_id=pod.id, image_id=image_id,
+                                              project_id=str(image.get("owner") or ""))
+        return await registry.copies(s, image_id)
+
+
+# ---- the job -------------------------------------------------------------------------
+@register(REPLICATE)
+async def replicate(ctx: JobContext) -> None:
+    """Copy one image into one pod, verified; idempotent (a verified replica
+    already there is just recorded)."""
+    image_id, pod_id = ctx.payload["image_id"], ctx.payload["pod_id"]
+    async with ctx.deps.db.session() as s:
+        rows = await registry.copies(s, image_id)
+        target = await pod_registry.get_pod(s, pod_id)
+    home = registry.home(rows)
+    if home is None:
+        raise PermanentFailure(f"image {image_id} is not registered (deleted?)")
+    if any(r.pod_id == pod_id and r.bottom_id for r in rows):
+        return
+    route = next((r for r in rows if r.pod_id == pod_id), None)
+    if route is None:
+        async with ctx.deps.db.session() as s:
+            route = await table.reserve(s, top_id=image_id, pod_id=pod_id,
+                                        project_id=home.project_id,
+                                        resource_type=registry.ROUTING_TYPE)
+    token = await ctx.deps.service_auth.token()
+    source_client = await ctx.deps.pods.get(home.region_name)
+    target_client = await ctx.deps.pods.get(target.region_name)
+    source = await glance.show(source_client, token, image_id)
+    if source is None:
+        raise PermanentFailure(f"image {image_id} is gone from its home {home.region_name}")
+    if source.get("status") != "active":
+        raise RuntimeError(f"image {image_id} is {source.get('status')} in {home.region_name}")
+    if not await _usable_copy(target_client, token, source):
+        await _copy(ctx, source_client, target_client, token, source)
+    await _sync_members(source_client, target_client, token, source)
+    async with ctx.deps.db.session() as s:
+        await table.bind(s, route.id, image_id)
+    LOG.info("image %s replicated from %s to %s", image_id, home.region_name,
+             target.region_name)
+
+
+async def _usable_copy(client: PodClient, token: str, source: dict[str, Any]) -> bool:
+    """Whether the target already holds a verified copy; a half one is deleted."""
+    found = await glance.show(client, token, source["id"])
+    if found is None:
+        return False
+    if found.get("status") == "active" and _same_data(found, source):
+        return True
+    LOG.warning("image %s in %s is %s (hash %s): deleted before copying again", source["id"],
+                client.region, found.get("status"), found.get("os_hash_value"))
+    await glance.delete(client, token, source["id"])
+    return False
+
+
+def _same_data(copy: dict[str, Any], source: dict[str, Any]) -> bool:
+    return (copy.get("size") == source.get("size")
+            and copy.get("os_hash_algo") == source.get("os_hash_algo")
+            and copy.get("os_hash_value") == source.get("os_hash_value")
+            and (source.get("os_hash_value") is not None
+                 or copy.get("checksum") == source.get("checksum")))
+
+
+async def _copy(ctx: JobContext, source_client: PodClient, target_client: PodClient,
+                token: str, source: dict[str, Any]) -> None:
+    """Create the replica and stream the data; on any failure the replica is
+    deleted (no half image left) and the error re-raised (the job retries)."""
+    image_id = source["id"]
+    await glance.create(target_client, token, glance.replica_body(source))
+    try:
+        await _stream(ctx, source_client, target_client, token, source)
+        copy = await glance.show(target_client, token, image_id)
+        if copy is None or copy.get("status") != "active" or not _same_data(copy, source):
+            raise RuntimeError(f"copy of {image_id} in {target_client.region} does not match "
+                               f"its source (hash {copy and copy.get('os_hash_value')})")
+    except BaseException:
+        try:
+            await glance.delete(target_client, token, image_id)
+        except PodRequestError as exc:  # the next attempt deletes it (_usable_copy)
+            LOG.warning("half copy of %s in %s not deleted: %s", image_id,
+                        target_client.region, exc)
+        raise
+
+
+async def _stream(ctx: JobContext, source_client: PodClient, target_client: PodClient,
+                  token: str, source: dict[str, Any]) -> None:
+    conf = ctx.deps.conf.images
+    total = int(source.get("size") or 0)
+    async with source_client.stream(glance.SERVICE, "GET", f"/v2/images/{source['id']}/file",
+                                    headers=glance.headers(token),
+                                    timeout=conf.read_timeout) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"download from {source_client.region}: {resp.status}")
+        chunks = _counted(ctx, resp.content.iter_chunked(conf.chunk_size), total)
+        await glance.upload(target_client, token, source["id"], chunks,
+                            timeout=conf.read_timeout)
+
+
+async def _counted(ctx: JobContext, chunks: AsyncIterator[bytes],
+                   total: int) -> AsyncIterator[bytes]:
+    done, last = 0, time.monotonic()
+    await ctx.set_progress(bytes=0, total=total)
+    async for chunk in chunks:
+        done += len(chunk)
+        yield chunk
+        if time.monotonic() - last >= _PROGRESS_EVERY:
+            last = time.monotonic()
+            await ctx.set_progress(bytes=done, total=total)
+    await ctx.set_progress(bytes=done, total=total)
+
+
+async def _sync_members(source_client: PodClient, target_client: PodClient, token: str,
+                        source: dict[str, Any]) -> None:
+    """Members of a shared image, with their statuses (Nova reads the image with
+    the member's token in the target pod)."""
+    if source.get("visibility") != "shared":
+        return
+    wanted = await glance.members(source_client, token, source["id"])
+    have = await glance.members(target_client, token, source["id"])
+    for member, status in wanted.items():
+        if have.get(member) != status:
+            await glance.set_member(target_client, token, source["id"], member, status)
+    for member in set(have) - set(wanted):
+        await glance.set_member(target_client, token, source["id"], member, None)
