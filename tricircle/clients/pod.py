@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json as _json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -19,7 +18,6 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from tricircle.clients.http import HttpError, HttpPool
 from tricircle.identity.service_auth import ServiceAuth
 
 LOG = logging.getLogger(__name__)
@@ -59,15 +57,13 @@ class PodResponse:
 
 @dataclass
 class PodClient:
-    """Client of one pod (region): base URL per service type, a keep-alive pool for
-    buffered calls (`request`) and an aiohttp session for streamed ones."""
+    """Client of one pod (region): base URL per service type and a pooled session."""
 
     region: str
     endpoints: dict[str, str]
     session: aiohttp.ClientSession
     timeout: float = 60.0
     fetched_at: float = field(default_factory=time.monotonic)
-    pool: HttpPool = field(default_factory=HttpPool)
 
     def url(self, service_type: str, path: str) -> str:
         base = self.endpoints.get(service_type)
@@ -88,18 +84,15 @@ class PodClient:
         """
         url = self.url(service_type, path)
         started = time.monotonic()
-        if json is not None:
-            body = _json.dumps(json).encode()
-            if not any(name.lower() == "content-type" for name in (headers or {})):
-                headers = {**(headers or {}), "Content-Type": "application/json"}
+        client_timeout = _client_timeout(timeout or self.timeout)
         try:
-            async with asyncio.timeout(timeout or self.timeout):
-                answer = await self.pool.request(method, url, headers=headers, params=params,
-                                                 body=body)
-        except (HttpError, TimeoutError, OSError, ValueError) as exc:
+            async with self.session.request(method, url, headers=headers, params=params,
+                                            data=body, json=json,
+                                            timeout=client_timeout) as resp:
+                data = await resp.read()
+                return PodResponse(resp.status, resp.headers, data, time.monotonic() - started)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise PodRequestError(self.region, f"{method} {url}: {exc!r}") from exc
-        return PodResponse(answer.status, answer.headers, answer.body,
-                           time.monotonic() - started)
 
     @contextlib.asynccontextmanager
     async def stream(self, service_type: str, method: str, path: str, *,
@@ -132,7 +125,6 @@ class PodClients:
         self._refresh = refresh
         self._clients: dict[str, PodClient] = {}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
-        self._pools: dict[str, HttpPool] = {}
         self._lock = asyncio.Lock()
         self._overrides: dict[str, dict[str, str]] = {}
 
@@ -166,10 +158,7 @@ class PodClients:
                 raise PodRequestError(region, f"catalog unavailable: {exc}") from exc
         if not endpoints:
             raise PodRequestError(region, "region not in the Keystone catalog")
-        pool = self._pools.get(region)
-        if pool is None:
-            pool = self._pools[region] = HttpPool(limit=self._pool_size)
-        return PodClient(region, endpoints, self._session(region), self._timeout, pool=pool)
+        return PodClient(region, endpoints, self._session(region), self._timeout)
 
     def _session(self, region: str) -> aiohttp.ClientSession:
         session = self._sessions.get(region)
@@ -185,7 +174,4 @@ class PodClients:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
-        for pool in self._pools.values():
-            pool.close()
-        self._pools.clear()
         self._clients.clear()
