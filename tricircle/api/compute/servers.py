@@ -13,6 +13,7 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
+from tricircle.images import snapshots
 from tricircle.proxy import member as routed
 from tricircle.proxy import microversion
 from tricircle.proxy.locate import Located
@@ -55,6 +56,8 @@ async def member(request: web.Request) -> web.Response:
     if request.method == "DELETE" and "tail" not in request.match_info \
             and 200 <= response.status < 300:
         await _deleted(core, request, located)
+    if request.method == "POST" and request.match_info.get("tail") == "action":
+        await snapshots.register_action_image(request, located.pod, body, response)
     return response
 
 
