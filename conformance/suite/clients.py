@@ -89,6 +89,35 @@ def ensure_osc_image(lab: dict[str, Any], token: str) -> None:
             urllib.request.urlopen(req, timeout=120).read()
 
 
+OSC_NETWORK_NAME = "private"  # OSC's compute tests boot on `network show private` (devstack's)
+OSC_SUBNET_CIDR = "10.254.254.0/24"
+
+
+def ensure_osc_network(neutron_url: str, token: str) -> None:
+    """A network "private" with a subnet, owned by the admin project, in this Neutron.
+
+    OSC's server tests boot with ``--nic net-id=<private>`` and, without it, ask Nova to
+    allocate a network automatically, which the lab cannot (no auto-allocated topology):
+    every server test would fail on both sides. Baseline: the pod's Neutron; gateway:
+    central Neutron (the gateway's /network), so a server boots on a top network.
+    """
+    base = neutron_url.rstrip("/") + "/v2.0"
+    status, _, data = http("GET", f"{base}/networks?name={OSC_NETWORK_NAME}", token)
+    nets = (data or {}).get("networks", []) if status == 200 else []
+    net = nets[0] if nets else None
+    if net is None:
+        status, _, data = http("POST", f"{base}/networks", token,
+                               {"network": {"name": OSC_NETWORK_NAME}})
+        if status != 201:
+            print(f"could not create network {OSC_NETWORK_NAME} in {neutron_url}: {status}")
+            return
+        net = data["network"]
+    if not net.get("subnets"):
+        http("POST", f"{base}/subnets", token, {"subnet": {
+            "name": f"{OSC_NETWORK_NAME}-subnet", "network_id": net["id"], "ip_version": 4,
+            "cidr": OSC_SUBNET_CIDR}})
+
+
 def parse_junit(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -158,6 +187,7 @@ def run_all(runner: Any, results: Path, wanted: list[str],
         path = results / f"{name}.json"
         data = json.loads(path.read_text()) if path.exists() else {"suite": name}
         if "baseline" in wanted:
+            ensure_osc_network(runner.lab["regions"]["RegionOne"]["network"], runner.ks.token)
             print(f"[regionone] {name} ...", flush=True)
             data["regionone"] = run_suite(runner.venv, runner.lab, suite, "regionone",
                                           "RegionOne", timeout)
@@ -166,6 +196,7 @@ def run_all(runner: Any, results: Path, wanted: list[str],
             if not runner.served.get(suite.surface):
                 data["gateway"] = {"status": "not-served"}
             else:
+                ensure_osc_network(runner.lab["central_neutron"], runner.ks.token)
                 print(f"[gateway] {name} ...", flush=True)
                 data["gateway"] = run_suite(runner.venv, runner.lab, suite, "gateway",
                                             "CentralRegion", timeout)

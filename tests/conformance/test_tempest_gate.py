@@ -42,9 +42,9 @@ def _gateway_answering() -> bool:
 
 
 def _ensure_gateway() -> None:
-    if _gateway_answering():
-        return
-    # idempotent: config, pods, api, endpoints, flavor
+    """The demo gateway, running this checkout's code: `up` is idempotent (config, pods,
+    endpoints, flavor) and restarts an api started before the code last changed, so the
+    gate never measures a stale gateway."""
     done = subprocess.run([sys.executable, "-m", "tricircle.demo", "up"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert _gateway_answering(), (
