@@ -55,6 +55,18 @@ class ReplicationFailed(faults.ServiceUnavailable):
     message = "Image %(id)s could not be copied to %(pod)s: %(reason)s"
 
 
+def boot_images(member: dict[str, Any]) -> list[str]:
+    """Ids of the images a server create boots from: ``imageRef`` (an id or an
+    href) and block devices whose source is an image."""
+    refs = [member.get("imageRef")]
+    bdms = member.get("block_device_mapping_v2")
+    for bdm in bdms if isinstance(bdms, list) else []:
+        if isinstance(bdm, dict) and bdm.get("source_type") == "image":
+            refs.append(bdm.get("uuid"))
+    ids = [r.rstrip("/").rsplit("/", 1)[-1] for r in refs if isinstance(r, str) and r]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
 def job_key(image_id: str, pod_id: str) -> str:
     return f"{image_id}@{pod_id}"
 

@@ -32,6 +32,7 @@ from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.distributed import flavors, keypairs
 from tricircle.identity.service_auth import ServiceAuth
+from tricircle.images import replicate as images
 from tricircle.networking import boot as networking
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy import microversion
@@ -86,7 +87,8 @@ def request_spec(ctx: RequestContext, request: web.Request,
     group = hints.get("group") if isinstance(hints, dict) else None
     return RequestSpec(project_id=ctx.project_id or "", availability_zone=_requested_az(member),
                        microversion=version, surface=surface,
-                       server_group=group if isinstance(group, str) and group else None)
+                       server_group=group if isinstance(group, str) and group else None,
+                       images=tuple(images.boot_images(member)))
 
 
 # Where a create must go because of what it names (a volume to boot from, the
@@ -179,15 +181,20 @@ class PlacedCreate:
 
     async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
                                   member: dict[str, Any]) -> None:
-        """The keypair and flavor the server names exist in `pod` before it boots
-        there (a pod that was down, or added, when they were defined at the top).
+        """The keypair, flavor and images the server names exist in `pod` before it
+        boots there (a pod that was down, or added, when they were defined at the
+        top; an image whose home is another pod).
 
-        Raises what ensure_keypair raises (400 unknown key, 503 pod unreachable);
+        Raises what ensure_keypair and ensure_image raise (400 unknown key or image
+        not active, 503 pod unreachable or image copy failed);
         a flavor copy that fails is left to the pod's own answer.
         """
         key_name = member.get("key_name")
         if isinstance(key_name, str) and key_name:
             await keypairs.ensure_keypair(ctx, pod, key_name, pods=self._pods, db=self._db)
+        for image_id in images.boot_images(member):  # issue 5: a replica with the same id
+            await images.ensure_image(ctx, pod, image_id, db=self._db, pods=self._pods,
+                                      service_auth=self._auth)
         flavor_ref = _str(member.get("flavorRef"))
         if not flavor_ref:
             return

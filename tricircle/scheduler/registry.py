@@ -14,6 +14,7 @@ from tricircle.scheduler.filters import (
 from tricircle.scheduler.weighers import Weigher
 from tricircle.scheduler.weighers import binding as binding_weigher
 from tricircle.scheduler.weighers import capacity as capacity_weigher
+from tricircle.scheduler.weighers import image as image_weigher
 
 FILTERS: dict[str, Filter] = {
     "availability_zone": availability_zone.passes,
@@ -24,9 +25,11 @@ FILTERS: dict[str, Filter] = {
     "server_group": server_group.passes,
 }
 
-# name -> (weigher, multiplier). A binding outweighs any capacity difference.
+# name -> (weigher, multiplier). A binding outweighs any capacity difference; so
+# does holding the boot image already (a copy costs more than an uneven spread).
 WEIGHERS: dict[str, tuple[Weigher, float]] = {
     "binding": (binding_weigher.weigh, 1000.0),
+    "image": (image_weigher.weigh, 10.0),
     "capacity": (capacity_weigher.weigh, 1.0),
 }
 

@@ -20,6 +20,7 @@ from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.identity.service_auth import ServiceAuth
+from tricircle.images import registry as image_registry
 from tricircle.pods import bindings
 from tricircle.pods import registry as pod_registry
 from tricircle.pods.registry import PodInfo
@@ -54,8 +55,10 @@ class Scheduler:
             spec = replace(spec, resources=resources)
         observed = await self._capacities(worth_asking, spec.resources)
         group_pods = await self._group_pods(worth_asking, spec.server_group, ctx)
+        copies = await self._image_copies(spec.images)
         pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound,
-                                                  group_pods=group_pods),
+                                                  group_pods=group_pods,
+                                                  image_copies=copies),
                          filters=self._conf.scheduler.filters,
                          weighers=self._conf.scheduler.weighers)
         LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,
@@ -98,6 +101,18 @@ class Scheduler:
         found = await asyncio.gather(*(has(p) for p in pods))
         holders = frozenset(p.id for p, ok in zip(pods, found, strict=True) if ok)
         return holders or None
+
+    async def _image_copies(self, images: Sequence[str]) -> dict[str, int]:
+        """pod id -> how many of `images` it holds a usable copy of."""
+        counts: dict[str, int] = {}
+        if not images:
+            return counts
+        async with self._db.session() as s:
+            for image_id in images:
+                for route in await image_registry.copies(s, image_id):
+                    if route.bottom_id:
+                        counts[route.pod_id] = counts.get(route.pod_id, 0) + 1
+        return counts
 
     async def _capacities(self, pods: Sequence[PodInfo], resources: dict[str, int]
                           ) -> dict[str, PodCapacity | None]:

@@ -33,6 +33,8 @@ class RequestSpec:
     surface: str = "compute"
     # the `group` scheduler hint: the server must land where its server group is
     server_group: str | None = None
+    # images the server boots from: pods already holding them are preferred
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +63,5 @@ class Observations:
     bound_pods: frozenset[str] = frozenset()
     # pods holding the requested server group (None: no group asked or none found)
     group_pods: frozenset[str] | None = None
+    # pod id -> how many of the requested images it holds a usable copy of
+    image_copies: dict[str, int] = field(default_factory=dict)
