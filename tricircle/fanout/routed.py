@@ -1,5 +1,6 @@
-"""The server list's view of the gateway's own state: pods from the registry,
-where a project's servers are from the routing table."""
+"""The merged list's view of the gateway's own state: pods from the registry,
+where a project's servers (or volumes, snapshots, backups: `routing_type`) are
+from the routing table."""
 
 from __future__ import annotations
 
@@ -42,9 +43,11 @@ class RoutedServerSource:
     right after a create sees the new server's pod.
     """
 
-    def __init__(self, db: Database, pods_by_id: PodsById | None = None) -> None:
+    def __init__(self, db: Database, pods_by_id: PodsById | None = None, *,
+                 routing_type: str = SERVER) -> None:
         self._db = db
         self._pods_by_id = pods_by_id
+        self._type = routing_type
 
     async def _registry(self) -> list[PodInfo]:
         if self._pods_by_id is not None:
@@ -78,7 +81,7 @@ class RoutedServerSource:
         (project_id, resource_type) index instead of a correlated EXISTS per pod:
         the list's hot path at hundreds of pods (bench/fanout.py measures both).
         """
-        stmt = select(Routing.pod_id).where(Routing.resource_type == SERVER).distinct()
+        stmt = select(Routing.pod_id).where(Routing.resource_type == self._type).distinct()
         if project_id is not None:
             stmt = stmt.where(Routing.project_id == project_id)
         async with self._db.session() as s:
@@ -87,7 +90,7 @@ class RoutedServerSource:
     async def locate(self, server_id: str, project_id: str | None
                      ) -> tuple[str, str] | None:
         async with self._db.session() as s:
-            routes = await table.lookup(s, server_id, SERVER, project_id=project_id)
+            routes = await table.lookup(s, server_id, self._type, project_id=project_id)
         bound = [r for r in routes if r.bottom_id]
         return (bound[0].region_name, str(bound[0].bottom_id)) if bound else None
 
@@ -95,7 +98,7 @@ class RoutedServerSource:
                     ) -> list[KnownServer]:
         async with self._db.session() as s:
             pod = await registry.get_pod(s, region)
-            routes = await table.list_routes(s, project_id=project_id, resource_type=SERVER,
+            routes = await table.list_routes(s, project_id=project_id, resource_type=self._type,
                                              pod_id=pod.id, limit=limit)
         return [KnownServer(r.top_id, str(r.bottom_id), r.project_id, r.created_at)
                 for r in routes if r.bottom_id]
@@ -109,7 +112,7 @@ class RoutedServerSource:
             rows = await s.execute(
                 select(Pod.region_name, Routing.bottom_id, Routing.top_id)
                 .join(Pod, Pod.id == Routing.pod_id)
-                .where(Routing.resource_type == SERVER,
+                .where(Routing.resource_type == self._type,
                        Routing.bottom_id.in_(sorted({b for _r, b in servers})),
                        Routing.top_id != Routing.bottom_id))
         return {(r, str(b)): str(t) for r, b, t in rows.all() if (r, b) in wanted}

@@ -1,4 +1,6 @@
-"""GET /servers and /servers/detail across pods (Nova's multi-cell list semantics).
+"""GET /servers and /servers/detail across pods (Nova's multi-cell list semantics),
+and any other collection listed the same way (Cinder volumes, snapshots,
+backups: a `Collection` says what differs).
 
 One page = parallel fan-out of `GET /servers/detail` (sort values live only in
 the detail view) to every pod that may hold matching servers, each asked for at
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -52,6 +54,37 @@ SORT_FIELDS: dict[str, tuple[str, ...]] = {
     "auto_disk_config": ("OS-DCF:diskConfig",),
 }
 AZ_FIELD = "OS-EXT-AZ:availability_zone"
+
+
+class MarkerNotFound(faults.BadRequest):
+    code, message = "tricircle.marker_not_found", "marker [%(marker)s] not found"
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """One listable collection of one service, as the merged list needs it.
+
+    `summary` is the projection of the non-detail view (pods are then asked for
+    the detail view, where the sort values are); None when the pods' own index
+    view carries the sort values and is asked directly. `sort_param`: the
+    service also takes Cinder's ``sort=key:dir,...``.
+    """
+
+    name: str = "servers"                 # body key and path segment
+    member: str = "server"
+    service_type: str = "compute"
+    links_key: str = "servers_links"
+    sort_fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: SORT_FIELDS)
+    az_field: str = AZ_FIELD
+    marker_key: str = SERVER_MARKER.key   # the gateway's hidden metadata item
+    summary: tuple[str, ...] | None = ("id", "name", "links")
+    down_records: bool = True             # Nova 2.69 minimal records for down pods
+    marker_not_found: type[faults.TricircleError] = MarkerNotFound
+    version_headers: tuple[str, ...] = VERSION_HEADERS
+    sort_param: bool = False
+
+
+SERVERS = Collection()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +139,14 @@ class ListRequest:
     down_pod_policy: str = "skip"   # or "fail"
     # when the list started: both rounds together stay within `deadline` per pod
     started: float = field(default_factory=time.monotonic)
+    collection: Collection = SERVERS
+    # "/<project_id>" when the client used a URL with the project id (Cinder, legacy
+    # Nova): pods are asked the same way, so their hrefs keep it
+    path_prefix: str = ""
+
+    def path(self, tail: str = "") -> str:
+        """The pod path of the collection (``/servers/detail``) or of one item."""
+        return f"{self.path_prefix}/{self.collection.name}{tail}"
 
 
 @dataclass(slots=True)
@@ -116,10 +157,6 @@ class ListResult:
     headers: dict[str, str] = field(default_factory=dict)
     passthrough: PodResponse | None = None
     missing: list[str] = field(default_factory=list)
-
-
-class MarkerNotFound(faults.BadRequest):
-    code, message = "tricircle.marker_not_found", "marker [%(marker)s] not found"
 
 
 @dataclass(slots=True)
@@ -162,13 +199,12 @@ class ServerLister:
         """
         try:
             limit = cursor.page_limit(req.query)
-            spec = merge.sort_spec(req.query.getall("sort_key", []),
-                                   req.query.getall("sort_dir", []))
+            spec = merge.sort_spec(*_sort_params(req))
         except (cursor.InvalidLimit, merge.InvalidSortParams):
             return await self._first_pod_verdict(req)
         all_pods = await self._source.pods(_scope(req))
         pods = _az_filtered(all_pods, cursor.last(req.query, "availability_zone"))
-        key = merge.key_function(spec, _extractor(pods))
+        key = merge.key_function(spec, _extractor(req.collection))
         plan = await self._plan(req, spec, limit, pods, key)
         plan.first_size = merge.first_round_size(limit, sum(p.usable for p in pods))
         results = await self._fetch(req, plan, pods, key)
@@ -206,17 +242,18 @@ class ServerLister:
                      after=(key(tagged), index))
 
     async def _show(self, req: ListRequest, region: str, bottom_id: str) -> dict[str, Any]:
+        coll = req.collection
         try:
             client = await self._pods.get(region)
-            resp = await client.request("compute", "GET", f"/servers/{bottom_id}",
+            resp = await client.request(coll.service_type, "GET", req.path(f"/{bottom_id}"),
                                         headers=_pod_headers(req), timeout=req.deadline)
         except PodRequestError as exc:
             raise faults.PodUnavailable(pod=region) from exc
         if resp.status == 404:
-            raise MarkerNotFound(marker=cursor.last(req.query, "marker"))
+            raise coll.marker_not_found(marker=cursor.last(req.query, "marker"))
         if resp.status != 200:
             raise faults.PodUnavailable(pod=region)
-        return dict(resp.json()["server"])
+        return dict(resp.json()[coll.member])
 
     # ---- fetching ------------------------------------------------------------------
     async def _fetch(self, req: ListRequest, plan: _Plan, pods: list[ListPod],
@@ -243,16 +280,18 @@ class ServerLister:
                        pod_marker: str | None, limit: int | None = None) -> PodPage:
         params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker)
         client = await self._pods.get(pod.region)
-        resp = await client.request("compute", "GET", "/servers/detail", params=params,
-                                    headers=_pod_headers(req), timeout=req.deadline)
+        coll = req.collection
+        resp = await client.request(coll.service_type, "GET", _pod_list_path(req),
+                                    params=params, headers=_pod_headers(req),
+                                    timeout=req.deadline)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
-        endpoint = client.endpoints.get("compute", "")
+        endpoint = client.url(coll.service_type, "")
         if resp.status != 200:
             return PodPage(pod, [], resp, endpoint)
         # hrefs rewritten in the raw body: one regex pass instead of a tree walk
         body = self._rewriter(endpoint, req.top_base).rewrite_bytes(resp.body)
-        servers = list((json.loads(body) if body else {}).get("servers", []))
+        servers = list((json.loads(body) if body else {}).get(coll.name, []))
         size = limit or plan.limit
         return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size)
 
@@ -283,8 +322,9 @@ class ServerLister:
             raise faults.BadRequest("Invalid input for query parameters.")
         client = await self._pods.get(pods[0].region)
         params = [(k, v) for k, v in req.query.items() if k != cursor.CURSOR_PARAM]
-        resp = await client.request("compute", "GET", "/servers/detail", params=params,
-                                    headers=_pod_headers(req), timeout=req.deadline)
+        resp = await client.request(req.collection.service_type, "GET", _pod_list_path(req),
+                                    params=params, headers=_pod_headers(req),
+                                    timeout=req.deadline)
         return ListResult(passthrough=resp)
 
     # ---- the page ------------------------------------------------------------------
@@ -308,10 +348,10 @@ class ServerLister:
         items = [_render(page, server, req, top_ids.get((page.pod.region, str(server["id"]))))
                  for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))
-        body: dict[str, Any] = {"servers": items}
+        body: dict[str, Any] = {req.collection.name: items}
         if plan.limit and len(items) == plan.limit:
             position = plan.position.advance(str(items[-1]["id"]), emitted)
-            body["servers_links"] = [{"rel": "next", "href": _next(req, position)}]
+            body[req.collection.links_key] = [{"rel": "next", "href": _next(req, position)}]
         return ListResult(body=body, headers=_reply_headers(req, pages),
                           missing=missing + partial)
 
@@ -358,7 +398,7 @@ class ServerLister:
                                room: int) -> list[dict[str, Any]]:
         if not missing:
             return []
-        if not _down_records_allowed(req):
+        if not req.collection.down_records or not _down_records_allowed(req):
             if req.down_pod_policy == "fail":
                 raise faults.PodUnavailable(pod=", ".join(missing))
             return []
@@ -390,8 +430,29 @@ class _Tagged:
 
 
 def _next(req: ListRequest, position: cursor.Position) -> str:
-    base = req.top_base + ("/servers/detail" if req.detail else "/servers")
+    base = req.top_base + req.path("/detail" if req.detail else "")
     return cursor.next_href(base, req.query, marker=position.marker or "", position=position)
+
+
+def _pod_list_path(req: ListRequest) -> str:
+    """The detail view, where the sort values are; the index view when it has them."""
+    summary = req.collection.summary is not None
+    return req.path("/detail" if req.detail or summary else "")
+
+
+def _sort_params(req: ListRequest) -> tuple[list[str], list[str]]:
+    """(keys, directions) asked for: ``sort_key``/``sort_dir``, or Cinder's
+    ``sort=key[:dir],...`` (a key without a direction is descending).
+    Raises merge.InvalidSortParams for both forms at once."""
+    sort = cursor.last(req.query, "sort") if req.collection.sort_param else None
+    keys, dirs = req.query.getall("sort_key", []), req.query.getall("sort_dir", [])
+    if sort is None:
+        return list(keys), list(dirs)
+    if keys or dirs:
+        raise merge.InvalidSortParams("The 'sort_key' and 'sort_dir' parameters are "
+                                      "deprecated and cannot be used with the 'sort' parameter.")
+    pairs = [item.strip().partition(":") for item in sort.split(",") if item.strip()]
+    return [k.strip() for k, _sep, _d in pairs], [(d.strip() or "desc") for _k, _s, d in pairs]
 
 
 def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: int
@@ -407,9 +468,11 @@ def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: 
     return out
 
 
-def _extractor(pods: list[ListPod]) -> Callable[[_Tagged, str], Any]:
+def _extractor(collection: Collection) -> Callable[[_Tagged, str], Any]:
+    fields = collection.sort_fields
+
     def extract(item: _Tagged, sort_key: str) -> Any:
-        path = SORT_FIELDS.get(sort_key)
+        path = fields.get(sort_key)
         if path is None:
             return None
         value: Any = item.server
@@ -469,7 +532,7 @@ def _pod_params(query: MultiMapping[str], spec: merge.SortSpec, pod: ListPod,
 
 def _pod_headers(req: ListRequest) -> dict[str, str]:
     headers = req.ctx.pod_headers()
-    for name in VERSION_HEADERS:
+    for name in req.collection.version_headers:
         if name in req.headers:
             headers[name] = req.headers[name]
     return headers
@@ -480,24 +543,26 @@ def _render(page: PodPage, server: dict[str, Any], req: ListRequest,
     """The server as the gateway shows it (links already point at the gateway):
     its top id where it differs from the pod's, top AZ, the gateway's marker
     metadata hidden; the summary view for /servers."""
-    _hide_marker(server)
+    _hide_marker(server, req.collection.marker_key)
     bottom_id = str(server.get("id"))
     if top_id and top_id != bottom_id:
         server["id"] = top_id
         for link in server.get("links") or []:
             if isinstance(link, dict) and isinstance(link.get("href"), str):
                 link["href"] = link["href"].replace(bottom_id, top_id)
-    if AZ_FIELD in server:
-        server[AZ_FIELD] = _top_az(page.pod, server[AZ_FIELD])
-    if req.detail:
+    az_field = req.collection.az_field
+    if az_field in server:
+        server[az_field] = _top_az(page.pod, server[az_field])
+    summary = req.collection.summary
+    if req.detail or summary is None:
         return server
-    return {"id": server.get("id"), "name": server.get("name"), "links": server.get("links")}
+    return {name: server.get(name) for name in summary}
 
 
-def _hide_marker(server: dict[str, Any]) -> None:
+def _hide_marker(server: dict[str, Any], key: str) -> None:
     metadata = server.get("metadata")
     if isinstance(metadata, dict):
-        metadata.pop(SERVER_MARKER.key, None)
+        metadata.pop(key, None)
 
 
 def requested_version(headers: CIMultiDict[str]) -> tuple[int, int] | None:
@@ -539,10 +604,13 @@ def _reply_headers(req: ListRequest, pages: list[PodPage]) -> dict[str, str]:
     """Microversion headers as a pod sent them (all pods agree on the version
     asked), else echoed from the request."""
     for page in pages:
-        found = {h: page.response.headers[h] for h in (*VERSION_HEADERS, "Vary")
+        found = {h: page.response.headers[h]
+                 for h in (*req.collection.version_headers, "Vary")
                  if h in page.response.headers}
         if found:
             return found
+    if req.collection.service_type != "compute":
+        return {}
     version = requested_version(req.headers)
     if version is None:
         return {}

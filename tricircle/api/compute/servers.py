@@ -75,6 +75,14 @@ async def _forward(core: ComputeCore, request: web.Request, located: Located,
     return answer, located
 
 
+def _bottom_path(request: web.Request, located: Located) -> str:
+    """The pod's path: the top id replaced by the bottom id where they differ."""
+    return routed.bottom_path(request, SERVER, located)
+
+
+_ids = routed.id_map
+
+
 # Nova 2.69: a server in a cell that does not answer is shown as a minimal record.
 _DOWN_CELL_VERSION = (2, 69)
 
