@@ -9,7 +9,7 @@ from aiohttp import web
 
 from tricircle.api import keys
 from tricircle.api.middleware import public
-from tricircle.networking import cleanup, proxy, release, sync
+from tricircle.networking import cleanup, l3hooks, proxy, release, sync
 from tricircle.networking.central import central
 
 
@@ -24,14 +24,16 @@ async def versions(request: web.Request) -> web.Response:
 async def forward(request: web.Request) -> web.Response:
     """Any call under ``/network/``: central Neutron's status, headers and body
     (its own NeutronError bodies), hrefs rewritten; 503 as for `versions`. A
-    network deleted here is then removed from the pods, and updates reach the
-    pods' copies (jobs). A network or subnet delete refused (409) because of a
-    deleted server's ports awaiting release is retried once after releasing them."""
+    network deleted here is then removed from the pods, updates reach the
+    pods' copies, and router / floating IP changes are realised in the pods
+    (jobs). A network or subnet delete refused (409) because of a deleted
+    server's ports awaiting release is retried once after releasing them."""
     response = await proxy.forward(request, central(request.app))
     path, project = proxy.central_path(request), request[keys.CTX].project_id or ""
     if await release.release_now(request.app, request.method, path, response.status):
         response = await proxy.forward(request, central(request.app))
     await cleanup.after_answer(request.app, request.method, path, response.status, project)
-    await sync.after_answer(request.app, request.method, path, response.status,
-                            response.body if isinstance(response.body, bytes) else b"", project)
+    body = response.body if isinstance(response.body, bytes) else b""
+    await sync.after_answer(request.app, request.method, path, response.status, body, project)
+    await l3hooks.after_answer(request.app, request.method, path, response.status, body, project)
     return response

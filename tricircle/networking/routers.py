@@ -1,0 +1,404 @@
+"""Cross-pod L3 realisation: the ``networking.router_setup`` job (key: top router id).
+
+Level-triggered and idempotent: each run re-reads the top router from central
+Neutron (interfaces, gateway, routes, floating IPs) and the routing table
+(which pods hold which networks and ports), plans with `l3plan` and makes every
+pod match: bottom router, interfaces, bridge interface, gateway with SNAT,
+extra routes, floating IPs (and their shadow ports). Pods the router no longer
+spans are emptied; a router gone from central Neutron is removed everywhere.
+A pod that cannot be reached fails the run, which the engine retries with
+backoff (the admin API shows the job and its last error meanwhile).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tricircle.jobs import api as jobs
+from tricircle.jobs.handlers import JobContext, JobDeps, PermanentFailure, register
+from tricircle.networking import bridge as bridges
+from tricircle.networking import l3plan, plan
+from tricircle.networking.bottom import BottomNetworking, PodNeutron
+from tricircle.networking.central import CentralNeutron
+from tricircle.networking.groups import create
+from tricircle.pods import registry
+from tricircle.pods.registry import PodInfo
+from tricircle.resources.network import NETWORK, PORT, SUBNET
+from tricircle.routing import table
+
+LOG = logging.getLogger(__name__)
+ROUTER_SETUP = "networking.router_setup"
+ROUTER, FLOATINGIP, SHADOW_PORT = "router", "floatingip", "shadow_port"
+
+
+async def enqueue(s: Any, router_id: str, project_id: str, *, delay: float = 0) -> None:
+    """Schedule the realisation of a top router (coalesced per router)."""
+    await jobs.enqueue(s, ROUTER_SETUP, router_id, project_id=project_id, delay=delay)
+
+
+class ExternalNetworkUnplaced(PermanentFailure):
+    """The external network names no pod (and there is more than one)."""
+
+
+def external_pod(network: dict[str, Any], pods: list[PodInfo]) -> str:
+    """The pod owning an external network: the pod whose region or top AZ is
+    named by the network's ``availability_zone_hints`` or one of its tags; the
+    only pod when there is one. Raises ExternalNetworkUnplaced."""
+    names = [*(network.get("availability_zone_hints") or []), *(network.get("tags") or [])]
+    for name in names:
+        matches = sorted(p.id for p in pods if name in (p.region_name, p.az_name))
+        if matches:
+            return matches[0]
+    if len(pods) == 1:
+        return pods[0].id
+    raise ExternalNetworkUnplaced(
+        f"external network {network['id']} names no pod: tag it with the region or "
+        "availability zone of the pod that owns it")
+
+
+@dataclass
+class _Run:
+    """One run of the job: central (admin), the database and the pods."""
+
+    deps: JobDeps
+    central: bridges.AdminCentral
+    token: str
+    router_id: str
+    project_id: str
+    pods: dict[str, PodInfo]
+    bridge_ports: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def bottom(self, pod_id: str) -> BottomNetworking:
+        pod = self.pods[pod_id]
+        neutron = PodNeutron(await self.deps.pods.get(pod.region_name), self.token, pod)
+        return BottomNetworking(self.deps.db, neutron, self.project_id)
+
+    async def routes_of(self, top_ids: Iterable[str], kind: str) -> list[table.Route]:
+        ids = sorted(set(top_ids))
+        if not ids:
+            return []
+        async with self.deps.db.session() as s:
+            return [r for r in await table.lookup_many(s, ids, kind) if r.bottom_id]
+
+
+@register(ROUTER_SETUP)
+async def router_setup(ctx: JobContext) -> None:
+    deps = ctx.deps
+    token = await deps.service_auth.token()
+    central = bridges.AdminCentral(CentralNeutron(deps.conf, deps.pods), token)
+    async with deps.db.session() as s:
+        pods = {p.id: p for p in await registry.list_pods(s)}
+    doc = await central.get(f"/routers/{ctx.resource_key}")
+    router = doc["router"] if doc else None
+    project = (router or {}).get("project_id") or ctx.project_id
+    run = _Run(deps, central, token, ctx.resource_key, project, pods)
+    if router is None:
+        await _teardown(run, keep=())
+        await _drop_bridge(run)
+        return
+    state = await read_state(run, router)
+    placement = l3plan.place(state)
+    bridge_ips = await _bridge(run, state, placement)
+    for pod in placement.pods:
+        await _realise(run, router, l3plan.pod_plan(state, placement, pod, bridge_ips))
+    await _teardown(run, keep=placement.pods)
+    if not placement.bridged:
+        await _drop_bridge(run)
+
+
+async def read_state(run: _Run, router: dict[str, Any]) -> l3plan.RouterState:
+    """The planner's view of the top router (central reads + routing table)."""
+    central = run.central
+    ports = await central.items("ports", f"device_id={router['id']}")
+    itf_ports = [p for p in ports if p.get("device_owner") in l3plan.INTERFACE_OWNERS]
+    subnet_ids = sorted({ip["subnet_id"] for p in itf_ports for ip in p.get("fixed_ips", [])})
+    cidrs = await _cidrs(central, subnet_ids)
+    interfaces = tuple(
+        l3plan.Interface(p["id"], p["network_id"], ip["subnet_id"], ip["ip_address"],
+                         cidrs[ip["subnet_id"]])
+        for p in itf_ports for ip in p.get("fixed_ips", []) if ip["subnet_id"] in cidrs)
+    network_pods: dict[str, list[str]] = {}
+    for route in await run.routes_of((i.network_id for i in interfaces), NETWORK):
+        network_pods.setdefault(route.top_id, []).append(route.pod_id)
+    homes = {r.top_id: r.pod_id for r in await run.routes_of((p["id"] for p in itf_ports), PORT)}
+    gateway = await _gateway(run, router.get("external_gateway_info"))
+    return l3plan.RouterState(
+        router_id=router["id"], interfaces=interfaces,
+        network_pods={k: tuple(sorted(v)) for k, v in network_pods.items()},
+        current_homes=homes, gateway=gateway,
+        routes=tuple((r["destination"], r["nexthop"]) for r in router.get("routes") or []),
+        floating_ips=await _floating_ips(run, router["id"]) if gateway else ())
+
+
+async def _cidrs(central: bridges.AdminCentral, subnet_ids: list[str]) -> dict[str, str]:
+    if not subnet_ids:
+        return {}
+    query = "&".join(f"id={s}" for s in subnet_ids) + "&fields=id&fields=cidr"
+    return {s["id"]: s["cidr"] for s in await central.items("subnets", query)}
+
+
+async def _gateway(run: _Run, info: dict[str, Any] | None) -> l3plan.Gateway | None:
+    if not info or not info.get("network_id"):
+        return None
+    doc = await run.central.get(f"/networks/{info['network_id']}")
+    if doc is None:
+        return None
+    pod = external_pod(doc["network"], sorted(run.pods.values(), key=lambda p: p.region_name))
+    subnets = await run.central.items("subnets", f"network_id={info['network_id']}")
+    return l3plan.Gateway(
+        network_id=info["network_id"], pod=pod, enable_snat=bool(info.get("enable_snat", True)),
+        fixed_ips=tuple((i["subnet_id"], i["ip_address"])
+                        for i in info.get("external_fixed_ips") or []),
+        cidrs=tuple(s["cidr"] for s in subnets))
+
+
+async def _floating_ips(run: _Run, router_id: str) -> tuple[l3plan.FloatingIp, ...]:
+    fips = [f for f in await run.central.items("floatingips", f"router_id={router_id}")
+            if f.get("port_id")]
+    if not fips:
+        return ()
+    query = "&".join(f"id={f['port_id']}" for f in fips) + "&fields=id&fields=network_id"
+    networks = {p["id"]: p["network_id"] for p in await run.central.items("ports", query)}
+    where = {r.top_id: r.pod_id for r in await run.routes_of(networks, PORT)}
+    return tuple(
+        l3plan.FloatingIp(f["id"], f["floating_ip_address"], f["port_id"],
+                          f.get("fixed_ip_address") or "", networks[f["port_id"]],
+                          where.get(f["port_id"]))
+        for f in fips if f["port_id"] in networks)
+
+
+async def _bridge(run: _Run, state: l3plan.RouterState,
+                  placement: l3plan.Placement) -> dict[str, str]:
+    """pod -> bridge address of this router's bottom router (empty when the
+    router lives in one pod). Raises PermanentFailure on a bridge overlap."""
+    if not placement.bridged:
+        return {}
+    cidr = str(run.deps.conf.networking.bridge_cidr)
+    try:
+        l3plan.check_bridge(state, cidr)
+    except l3plan.BridgeOverlap as exc:
+        raise PermanentFailure(str(exc)) from exc
+    net = await bridges.ensure_bridge(run.central, run.project_id, cidr)
+    ports = await bridges.ensure_ports(run.central, net, run.router_id, placement.pods)
+    run.bridge_ports = ports
+    return {pod: bridges.bridge_ip(port) for pod, port in ports.items()}
+
+
+async def _drop_bridge(run: _Run) -> None:
+    gone = await bridges.release_router(run.central, run.project_id, run.router_id)
+    if gone:
+        from tricircle.networking.cleanup import NETWORK_CLEANUP
+
+        async with run.deps.db.session() as s:
+            if await table.lookup(s, gone, NETWORK, project_id=None):
+                await jobs.enqueue(s, NETWORK_CLEANUP, gone, project_id=run.project_id)
+
+
+# ---- one pod ----
+
+async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) -> None:
+    bottom = await run.bottom(want.pod)
+    body = l3plan.bottom_router_body(router, run.project_id)
+    bottom_router, _ = await bottom.ensure(
+        ROUTER, run.router_id, lambda: create(bottom, "routers", body))
+    observed = (await bottom.neutron.call("GET", f"/routers/{bottom_router}"))["router"]
+    keep = [await _interface(run, bottom, p, bottom_router) for p in want.interfaces]
+    if want.bridge:
+        keep.append(await _attach(run, bottom, run.bridge_ports[want.pod], bottom_router))
+    fips = await _prune_floating(bottom, bottom_router, want)
+    if want.gateway is not None:
+        await _set_gateway(run, bottom, bottom_router, observed, want.gateway)
+    await _floating(run, bottom, bottom_router, want, fips)
+    if sorted((r["destination"], r["nexthop"]) for r in observed.get("routes") or []) \
+            != list(want.routes):
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}", {"router": {
+            "routes": [{"destination": d, "nexthop": n} for d, n in want.routes]}})
+    await _detach_others(bottom, bottom_router, set(keep))
+    if want.gateway is None and observed.get("external_gateway_info"):
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}",
+                                  {"router": {"external_gateway_info": {}}})
+    LOG.info("router %s realised in %s: %d interfaces, %d routes, %d floating IPs",
+             run.router_id, bottom.neutron.pod.region_name, len(keep), len(want.routes),
+             len(want.floating_ips))
+
+
+async def _interface(run: _Run, bottom: BottomNetworking, top_port: str,
+                     bottom_router: str) -> str:
+    doc = await run.central.get(f"/ports/{top_port}")
+    if doc is None:
+        raise bridges.CentralError(f"interface port {top_port} vanished")  # retry: re-plan
+    return await _attach(run, bottom, doc["port"], bottom_router)
+
+
+async def _attach(run: _Run, bottom: BottomNetworking, top_port: dict[str, Any],
+                  bottom_router: str) -> str:
+    """The bottom copy of a central router-side port, attached to the bottom router."""
+    network, subnets = await copy_network(run, bottom, top_port["network_id"])
+    body = plan.bottom_port_body({**top_port, "port_security_enabled": False}, network,
+                                 subnets, {}, run.project_id)
+    port, _ = await bottom.ensure(PORT, top_port["id"], lambda: create(bottom, "ports", body))
+    found = await bottom.neutron.call("GET", f"/ports/{port}", missing_ok=True)
+    if found is None:  # deleted behind our back: forget the row, the retry makes a new one
+        await bottom.remove(PORT, top_port["id"])
+        raise bridges.CentralError(f"bottom port {port} vanished")
+    if found["port"].get("device_id") != bottom_router:
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}/add_router_interface",
+                                  {"port_id": port})
+    return port
+
+
+async def copy_network(run: _Run, bottom: BottomNetworking, top_id: str, *,
+                       external: bool = False) -> tuple[str, dict[str, str]]:
+    """The bottom copy of a top network and its subnets: (network, top -> bottom subnets)."""
+    route = await bottom.existing(NETWORK, top_id)
+    if route is None or not route.bottom_id:
+        top = (await run.central.call("GET", f"/networks/{top_id}"))["network"]
+        # the tenant owns its copies (the bridge too); an external network its owner
+        owner = top.get("project_id") or run.project_id if external else run.project_id
+        body = plan.bottom_network_body(top, owner)
+        if external:
+            body["network"]["router:external"] = True
+        network, _ = await bottom.ensure(NETWORK, top_id, lambda: create(bottom, "networks", body))
+    else:
+        network = route.bottom_id
+    subnets = {}
+    for sub in await run.central.items("subnets", f"network_id={top_id}"):
+        owner = sub.get("project_id") or run.project_id if external else run.project_id
+        subnets[sub["id"]] = await _copy_subnet(bottom, sub, network, owner)
+    return network, subnets
+
+
+async def _copy_subnet(bottom: BottomNetworking, top: dict[str, Any], network: str,
+                       owner: str) -> str:
+    route = await bottom.existing(SUBNET, top["id"])
+    if route is not None and route.bottom_id:
+        return route.bottom_id
+    body = plan.bottom_subnet_body(top, network, owner)
+    return (await bottom.ensure(SUBNET, top["id"], lambda: create(bottom, "subnets", body)))[0]
+
+
+async def _set_gateway(run: _Run, bottom: BottomNetworking, bottom_router: str,
+                       observed: dict[str, Any], gateway: l3plan.Gateway) -> None:
+    network, subnets = await copy_network(run, bottom, gateway.network_id, external=True)
+    wanted = l3plan.gateway_info(gateway, network, subnets)
+    if not l3plan.gateway_matches(observed.get("external_gateway_info"), wanted):
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}",
+                                  {"router": {"external_gateway_info": wanted}})
+
+
+async def _detach_others(bottom: BottomNetworking, bottom_router: str, keep: set[str]) -> None:
+    """Remove interfaces the plan no longer has (the pod deletes their ports)."""
+    ports = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
+    for port in (ports or {}).get("ports", []):
+        if port.get("device_owner") not in l3plan.INTERFACE_OWNERS or port["id"] in keep:
+            continue
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}/remove_router_interface",
+                                  {"port_id": port["id"]})
+        await _forget(bottom, port["id"], PORT)
+
+
+async def _forget(bottom: BottomNetworking, bottom_id: str, kind: str) -> None:
+    async with bottom.db.session() as s:
+        route = await table.find_by_bottom(s, bottom_id, kind, bottom.neutron.pod.id)
+        if route is not None:
+            await table.release(s, route.id)
+
+
+# ---- floating IPs (gateway pod only) ----
+
+async def _prune_floating(bottom: BottomNetworking, bottom_router: str,
+                         want: l3plan.PodRouter) -> dict[str, dict[str, Any]]:
+    """Delete the bottom floating IPs the plan does not want; the others by top id."""
+    found = await bottom.neutron.call("GET", f"/floatingips?router_id={bottom_router}")
+    observed = {f.get("description"): f for f in (found or {}).get("floatingips", [])}
+    wanted = {f.id for f in want.floating_ips}
+    for marker, fip in list(observed.items()):
+        if marker not in wanted:
+            await bottom.neutron.call("DELETE", f"/floatingips/{fip['id']}", missing_ok=True)
+            await _forget(bottom, fip["id"], FLOATINGIP)
+    return observed
+
+
+async def _floating(run: _Run, bottom: BottomNetworking, bottom_router: str,
+                    want: l3plan.PodRouter, observed: dict[str, dict[str, Any]]) -> None:
+    shadows = {f.port_id for f in want.shadows}
+    for fip in want.floating_ips:
+        port = await _nat_target(run, bottom, fip, fip.port_id in shadows)
+        await _ensure_fip(run, bottom, fip, port, bottom_router, observed.get(fip.id),
+                          want.gateway)
+    await _drop_shadows(bottom, {f.get("port_id") for f in observed.values()}, shadows)
+
+
+async def _nat_target(run: _Run, bottom: BottomNetworking, fip: l3plan.FloatingIp,
+                      shadow: bool) -> str:
+    if not shadow:
+        route = await bottom.existing(PORT, fip.port_id)
+        if route is None or not route.bottom_id:
+            raise bridges.CentralError(f"port {fip.port_id} has no copy in the gateway pod")
+        return route.bottom_id
+    top = (await run.central.call("GET", f"/ports/{fip.port_id}"))["port"]
+    network, subnets = await copy_network(run, bottom, top["network_id"])
+    body = l3plan.shadow_port_body(top, network, subnets, run.project_id)
+    marker = l3plan.shadow_marker(fip.port_id)
+    return (await bottom.ensure(SHADOW_PORT, marker, lambda: create(bottom, "ports", body)))[0]
+
+
+async def _ensure_fip(run: _Run, bottom: BottomNetworking, fip: l3plan.FloatingIp, port: str,
+                      bottom_router: str, observed: dict[str, Any] | None,
+                      gateway: l3plan.Gateway | None) -> None:
+    if observed is not None:
+        if observed.get("port_id") != port or observed.get("fixed_ip_address") != fip.fixed_ip:
+            await bottom.neutron.call("PUT", f"/floatingips/{observed['id']}", {"floatingip": {
+                "port_id": port, "fixed_ip_address": fip.fixed_ip}})
+        return
+    assert gateway is not None
+    network = await bottom.existing(NETWORK, gateway.network_id)
+    body = l3plan.floating_ip_body(fip, (network.bottom_id or "") if network else "", port,
+                                   bottom_router, run.project_id)
+    await bottom.ensure(FLOATINGIP, fip.id, lambda: create(bottom, "floatingips", body))
+
+
+async def _drop_shadows(bottom: BottomNetworking, used: set[Any], keep: set[str]) -> None:
+    """Remove shadow ports this router's floating IPs used and no longer need."""
+    for port in used:
+        if not port:
+            continue
+        async with bottom.db.session() as s:
+            route = await table.find_by_bottom(s, port, SHADOW_PORT, bottom.neutron.pod.id)
+        if route is not None and route.top_id.removeprefix("shadow:") not in keep:
+            await bottom.remove(SHADOW_PORT, route.top_id)
+
+
+# ---- pods the router left, or a router gone ----
+
+async def _teardown(run: _Run, keep: Iterable[str]) -> None:
+    """Remove the bottom routers of pods not in `keep` (all when the top router is gone)."""
+    async with run.deps.db.session() as s:
+        rows = await table.lookup(s, run.router_id, ROUTER, project_id=None)
+    for route in rows:
+        if route.pod_id in keep:
+            continue
+        bottom = await run.bottom(route.pod_id)
+        if route.bottom_id:
+            await _empty_router(bottom, route.bottom_id)
+        await bottom.remove(ROUTER, run.router_id)
+        LOG.info("router %s removed from %s", run.router_id, route.region_name)
+
+
+async def _empty_router(bottom: BottomNetworking, bottom_router: str) -> None:
+    """Floating IPs, routes, gateway and interfaces off a bottom router."""
+    neutron = bottom.neutron
+    if await neutron.call("GET", f"/routers/{bottom_router}", missing_ok=True) is None:
+        return
+    found = await neutron.call("GET", f"/floatingips?router_id={bottom_router}")
+    fips = (found or {}).get("floatingips", [])
+    for fip in fips:
+        await neutron.call("DELETE", f"/floatingips/{fip['id']}", missing_ok=True)
+        await _forget(bottom, fip["id"], FLOATINGIP)
+    await _drop_shadows(bottom, {f.get("port_id") for f in fips}, set())
+    await neutron.call("PUT", f"/routers/{bottom_router}",
+                       {"router": {"routes": [], "external_gateway_info": {}}})
+    await _detach_others(bottom, bottom_router, set())
