@@ -74,6 +74,7 @@ HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
                    "tricircle.distributed.flavors", "tricircle.distributed.keypairs",
                    "tricircle.networking.binding", "tricircle.networking.cleanup",
                    "tricircle.networking.release", "tricircle.networking.sync",
+                   "tricircle.networking.routers", "tricircle.networking.l3hooks",
                    "tricircle.images.replicate", "tricircle.images.sync")
 
 
