@@ -1,5 +1,5 @@
 """A strict in-memory Neutron (networks, subnets, ports, security groups and rules,
-tags) for the boot functional tests: one instance plays central Neutron, one a
+routers, floating IPs, tags) for the boot functional tests: one instance plays central Neutron, one a
 pod's. Like the lab: ``tags`` in a POST are refused; a port needs a free MAC/IP;
 list filters are any attribute (``tags`` matches one tag); anything else is 599
 plus an entry in `unexpected`."""
@@ -15,7 +15,8 @@ from aiohttp import web
 
 COLLECTIONS = {"networks": "network", "subnets": "subnet", "ports": "port",
                "security-groups": "security_group",
-               "security-group-rules": "security_group_rule"}
+               "security-group-rules": "security_group_rule",
+               "routers": "router", "floatingips": "floatingip"}
 
 
 def _error(status: int, type_: str, message: str) -> web.Response:
