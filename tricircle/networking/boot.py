@@ -23,7 +23,7 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.clients.pod import PodRequestError
 from tricircle.context import RequestContext
-from tricircle.networking import binding, plan, sync
+from tricircle.networking import binding, l3hooks, plan, sync
 from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
@@ -214,6 +214,7 @@ async def _bottom_port(boot: _Boot, top_port: dict[str, Any], *, fresh: bool) ->
     project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
     body = plan.bottom_port_body(top_port, network, subnets, groups, project or "")
     bottom = boot.bottom
+    await l3hooks.evict_shadow(bottom, top_port["id"])  # a floating IP's stand-in
     made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body),
                                adopt=not fresh)
     return made[0]
@@ -270,6 +271,9 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
         # groups naming these ports' groups as remote group: other pods learn the addresses
         await sync.enqueue_members(s, [g for p in prepared.ports for g in p.groups],
                                    prepared.project_id)
+        # routers on these ports' networks and their floating IPs reach this pod
+        await l3hooks.enqueue_ports(s, [(p.top_port, None) for p in prepared.ports],
+                                    prepared.project_id)
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()
