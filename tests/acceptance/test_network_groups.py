@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from test_network_servers)
 """Security groups across pods, checked in each pod directly.
 
 Group `g` has a rule whose remote group is itself (like Neutron's default
@@ -46,8 +47,8 @@ def _ip(conn: Any, server: Any) -> str:
 
 
 def test_remote_group_rules_list_the_other_pods_members(
-        lab: dict[str, Any], ndemo: Any, pod_admin: Any, top_net: Any,  # noqa: F811
-        servers: list[Any]) -> None:  # noqa: F811
+        lab: dict[str, Any], ndemo: Any, pod_admin: Any, top_net: Any,
+        servers: list[Any]) -> None:
     net, _ = top_net
     g = ndemo.network.create_security_group(name=f"ng-g-{uuid.uuid4().hex[:6]}")
     h = ndemo.network.create_security_group(name=f"ng-h-{uuid.uuid4().hex[:6]}")

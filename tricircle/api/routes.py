@@ -20,6 +20,7 @@ from tricircle.api.compute import (
     admin_lists,
     availability_zones,
     flavors,
+    interfaces,
     keypairs,
     lists,
     passthrough,
@@ -112,6 +113,13 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/compute/v2.1/", versions.v21),
     ("POST", "/compute/v2.1/servers", servers.create),
     ("POST", "/compute/v2.1/os-volumes_boot", servers.create),
+    # os-interface: top networks/ports realised in the server's pod (issue 4)
+    *[(method, f"{prefix}/servers/{_SERVER}/os-interface{tail}", handler)
+      for prefix in ("/compute/v2.1", f"/compute/v2.1/{_PROJECT}")
+      for method, tail, handler in (("POST", "", interfaces.attach),
+                                    ("GET", "", interfaces.read),
+                                    ("GET", "/{port_id}", interfaces.read),
+                                    ("DELETE", "/{port_id}", interfaces.detach))],
     ("*", f"/compute/v2.1/servers/{_SERVER}", servers.member),
     ("*", f"/compute/v2.1/servers/{_SERVER}/{{tail:.+}}", servers.member),
     ("POST", f"/compute/v2.1/{_PROJECT}/servers", servers.create),

@@ -75,6 +75,7 @@ HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
                    "tricircle.networking.binding", "tricircle.networking.cleanup",
                    "tricircle.networking.release", "tricircle.networking.sync",
                    "tricircle.networking.routers", "tricircle.networking.l3hooks",
+                   "tricircle.networking.interfaces",
                    "tricircle.images.replicate", "tricircle.images.sync")
 
 

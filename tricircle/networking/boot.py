@@ -112,24 +112,35 @@ async def prepare_networks(app: web.Application, ctx: RequestContext, pod: PodIn
     """
     member = doc.get("server")
     wanted = plan.requested_networks(member) if isinstance(member, dict) else None
-    if wanted is None or not isinstance(member, dict) or not _configured(app):
+    if wanted is None or not isinstance(member, dict) or not configured(app):
         return None  # without central Neutron, the pod judges the networks itself
-    boot = await _start(app, ctx, pod)
-    prepared = PreparedNetworks(pod, ctx.project_id or "")
-    groups = await _group_ids(boot, member.get("security_groups"))
-    try:
-        for req in wanted:
-            prepared.ports.append(await _prepare_one(boot, req, groups))
-    except Exception:
-        await abandon(app, ctx, prepared)
-        raise
+    prepared = await prepare_ports(app, ctx, pod, wanted, member.get("security_groups"))
     member["networks"] = [{"port": p.bottom_port, **({"tag": r.tag} if r.tag else {})}
                           for p, r in zip(prepared.ports, wanted, strict=True)]
     member.pop("security_groups", None)  # applied to the central ports already
     return prepared
 
 
-def _configured(app: web.Application) -> bool:
+async def prepare_ports(app: web.Application, ctx: RequestContext, pod: PodInfo,
+                        wanted: list[plan.RequestedNetwork],
+                        security_groups: Any = None) -> PreparedNetworks:
+    """A bottom port in `pod` for each of `wanted` (central ports made where a
+    network is named, with `security_groups`: the create's names or ids). Raises
+    as `prepare_networks`; on failure what this call made is removed again."""
+    boot = await _start(app, ctx, pod)
+    prepared = PreparedNetworks(pod, ctx.project_id or "")
+    groups = await _group_ids(boot, security_groups)
+    try:
+        for req in wanted:
+            prepared.ports.append(await _prepare_one(boot, req, groups))
+    except Exception:
+        await abandon(app, ctx, prepared)
+        raise
+    return prepared
+
+
+def configured(app: web.Application) -> bool:
+    """Whether central Neutron is configured (else pods judge networks themselves)."""
     try:
         return bool(central(app).url)
     except CentralNotConfigured:

@@ -51,6 +51,20 @@ def requested_networks(member: dict[str, Any]) -> list[RequestedNetwork] | None:
     return found
 
 
+def requested_interface(attachment: dict[str, Any]) -> RequestedNetwork | None:
+    """The top network or port of an ``os-interface`` attach (``net_id``,
+    ``port_id``, ``fixed_ips``: one ``ip_address``, ``tag``); None when it names
+    neither, or in a shape the pod must judge."""
+    net, port, tag = (attachment.get(k) for k in ("net_id", "port_id", "tag"))
+    if not isinstance(net, str | None) or not isinstance(port, str | None) or not (net or port):
+        return None
+    ips = attachment.get("fixed_ips")
+    first = ips[0] if isinstance(ips, list) and ips and isinstance(ips[0], dict) else {}
+    ip = first.get("ip_address")
+    return RequestedNetwork(net or None, port or None, ip if isinstance(ip, str) else None,
+                            tag if isinstance(tag, str) else None)
+
+
 def central_port_body(req: RequestedNetwork, security_groups: list[str] | None) -> dict[str, Any]:
     """The central port the gateway creates for a boot on a network (tagged
     AUTO_PORT_TAG right after: Neutron ignores or refuses ``tags`` in a POST)."""

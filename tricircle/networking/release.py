@@ -26,7 +26,7 @@ from tricircle.api import keys
 from tricircle.clients.pod import PodClient, PodRequestError
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, JobDeps, register
-from tricircle.networking import plan, sync
+from tricircle.networking import l3hooks, plan, sync
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured
 from tricircle.pods import registry
@@ -71,10 +71,12 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
     ports = (resp.json() or {}).get("ports", []) if resp.status == 200 else []
     for port in ports:
         await bottom.remove(PORT, port["id"])
-        await _release_central(neutron, token, port)
+        await release_central(neutron, token, port)
     async with deps.db.session() as s:  # other pods forget these members' addresses
         await sync.enqueue_members(s, [g for p in ports for g in p.get("security_groups") or []],
                                    project_id)
+        # their floating IPs leave the gateway pod (or their shadow ports do)
+        await l3hooks.enqueue_ports(s, [(p["id"], p["network_id"]) for p in ports], project_id)
 
 
 # A delete refused while a deleted server's ports wait for their release job.
@@ -135,7 +137,9 @@ async def _check_gone(client: PodClient, token: str, server_id: str) -> None:
         raise ServerStillThere(f"server {server_id} still answers {resp.status}")
 
 
-async def _release_central(neutron: CentralNeutron, token: str, port: dict[str, Any]) -> None:
+async def release_central(neutron: CentralNeutron, token: str, port: dict[str, Any]) -> None:
+    """Delete the central port the gateway made (tagged), else unbind the user's.
+    Raises RuntimeError when central refuses."""
     if plan.AUTO_PORT_TAG in (port.get("tags") or []):
         resp = await neutron.call("DELETE", f"/v2.0/ports/{port['id']}", token)
     else:

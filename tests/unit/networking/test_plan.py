@@ -101,3 +101,15 @@ def test_bottom_update_of_a_subnet_leaves_pools_and_dhcp_alone() -> None:
            "allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.9"}]}
     assert plan.bottom_update("subnet", top) == {"subnet": {"name": "s",
                                                             "gateway_ip": "10.0.0.1"}}
+
+
+def test_requested_interface_reads_net_fixed_ip_port_and_tag() -> None:
+    assert plan.requested_interface({"net_id": "n", "fixed_ips": [{"ip_address": "10.0.0.4"}],
+                                     "tag": "t"}) == \
+        plan.RequestedNetwork("n", fixed_ip="10.0.0.4", tag="t")
+    assert plan.requested_interface({"port_id": "p"}) == plan.RequestedNetwork(port_id="p")
+
+
+@pytest.mark.parametrize("attachment", [{}, {"net_id": 5}, {"fixed_ips": [{"ip_address": "x"}]}])
+def test_requested_interface_leaves_other_shapes_to_the_pod(attachment: dict) -> None:
+    assert plan.requested_interface(attachment) is None
