@@ -85,18 +85,22 @@ async def _realised(s: Any, job: str, key: str) -> bool:
     return bool(await table.lookup(s, key, kind, project_id=None))
 
 
-async def enqueue_ports(s: Any, ports: Iterable[tuple[str, str]], project_id: str) -> None:
-    """After VM ports (top port id, top network id) landed in or left a pod (same
-    transaction as the caller's change)."""
+async def enqueue_ports(s: Any, ports: Iterable[tuple[str, str | None]],
+                        project_id: str) -> None:
+    """After VM ports (top port id, top network id if known) landed in or left a
+    pod (same transaction as the caller's change)."""
     for port, network in ports:
         await jobs.enqueue(s, L3_PORT, port, project_id=project_id,
-                           payload={"network_id": network})
+                           payload={"network_id": network or ""})
 
 
 @register(L3_PORT)
 async def port_moved(ctx: JobContext) -> None:
     central = await _central(ctx)
     network = ctx.payload.get("network_id")
+    if not network:
+        doc = await central.get(f"/ports/{ctx.resource_key}")
+        network = doc["port"]["network_id"] if doc else None
     owners = "&".join(f"device_owner={o}" for o in l3plan.INTERFACE_OWNERS)
     found = set()
     if network:
