@@ -18,9 +18,7 @@ PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 # Fields Glance sets itself (or that name where the data lives): never copied.
 READ_ONLY = frozenset({
     "status", "created_at", "updated_at", "checksum", "os_hash_algo", "os_hash_value", "size",
-    "virtual_size", "file", "self", "schema", "direct_url", "locations", "stores", "id",
-    "owner_specified.openstack.md5", "owner_specified.openstack.sha256",
-    "owner_specified.openstack.object"})
+    "virtual_size", "file", "self", "schema", "direct_url", "locations", "stores", "id"})
 # Replicas are hidden from the pod's own default lists (the top list shows each
 # image once, from its home) and never protected (the gateway must delete them).
 REPLICA_FIXED = {"os_hidden": True, "protected": False}

@@ -204,21 +204,23 @@ class ImageService:
 
     # ---- data ----------------------------------------------------------------------
     async def _data(self, request: web.Request, target: Target) -> web.StreamResponse:
-        """Image data in either direction, streamed chunk by chunk."""
+        """Image data in either direction, streamed chunk by chunk. Raises
+        TruncatedUpload when the client's upload broke off (the pod's copy is
+        abandoned with it: Glance keeps the image queued, without data)."""
         ctx: RequestContext = request[keys.CTX]
         headers = request_headers(request, ctx)
-        body: Any = _client_chunks(request, self.chunk_size) if request.can_read_body else None
+        upload = _ClientBody(request, self.chunk_size) if request.can_read_body else None
         region = target.pod.region_name
         try:
             client = await self.pods.get(region)
             async with client.stream(IMAGE.service_type, request.method, target.path,
-                                     headers=headers, body=body,
+                                     headers=headers, body=upload and upload.chunks(),
                                      timeout=self.read_timeout) as resp:
+                if upload is not None and upload.broken:
+                    raise TruncatedUpload()
                 return await self._relay(request, target, resp)
-        except _ClientBodyError as exc:
-            raise TruncatedUpload() from exc
-        except PodRequestError as exc:
-            if isinstance(exc.__cause__, _ClientBodyError) or _broke_off(request):
+        except (PodRequestError, _ClientBodyError) as exc:
+            if upload is not None and upload.broken:
                 raise TruncatedUpload() from exc
             raise faults.PodUnavailable(pod=region) from exc
 
@@ -237,21 +239,25 @@ class ImageService:
         return out
 
 
-def _broke_off(request: web.Request) -> bool:
-    length = request.content_length
-    return length is not None and not request.content.at_eof()
-
-
 class _ClientBodyError(Exception):
-    """The client's request body broke off (shorter than its Content-Length)."""
+    """The client's request body broke off or was malformed."""
 
 
-async def _client_chunks(request: web.Request, size: int) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in request.content.iter_chunked(size):
-            yield chunk
-    except Exception as exc:  # aiohttp's payload errors: the client broke off
-        raise _ClientBodyError(str(exc)) from exc
+class _ClientBody:
+    """The client's upload as chunks for the pod; `broken` once it failed."""
+
+    def __init__(self, request: web.Request, size: int) -> None:
+        self._request = request
+        self._size = size
+        self.broken = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._request.content.iter_chunked(self._size):
+                yield chunk
+        except Exception as exc:  # aiohttp's payload errors: the client broke off
+            self.broken = True
+            raise _ClientBodyError(str(exc)) from exc
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
