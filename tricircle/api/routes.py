@@ -1,7 +1,7 @@
 """Every URL the gateway serves, on one screen.
 
 Surfaces: /compute (Nova v2.1), /volume (Cinder v3), /image (Glance v2),
-/network (Neutron v2.0), /v1.0 (admin API: pods, bindings, routings, jobs).
+/network (Neutron v2.0), /v1.0 (admin API: pods, bindings, routings, jobs, audits).
 Within a surface, calls the gateway has no special handling for fall through to
 the surface's pass-through handler: never a 404 for a call a pod would serve.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tricircle.api import root
+from tricircle.api.admin import audits as admin_audits
 from tricircle.api.admin import bindings as admin_bindings
 from tricircle.api.admin import jobs as admin_jobs
 from tricircle.api.admin import pods as admin_pods
@@ -29,11 +30,37 @@ from tricircle.api.compute import (
 )
 from tricircle.api.image import images
 from tricircle.api.network import proxy as network_proxy
+from tricircle.api.volume import lists as volume_lists
+from tricircle.api.volume import passthrough as volume_passthrough
+from tricircle.api.volume import versions as volume_versions
+from tricircle.api.volume import volumes
+from tricircle.resources import BACKUP, SNAPSHOT, VOLUME
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
 # Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
 _SERVER = "{server_id:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}}"
 _PROJECT = "{project_id:[0-9a-fA-F]{32}}"
+_UUID = "{id:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}}"
+
+
+def _volume_routes() -> list[tuple[str, str, object]]:
+    """Cinder's volumes, snapshots and backups, with and without the project id
+    in the URL (``/volume/v3/<project_id>/volumes``, ``/volume/v3/volumes``)."""
+    routes: list[tuple[str, str, object]] = []
+    for prefix in ("/volume/v3", f"/volume/v3/{_PROJECT}"):
+        for resource in (VOLUME, SNAPSHOT, BACKUP):
+            base = f"{prefix}/{resource.collection}"
+            routes += [
+                ("GET", base, volume_lists.listing(resource, detail=False)),
+                ("GET", f"{base}/detail", volume_lists.listing(resource, detail=True)),
+                ("POST", base, volumes.create(resource)),
+                ("*", f"{base}/{_UUID}", volumes.member(resource)),
+                ("*", f"{base}/{_UUID}/{{tail:.+}}", volumes.member(resource)),
+            ]
+        routes.append(("GET", f"{prefix}/os-availability-zone",
+                       volume_passthrough.availability_zones))
+    return routes
+
 
 # (method, path, handler). Order matters only where aiohttp resolves
 # overlapping patterns: specific routes first, catch-alls last.
@@ -62,6 +89,9 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/v1.0/jobs/{id}", admin_jobs.show),
     ("PUT", "/v1.0/jobs/{id}", admin_jobs.redo),
     ("DELETE", "/v1.0/jobs/{id}", admin_jobs.delete),
+    ("GET", "/v1.0/audits", admin_audits.index),
+    ("POST", "/v1.0/audits", admin_audits.create),
+    ("GET", "/v1.0/audits/{id}", admin_audits.show),
     # ---- compute /compute (tricircle.api.compute) -----------------------------
     # compute-lists (before compute-core: "/servers/detail" must win over "/servers/{id}")
     ("GET", "/compute/v2.1/servers", lists.servers_index),
@@ -126,6 +156,13 @@ ROUTES: list[tuple[str, str, object]] = [
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}", servers.member),
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}/{{tail:.+}}", servers.member),
     ("*", "/compute/v2.1/{tail:.*}", passthrough.forward),
+    # ---- volume /volume (tricircle.api.volume: Cinder v3) ---------------------
+    ("GET", "/volume", volume_versions.root),
+    ("GET", "/volume/", volume_versions.root),
+    ("GET", "/volume/v3", volume_versions.v3),
+    ("GET", "/volume/v3/", volume_versions.v3),
+    *_volume_routes(),
+    ("*", "/volume/v3/{tail:.*}", volume_passthrough.forward),
     # ---- image /image (tricircle.api.image: one registry over the pods' Glance) --
     ("GET", "/image", images.versions),
     ("GET", "/image/", images.versions),

@@ -18,6 +18,7 @@ from tricircle.proxy.locate import Locator
 from tricircle.proxy.versions import VersionRange
 from tricircle.resources import COMPUTE, SERVER
 from tricircle.scheduler.service import Scheduler
+from tricircle.volumes import placement
 
 SERVICE_NAME = "compute-core"
 
@@ -36,9 +37,11 @@ def build(app: web.Application) -> ComputeCore:
     locator = Locator(db)
     forwarder = Forwarder(pods, COMPUTE, public_url=conf.api.public_url)
     scheduler = Scheduler(conf, db, pods, app[keys.SERVICE_AUTH])
+    # a server booting from (or attaching at boot) top volumes goes to their pod
     servers = PlacedCreate(SERVER, db, scheduler, forwarder, locator,
                            pod_timeout=conf.pods.request_timeout,
-                           service_auth=app[keys.SERVICE_AUTH], pods=pods)
+                           service_auth=app[keys.SERVICE_AUTH], pods=pods,
+                           pin=placement.server_pin(locator))
     return ComputeCore(locator, forwarder, scheduler, servers, VersionRange(locator, pods))
 
 

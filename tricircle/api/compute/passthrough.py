@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tricircle import faults
 from tricircle.api import keys
-from tricircle.pods import bindings
 from tricircle.pods.registry import PodInfo
+from tricircle.proxy import home
 from tricircle.proxy.forward import Target, pod_path
 from tricircle.proxy.service import ComputeCore, compute_core
 from tricircle.resources import COMPUTE
@@ -29,20 +28,8 @@ _EVERY_POD = ("/os-quota-sets/", "/os-quota-class-sets/")
 
 async def _default_pod(request: web.Request) -> PodInfo:
     core = compute_core(request.app)
-    pods = await core.locator.pods()
-    ctx = request[keys.CTX]
-    if ctx.project_id:
-        async with request.app[keys.DB].session() as s:
-            bound = await bindings.list_bindings(s, project_id=ctx.project_id)
-        for binding in bound:  # by AZ name: deterministic
-            if binding.pod_id in pods and pods[binding.pod_id].state != "disabled":
-                return pods[binding.pod_id]
-    usable = sorted((p for p in pods.values() if p.state != "disabled"),
-                    key=lambda p: (p.state != "enabled", p.health == "unhealthy",
-                                   p.region_name))
-    if not usable:
-        raise faults.ServiceUnavailable("No pod is registered.")
-    return usable[0]
+    return await home.default_pod(request.app[keys.DB], core.locator,
+                                  request[keys.CTX].project_id)
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -58,7 +45,6 @@ async def forward(request: web.Request) -> web.Response:
 
 async def _everywhere(request: web.Request, core: ComputeCore, path: str,
                       body: bytes | None) -> web.Response:
-    pods = sorted((p for p in (await core.locator.pods()).values() if p.state != "disabled"),
-                  key=lambda p: p.region_name)
+    pods = await home.pods_not_disabled(core.locator)
     return await core.forwarder.forward_to_all(request, [Target(p, path) for p in pods],
                                                body=body)

@@ -19,8 +19,10 @@ from tricircle.proxy import microversion
 from tricircle.proxy.locate import Located
 from tricircle.proxy.service import ComputeCore, compute_core
 from tricircle.resources import SERVER
+from tricircle.volumes import attach
 
 LOG = logging.getLogger(__name__)
+_ATTACH = "os-volume_attachments"
 
 
 async def _with_version_headers(request: web.Request, exc: faults.TricircleError) -> None:
@@ -48,7 +50,12 @@ async def member(request: web.Request) -> web.Response:
     try:
         located = await core.locator.find(SERVER, request.match_info["server_id"],
                                           request[keys.CTX])
-        body = _request_body(core, located, await request.read())
+        raw = await request.read()
+        if request.method == "POST" and request.match_info.get("tail") == _ATTACH:
+            # a pod's Nova attaches only its own Cinder's volumes: 409 that says so
+            await attach.check_same_pod(core.locator, request[keys.CTX],
+                                        located.route.top_id, located.pod, raw)
+        body = _request_body(core, located, raw)
         response, located = await _forward(core, request, located, body)
     except faults.TricircleError as exc:  # ours (404, pod unreachable), not the pod's
         await _with_version_headers(request, exc)

@@ -1,0 +1,1 @@
+"""The volume surface /volume/v3 (Cinder v3): thin handlers over `tricircle.volumes`."""

@@ -1,0 +1,50 @@
+"""GET /volumes, /snapshots, /backups (and ``/detail``): one list over every pod
+holding the caller's items, merged on Cinder's sort keys, paged by marker/limit
+with next hrefs at the gateway (docs/lists.md, docs/volumes.md).
+
+Status codes: 200 (also when a pod is down: its items are left out and named in
+`X-Tricircle-Missing-Pods`), 400 (bad limit or sort, worded by a pod), 404
+(unknown marker, as Cinder), 401, 403 (a pod's policy, e.g. all_tenants), 503
+(a pod down and `[fanout] down_pod_policy = fail`).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tricircle.api import keys
+from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
+from tricircle.api.volume.common import SURFACE_PATH, Handler, cinder_answer, path_prefix
+from tricircle.fanout.servers import ListRequest
+from tricircle.resources import Resource
+from tricircle.routing.translate import top_base
+from tricircle.volumes.collections import BY_RESOURCE
+from tricircle.volumes.service import volume_core
+
+
+def listing(resource: Resource, *, detail: bool) -> Handler:
+    """The list handler of one collection (summary or detail view)."""
+    collection = BY_RESOURCE[resource.name]
+
+    @cinder_answer
+    async def handler(request: web.Request) -> web.StreamResponse:
+        fanout = request.app[keys.CONF].fanout
+        headers = CIMultiDict({h: request.headers[h] for h in collection.version_headers
+                               if h in request.headers})
+        lister = volume_core(request.app).listers[resource.name]
+        result = await lister.list_page(ListRequest(
+            ctx=request[keys.CTX], query=request.query, headers=headers, detail=detail,
+            top_base=top_base(request, SURFACE_PATH), deadline=fanout.pod_deadline,
+            concurrency=fanout.max_concurrency, down_pod_policy=fanout.down_pod_policy,
+            collection=collection, path_prefix=path_prefix(request)))
+        if result.passthrough is not None:
+            return pod_answer(request, result.passthrough)
+        rid = request[keys.REQUEST_ID]
+        response = web.json_response(result.body, headers={
+            **result.headers, "X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})
+        if result.missing:
+            response.headers[MISSING_HEADER] = ", ".join(result.missing)
+        return response
+
+    return handler

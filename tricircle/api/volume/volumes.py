@@ -1,0 +1,52 @@
+"""Volumes, snapshots and backups: creates (placed next to what they use, else by
+the scheduler) and every call on one of them, routed by its routing row.
+
+Status codes: Cinder's own (202 creates, deletes and actions; 200 reads and
+updates; its 400/403/404/409/413 passed through); 404 itemNotFound when the id is
+not the caller's (admin: anyone's); 400 when the AZ asked for is not where the
+resources the create uses are; 409 conflictingRequest when a backup is restored
+to a volume of another pod; 503 when the pod cannot be reached.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tricircle.api import keys
+from tricircle.api.volume.common import Handler, cinder_answer
+from tricircle.proxy import member as routed
+from tricircle.resources import BACKUP, Resource
+from tricircle.volumes import lifecycle
+from tricircle.volumes.service import volume_core
+
+
+def create(resource: Resource) -> Handler:
+    """POST /volumes, /snapshots, /backups: 202 with Cinder's answer."""
+
+    @cinder_answer
+    async def handler(request: web.Request) -> web.StreamResponse:
+        creates = volume_core(request.app).creates[resource.name]
+        return await creates.create(request, await request.read())
+
+    return handler
+
+
+def member(resource: Resource) -> Handler:
+    """Any call on ``/<collection>/<id>[/...]``: the pod's answer, translated."""
+
+    @cinder_answer
+    async def handler(request: web.Request) -> web.StreamResponse:
+        core, ctx = volume_core(request.app), request[keys.CTX]
+        located = await core.locator.find(resource, request.match_info["id"], ctx)
+        body = await request.read() or None
+        tail = request.match_info.get("tail")
+        if resource is BACKUP and tail == "restore" and request.method == "POST":
+            await lifecycle.check_restore_target(core.locator, ctx, located, body)
+        answer, resp, located = await routed.forward(core.forwarder, core.locator, request,
+                                                     resource, located, body)
+        if 200 <= resp.status < 300:
+            await lifecycle.after(request.app, ctx, lifecycle.Call(
+                resource, request.method, tail, body, resp.body), located, core.locator)
+        return answer
+
+    return handler

@@ -1,0 +1,53 @@
+"""The Cinder collections as the merged list sees them (`fanout.servers.Collection`)."""
+
+from __future__ import annotations
+
+from tricircle import faults
+from tricircle.fanout.servers import Collection
+from tricircle.resources.volume import VOLUME_MARKER
+
+_COMMON_SORT: dict[str, tuple[str, ...]] = {
+    "created_at": ("created_at",), "updated_at": ("updated_at",), "id": ("id",),
+    "name": ("name",), "display_name": ("name",), "status": ("status",), "size": ("size",),
+    "description": ("description",), "display_description": ("description",),
+}
+VOLUME_SORT = {**_COMMON_SORT, "availability_zone": ("availability_zone",),
+               "bootable": ("bootable",), "project_id": ("os-vol-tenant-attr:tenant_id",),
+               "user_id": ("user_id",)}
+SNAPSHOT_SORT = {**_COMMON_SORT, "volume_id": ("volume_id",),
+                 "project_id": ("os-extended-snapshot-attributes:project_id",)}
+BACKUP_SORT = {**_COMMON_SORT, "volume_id": ("volume_id",),
+               "availability_zone": ("availability_zone",)}
+
+
+# Cinder answers an unknown marker with the item's own 404 (Nova: 400).
+class VolumeMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Volume %(marker)s could not be found."
+
+
+class SnapshotMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Snapshot %(marker)s could not be found."
+
+
+class BackupMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Backup %(marker)s could not be found."
+
+
+def _collection(name: str, member: str, sort: dict[str, tuple[str, ...]],
+                summary: tuple[str, ...] | None,
+                not_found: type[faults.TricircleError]) -> Collection:
+    return Collection(name=name, member=member, service_type="volumev3",
+                      links_key=f"{name}_links", sort_fields=sort, az_field="availability_zone",
+                      marker_key=VOLUME_MARKER.key, summary=summary, down_records=False,
+                      marker_not_found=not_found, version_headers=("OpenStack-API-Version",),
+                      sort_param=True)
+
+
+# /volumes and /backups show id, name, links: pods are asked for the detail view
+# (sort values); the snapshots' index view has the sort values itself.
+VOLUMES = _collection("volumes", "volume", VOLUME_SORT, ("id", "name", "links"),
+                      VolumeMarkerNotFound)
+SNAPSHOTS = _collection("snapshots", "snapshot", SNAPSHOT_SORT, None, SnapshotMarkerNotFound)
+BACKUPS = _collection("backups", "backup", BACKUP_SORT, ("id", "name", "links"),
+                      BackupMarkerNotFound)
+BY_RESOURCE = {"volume": VOLUMES, "snapshot": SNAPSHOTS, "backup": BACKUPS}

@@ -1,0 +1,116 @@
+"""Creates that must go to the pod of what they use (`PlacedCreate` pins).
+
+* a volume cloned from a volume, made from a snapshot or restored from a backup
+  (``source_volid``, ``snapshot_id``, ``backup_id``), or meant for a server
+  (Cinder's scheduler hint ``local_to_instance``): that resource's pod;
+* a snapshot or a backup: the pod of its volume;
+* a server booting from (or attaching at boot) volumes or volume snapshots in
+  ``block_device_mapping_v2`` / legacy ``block_device_mapping``: their pod; when
+  they are in different pods, 409.
+
+An id the caller cannot see answers Cinder's 404 for volume creates; for a
+server the pod is left to the scheduler and Nova words its own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tricircle import faults
+from tricircle.context import RequestContext
+from tricircle.pods.registry import PodInfo
+from tricircle.proxy.locate import Locator, NotFoundInGateway
+from tricircle.resources import BACKUP, SERVER, SNAPSHOT, VOLUME, Resource
+
+Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[PodInfo | None]]
+_VOLUME_SOURCES = (("source_volid", VOLUME), ("snapshot_id", SNAPSHOT), ("backup_id", BACKUP))
+
+
+class VolumesInSeveralPods(faults.Conflict):
+    """A server names volumes that live in different pods."""
+
+    code = "tricircle.volumes_in_several_pods"
+    message = ("The volumes and snapshots of this server are in different pods (%(pods)s); "
+               "a server can only use volumes of the pod it runs in. Moving volumes "
+               "between pods is not supported yet.")
+
+
+def _ident(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+async def _pod_of(locator: Locator, resource: Resource, ident: str,
+                  ctx: RequestContext) -> PodInfo:
+    return (await locator.find(resource, ident, ctx)).pod
+
+
+def volume_pin(locator: Locator) -> Pin:
+    """Pin of a volume create: the pod of its source or of the server it is for."""
+
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+        member = doc.get("volume") or {}
+        for field, resource in _VOLUME_SOURCES:
+            ident = _ident(member.get(field))
+            if ident:
+                return await _pod_of(locator, resource, ident, ctx)
+        hints = doc.get("OS-SCH-HNT:scheduler_hints") or member.get("scheduler_hints")
+        server = _ident(hints.get("local_to_instance")) if isinstance(hints, dict) else None
+        if server:
+            try:
+                return await _pod_of(locator, SERVER, server, ctx)
+            except NotFoundInGateway:
+                return None  # the pod judges the hint (Cinder: 400 if it knows better)
+        return None
+
+    return pin
+
+
+def of_volume_pin(locator: Locator, member_key: str) -> Pin:
+    """Pin of a snapshot or backup create: the pod of its ``volume_id``."""
+
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+        member = doc.get(member_key) or {}
+        ident = _ident(member.get("volume_id")) if isinstance(member, dict) else None
+        return await _pod_of(locator, VOLUME, ident, ctx) if ident else None
+
+    return pin
+
+
+def _bdm_sources(member: dict[str, Any]) -> list[tuple[Resource, str]]:
+    """(resource, id) of every volume and volume snapshot a server create names."""
+    found: list[tuple[Resource, str]] = []
+    for bdm in member.get("block_device_mapping_v2") or []:
+        if not isinstance(bdm, dict):
+            continue
+        resource = {"volume": VOLUME, "snapshot": SNAPSHOT}.get(str(bdm.get("source_type")))
+        ident = _ident(bdm.get("uuid"))
+        if resource is not None and ident:
+            found.append((resource, ident))
+    for bdm in member.get("block_device_mapping") or []:
+        if isinstance(bdm, dict):
+            found += [(r, i) for r, i in ((VOLUME, _ident(bdm.get("volume_id"))),
+                                          (SNAPSHOT, _ident(bdm.get("snapshot_id")))) if i]
+    return found
+
+
+def server_pin(locator: Locator) -> Pin:
+    """Pin of a server create: the pod of the volumes it boots from or attaches."""
+
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+        member = doc.get("server")
+        if not isinstance(member, dict):
+            return None
+        pods: dict[str, PodInfo] = {}
+        for resource, ident in _bdm_sources(member):
+            try:
+                pod = await _pod_of(locator, resource, ident, ctx)
+            except NotFoundInGateway:
+                continue  # not a top volume: Nova answers for it
+            pods[pod.id] = pod
+        if len(pods) > 1:
+            raise VolumesInSeveralPods(pods=", ".join(sorted(p.region_name
+                                                             for p in pods.values())))
+        return next(iter(pods.values()), None)
+
+    return pin

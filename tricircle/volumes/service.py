@@ -1,0 +1,69 @@
+"""The volume surface's domain service, built once per application on first use.
+
+Shares the compute surface's routing locator (one cache of rows and pods per
+process) and scheduler; adds a forwarder for Cinder, the placed creates of
+volumes, snapshots and backups, the merged listers and the version range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from tricircle.api import keys
+from tricircle.fanout.routed import RoutedServerSource
+from tricircle.fanout.servers import ServerLister
+from tricircle.proxy.create import PlacedCreate, Prepare
+from tricircle.proxy.forward import Forwarder
+from tricircle.proxy.locate import Locator
+from tricircle.proxy.service import compute_core
+from tricircle.proxy.versions import VOLUME_FALLBACK, VersionRange
+from tricircle.resources import BACKUP, SNAPSHOT, VOLUME, VOLUME_SURFACE, Resource
+from tricircle.volumes import images, placement
+
+SERVICE_NAME = "volume-core"
+
+
+@dataclass
+class VolumeCore:
+    locator: Locator
+    forwarder: Forwarder
+    versions: VersionRange
+    creates: dict[str, PlacedCreate]     # by resource name
+    listers: dict[str, ServerLister]     # by resource name
+
+
+def build(app: web.Application) -> VolumeCore:
+    conf, db, pods = app[keys.CONF], app[keys.DB], app[keys.PODS]
+    compute = compute_core(app)
+    locator = compute.locator
+    forwarder = Forwarder(pods, VOLUME_SURFACE, public_url=conf.api.public_url)
+
+    def placed(resource: Resource, pin: placement.Pin,
+               prepare: Prepare | None = None) -> PlacedCreate:
+        return PlacedCreate(resource, db, compute.scheduler, forwarder, locator,
+                            pod_timeout=conf.pods.request_timeout,
+                            service_auth=app[keys.SERVICE_AUTH], pods=pods, pin=pin,
+                            prepare=prepare)
+
+    creates = {
+        VOLUME.name: placed(VOLUME, placement.volume_pin(locator), images.image_replica(app)),
+        SNAPSHOT.name: placed(SNAPSHOT, placement.of_volume_pin(locator, "snapshot")),
+        BACKUP.name: placed(BACKUP, placement.of_volume_pin(locator, "backup")),
+    }
+    listers = {r.name: ServerLister(pods, RoutedServerSource(db, locator.pods,
+                                                             routing_type=r.routing_type))
+               for r in (VOLUME, SNAPSHOT, BACKUP)}
+    versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
+                            fallback=VOLUME_FALLBACK)
+    return VolumeCore(locator, forwarder, versions, creates, listers)
+
+
+def volume_core(app: web.Application) -> VolumeCore:
+    """The application's VolumeCore (created on first use; needs the app started)."""
+    services = app[keys.SERVICES]
+    core = services.get(SERVICE_NAME)
+    if core is None:
+        core = services[SERVICE_NAME] = build(app)
+    return core  # type: ignore[no-any-return]
