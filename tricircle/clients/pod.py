@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import json as _json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from tricircle.clients.http import HttpError, HttpPool
 from tricircle.identity.service_auth import ServiceAuth
 
 LOG = logging.getLogger(__name__)
@@ -27,12 +28,6 @@ HOP_HEADERS = frozenset(h.lower() for h in (
     "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailers",
     "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Accept-Encoding",
     "Content-Encoding"))
-
-
-@functools.lru_cache(maxsize=64)
-def _client_timeout(total: float) -> aiohttp.ClientTimeout:
-    # ClientTimeout is immutable: one per distinct value, not one per request
-    return aiohttp.ClientTimeout(total=total)
 
 
 class PodRequestError(Exception):
@@ -57,13 +52,15 @@ class PodResponse:
 
 @dataclass
 class PodClient:
-    """Client of one pod (region): base URL per service type and a pooled session."""
+    """Client of one pod (region): base URL per service type, a keep-alive pool for
+    buffered calls (`request`) and an aiohttp session for streamed ones."""
 
     region: str
     endpoints: dict[str, str]
     session: aiohttp.ClientSession
     timeout: float = 60.0
     fetched_at: float = field(default_factory=time.monotonic)
+    pool: HttpPool = field(default_factory=HttpPool)
 
     def url(self, service_type: str, path: str) -> str:
         base = self.endpoints.get(service_type)
@@ -84,15 +81,18 @@ class PodClient:
         """
         url = self.url(service_type, path)
         started = time.monotonic()
-        client_timeout = _client_timeout(timeout or self.timeout)
+        if json is not None:
+            body = _json.dumps(json).encode()
+            if not any(name.lower() == "content-type" for name in (headers or {})):
+                headers = {**(headers or {}), "Content-Type": "application/json"}
         try:
-            async with self.session.request(method, url, headers=headers, params=params,
-                                            data=body, json=json,
-                                            timeout=client_timeout) as resp:
-                data = await resp.read()
-                return PodResponse(resp.status, resp.headers, data, time.monotonic() - started)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            async with asyncio.timeout(timeout or self.timeout):
+                answer = await self.pool.request(method, url, headers=headers, params=params,
+                                                 body=body)
+        except (HttpError, TimeoutError, OSError, ValueError) as exc:
             raise PodRequestError(self.region, f"{method} {url}: {exc!r}") from exc
+        return PodResponse(answer.status, answer.headers, answer.body,
+                           time.monotonic() - started)
 
     @contextlib.asynccontextmanager
     async def stream(self, service_type: str, method: str, path: str, *,
@@ -125,6 +125,7 @@ class PodClients:
         self._refresh = refresh
         self._clients: dict[str, PodClient] = {}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._pools: dict[str, HttpPool] = {}
         self._lock = asyncio.Lock()
         self._overrides: dict[str, dict[str, str]] = {}
 
@@ -158,7 +159,10 @@ class PodClients:
                 raise PodRequestError(region, f"catalog unavailable: {exc}") from exc
         if not endpoints:
             raise PodRequestError(region, "region not in the Keystone catalog")
-        return PodClient(region, endpoints, self._session(region), self._timeout)
+        pool = self._pools.get(region)
+        if pool is None:
+            pool = self._pools[region] = HttpPool(limit=self._pool_size)
+        return PodClient(region, endpoints, self._session(region), self._timeout, pool=pool)
 
     def _session(self, region: str) -> aiohttp.ClientSession:
         session = self._sessions.get(region)
@@ -174,4 +178,7 @@ class PodClients:
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
         self._clients.clear()
