@@ -35,6 +35,7 @@ from bench.stub_pod import PROJECT_ID, USER_ID
 
 BENCH_TOKEN = "bench-token-0123456789abcdef"
 SERVER_TYPE = "server"   # routing resource_type of servers (tricircle.api.compute)
+IMAGE_TYPE = "image"     # of images (tricircle.images.registry): one home row each
 
 
 def token_info() -> Any:
@@ -99,7 +100,8 @@ async def create_schema(url: str) -> None:
 
 
 async def seed(url: str, spec: dict[str, Any]) -> None:
-    """Pods (enabled, healthy, compute 2.1–2.96) and one routing row per server."""
+    """Pods (enabled, healthy, compute 2.1–2.96) and one routing row per server (and
+    per image, when the spec lists a pod's `images`)."""
     from sqlalchemy import insert, select
 
     from tricircle.db.engine import Database
@@ -113,8 +115,10 @@ async def seed(url: str, spec: dict[str, Any]) -> None:
                      "health": "healthy", "capabilities": caps} for p in spec["pods"]]
             await s.execute(insert(Pod), rows)
             routes = [{"top_id": sid, "bottom_id": sid, "pod_id": p["id"],
-                       "project_id": spec["project_id"], "resource_type": SERVER_TYPE}
-                      for p in spec["pods"] for sid in p["servers"]]
+                       "project_id": spec["project_id"], "resource_type": rtype}
+                      for p in spec["pods"]
+                      for rtype, key in ((SERVER_TYPE, "servers"), (IMAGE_TYPE, "images"))
+                      for sid in p.get(key, [])]
             for i in range(0, len(routes), 5000):
                 await s.execute(insert(Routing), routes[i:i + 5000])
     await db.close()

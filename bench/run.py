@@ -2,7 +2,7 @@
 
     python -m bench.run                      # everything (≈ 15 min)
     python -m bench.run --only throughput    # one or more of: throughput, tokens,
-                                             #   fanout, slowpod, lab
+                                             #   fanout, slowpod, lab, images
     python -m bench.run --quick              # short runs, to check the harness
 
 Every benchmark starts its own processes (gateway, stubs, nginx) on free ports
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import procs, report
 
-BENCHMARKS = ("throughput", "tokens", "fanout", "slowpod", "lab")
+BENCHMARKS = ("throughput", "tokens", "fanout", "slowpod", "lab", "images")
 
 
 def machine() -> str:
@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--servers-per-pod", type=int, default=10)
     p.add_argument("--samples", type=int, default=40, help="requests per fan-out case")
     p.add_argument("--lab-samples", type=int, default=300)
+    p.add_argument("--image-mib", type=int, default=1024,
+                   help="size of the replicated image (images benchmark)")
     p.add_argument("--no-breakdown", action="store_true")
     p.add_argument("--no-fixes", action="store_true",
                    help="skip the fan-out runs with candidate fixes patched in")
@@ -79,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.duration, args.reps, args.samples, args.lab_samples = 3, 1, 10, 40
         args.pods = "10,100"
+        args.image_mib = min(args.image_mib, 128)
         args.profile = 0
     return args
 
@@ -103,6 +106,10 @@ def _run_one(name: str, args: argparse.Namespace, workdir: Path
     if name == "lab":
         from bench import lab
         return lab.run(workdir, samples=args.lab_samples)
+    if name == "images":
+        from bench import images
+        return images.run(workdir, samples=args.samples, size=args.image_mib << 20,
+                          reps=args.reps)
     raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 

@@ -9,6 +9,9 @@ links). Served, with Nova's semantics where a list client would notice them:
   default `created_at desc, id desc`), `limit` (capped at 1000), `marker`
   (400 `badRequest` when unknown), `servers_links` next href when a page is full;
 - version documents at `/` and `/v2.1` (health probes, capabilities);
+- Glance: `GET /v2/images` (one image per server, same id and creation time;
+  `limit` default 25, `marker`, `sort_key`/`sort_dir`, relative `next`) and
+  `GET /v2/images/{id}`, for the image list benchmark (bench/images.py);
 - `GET /_stub/stats`: requests served per pod (benchmarks check the fan-out).
 
 Latency: `--latency` seconds per request (default 0.02), `--slow I:SECONDS`
@@ -91,6 +94,21 @@ def make_server(pod: int, index: int, base: str) -> dict[str, Any]:
     }
 
 
+def make_image(server: dict[str, Any]) -> dict[str, Any]:
+    """A Glance v2 image record (~700 bytes) sharing the server's id and times."""
+    iid = server["id"]
+    return {"id": iid, "name": server["name"].replace("vm-", "img-"), "status": "active",
+            "visibility": "public", "owner": PROJECT_ID, "protected": False,
+            "os_hidden": False, "disk_format": "qcow2", "container_format": "bare",
+            "size": 21692416, "virtual_size": 117440512, "min_disk": 0, "min_ram": 0,
+            "checksum": "443b7623e27ecf03dc9e01ee93f67afe", "os_hash_algo": "sha512",
+            "os_hash_value": "6513f21e44aa3da349f248188a44bc304a3653a04122d8fb4535423c8e1d14cd"
+                             "6a153f735bb0982e2161b5b5186106570c17a9e58b64dd39390617cd5a350f78",
+            "tags": [], "created_at": server["created"], "updated_at": server["updated"],
+            "self": f"/v2/images/{iid}", "file": f"/v2/images/{iid}/file",
+            "schema": "/v2/schemas/image"}
+
+
 @dataclass
 class Pod:
     index: int
@@ -101,6 +119,7 @@ class Pod:
     # pre-serialized records: lists are joined bytes, not re-encoded per request
     detail_json: dict[str, bytes] = field(default_factory=dict)
     brief_json: dict[str, bytes] = field(default_factory=dict)
+    image_json: dict[str, bytes] = field(default_factory=dict)
     sorted_cache: dict[tuple[tuple[str, str], ...], list[str]] = field(default_factory=dict)
     hits: int = 0
 
@@ -112,6 +131,7 @@ class Pod:
             self.brief_json[s["id"]] = json.dumps(
                 {"id": s["id"], "name": s["name"], "links": s["links"]},
                 separators=(",", ":")).encode()
+            self.image_json[s["id"]] = json.dumps(make_image(s), separators=(",", ":")).encode()
 
     def ordered(self, sort: tuple[tuple[str, str], ...]) -> list[str]:
         ids = self.sorted_cache.get(sort)
@@ -200,6 +220,13 @@ def answer(pod: Pod, method: str, path: str, query: MultiDict[str], wanted: str)
         return _list(pod, query, wanted, detail=True)
     if path == "/v2.1/servers":
         return _list(pod, query, wanted, detail=False)
+    if path == "/v2/images":
+        return _images(pod, query)
+    if path.startswith("/v2/images/") and path.count("/") == 3:
+        body = pod.image_json.get(path.rsplit("/", 1)[1])
+        if body is None:
+            return 404, {"Content-Type": "text/html"}, b"<h1>404 Not Found</h1>"
+        return 200, {"Content-Type": "application/json"}, body
     if path.startswith("/v2.1/servers/") and path.count("/") == 3:
         sid = path.rsplit("/", 1)[1]
         body = pod.detail_json.get(sid)
@@ -223,6 +250,23 @@ def _list(pod: Pod, query: MultiDict[str], wanted: str, *, detail: bool) -> Answ
         href = f"{pod.base}/v2.1/{path}?{urlencode(next_query)}"
         body += b',"servers_links":' + json.dumps([{"rel": "next", "href": href}]).encode()
     return 200, _headers(wanted), body + b"}"
+
+
+def _images(pod: Pod, query: MultiDict[str]) -> Answer:
+    """Glance's list: default page 25, relative `first`/`next` hrefs."""
+    query = MultiDict(query)
+    query.setdefault("limit", "25")
+    try:
+        ids, limit = page(pod, query)
+    except BadRequest as exc:
+        return 400, {"Content-Type": "text/html"}, f"<h1>400 Bad Request</h1>{exc}".encode()
+    body = b'{"images":[' + b",".join(pod.image_json[i] for i in ids) + b"]"
+    body += b',"first":"/v2/images","schema":"/v2/schemas/images"'
+    if ids and len(ids) == limit:
+        next_query = [(k, v) for k, v in query.items() if k != "marker"]
+        next_query.append(("marker", ids[-1]))
+        body += b',"next":"/v2/images?' + urlencode(next_query).encode() + b'"'
+    return 200, {"Content-Type": "application/json"}, body + b"}"
 
 
 def _version_doc(pod: Pod, root: bool) -> bytes:
