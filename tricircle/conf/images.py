@@ -1,4 +1,5 @@
-"""[images]: the top image registry and replication between pods."""
+"""[images]: the top image registry and replication between pods (image lists
+use the [fanout] deadline and concurrency of every merged list)."""
 
 from oslo_config import cfg
 
@@ -13,9 +14,6 @@ OPTS = [
     cfg.FloatOpt("read_timeout", default=120.0, min=1.0,
                  help="Seconds without data after which a streamed copy (or a "
                       "download through the gateway) is abandoned."),
-    cfg.FloatOpt("list_deadline", default=10.0, min=0.1,
-                 help="Seconds each pod has to answer its part of an image list; a "
-                      "pod that does not is left out of the page."),
 ]
 
 

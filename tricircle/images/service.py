@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ SERVICE_NAME = "images"
 # Sub-resources whose successful writes change what replicas must carry.
 _SYNCED_TAILS = ("tags", "members", "actions")
 _DATA_TAILS = ("file", "stage")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 
 
 class TruncatedUpload(faults.BadRequest):
@@ -86,7 +88,7 @@ class ImageService:
         """The image's home (registered now if only the pods knew it)."""
         async with self.db.session() as s:
             rows = await registry.copies(s, image_id)
-        if not rows:
+        if not rows and _UUID.fullmatch(image_id):  # Glance ids are UUIDs; names are not
             rows = await replicate.adopt(image_id, db=self.db, pods=self.pods,
                                          token=await self.auth.token())
         home = registry.home(rows)
