@@ -12,6 +12,7 @@ backoff (the admin API shows the job and its last error meanwhile).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -208,7 +209,7 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
     keep = [await _interface(run, bottom, p, bottom_router) for p in want.interfaces]
     if want.bridge:
         keep.append(await _attach(run, bottom, run.bridge_ports[want.pod], bottom_router))
-    fips = await _prune_floating(bottom, bottom_router, want)
+    fips = await _prune_floating(run, bottom, bottom_router, want)
     if want.gateway is not None:
         await _set_gateway(run, bottom, bottom_router, observed, want.gateway)
     await _floating(run, bottom, bottom_router, want, fips)
@@ -309,27 +310,58 @@ async def _forget(bottom: BottomNetworking, bottom_id: str, kind: str) -> None:
 
 # ---- floating IPs (gateway pod only) ----
 
-async def _prune_floating(bottom: BottomNetworking, bottom_router: str,
-                         want: l3plan.PodRouter) -> dict[str, dict[str, Any]]:
-    """Delete the bottom floating IPs the plan does not want; the others by top id."""
-    found = await bottom.neutron.call("GET", f"/floatingips?router_id={bottom_router}")
-    observed = {f.get("description"): f for f in (found or {}).get("floatingips", [])}
-    wanted = {f.id for f in want.floating_ips}
-    for marker, fip in list(observed.items()):
-        if marker not in wanted:
-            await bottom.neutron.call("DELETE", f"/floatingips/{fip['id']}", missing_ok=True)
-            await _forget(bottom, fip["id"], FLOATINGIP)
-    return observed
+async def _observed_fips(run: _Run, bottom: BottomNetworking,
+                         bottom_router: str) -> dict[str, dict[str, Any]]:
+    """The tenant's marked bottom floating IPs on this router or on none (a pod
+    disassociates a floating IP whose port it deletes), by top id."""
+    found = await bottom.neutron.call("GET", f"/floatingips?project_id={run.project_id}")
+    return {f["description"]: f for f in (found or {}).get("floatingips", [])
+            if f.get("description") and f.get("router_id") in (bottom_router, None)}
+
+
+async def _prune_floating(run: _Run, bottom: BottomNetworking, bottom_router: str,
+                          want: l3plan.PodRouter) -> dict[str, dict[str, Any]]:
+    """Delete the bottom floating IPs the plan does not want (or not as they are);
+    the ones kept, by top id. A disassociated one not wanted here goes too: a
+    router that wants it makes it again."""
+    wanted = {f.id: f for f in want.floating_ips}
+    kept = {}
+    for marker, fip in (await _observed_fips(run, bottom, bottom_router)).items():
+        goal = wanted.get(marker)
+        if goal is not None and fip.get("router_id") == bottom_router \
+                and fip.get("fixed_ip_address") == goal.fixed_ip:
+            kept[marker] = fip
+            continue
+        await _delete_fip(bottom, fip["id"])
+    return kept
+
+
+async def _delete_fip(bottom: BottomNetworking, bottom_id: str) -> None:
+    await bottom.neutron.call("DELETE", f"/floatingips/{bottom_id}", missing_ok=True)
+    await _forget(bottom, bottom_id, FLOATINGIP)
 
 
 async def _floating(run: _Run, bottom: BottomNetworking, bottom_router: str,
-                    want: l3plan.PodRouter, observed: dict[str, dict[str, Any]]) -> None:
+                    want: l3plan.PodRouter, kept: dict[str, dict[str, Any]]) -> None:
     shadows = {f.port_id for f in want.shadows}
     for fip in want.floating_ips:
         port = await _nat_target(run, bottom, fip, fip.port_id in shadows)
-        await _ensure_fip(run, bottom, fip, port, bottom_router, observed.get(fip.id),
-                          want.gateway)
-    await _drop_shadows(bottom, {f.get("port_id") for f in observed.values()}, shadows)
+        have = kept.get(fip.id)
+        if have is not None and have.get("port_id") == port:
+            continue
+        if have is not None:  # another NAT target (the VM moved): made again
+            await _delete_fip(bottom, have["id"])
+        stale = await bottom.existing(FLOATINGIP, fip.id)
+        if stale is not None:  # its copy is gone (or was just deleted)
+            async with bottom.db.session() as s:
+                await table.release(s, stale.id)
+        gateway = await bottom.existing(NETWORK, want.gateway.network_id) \
+            if want.gateway else None
+        body = l3plan.floating_ip_body(fip, (gateway.bottom_id or "") if gateway else "",
+                                       port, bottom_router, run.project_id)
+        await bottom.ensure(FLOATINGIP, fip.id, functools.partial(
+            create, bottom, "floatingips", body), adopt=False)
+    await _drop_shadows(run, bottom, shadows)
 
 
 async def _nat_target(run: _Run, bottom: BottomNetworking, fip: l3plan.FloatingIp,
@@ -346,30 +378,20 @@ async def _nat_target(run: _Run, bottom: BottomNetworking, fip: l3plan.FloatingI
     return (await bottom.ensure(SHADOW_PORT, marker, lambda: create(bottom, "ports", body)))[0]
 
 
-async def _ensure_fip(run: _Run, bottom: BottomNetworking, fip: l3plan.FloatingIp, port: str,
-                      bottom_router: str, observed: dict[str, Any] | None,
-                      gateway: l3plan.Gateway | None) -> None:
-    if observed is not None:
-        if observed.get("port_id") != port or observed.get("fixed_ip_address") != fip.fixed_ip:
-            await bottom.neutron.call("PUT", f"/floatingips/{observed['id']}", {"floatingip": {
-                "port_id": port, "fixed_ip_address": fip.fixed_ip}})
-        return
-    assert gateway is not None
-    network = await bottom.existing(NETWORK, gateway.network_id)
-    body = l3plan.floating_ip_body(fip, (network.bottom_id or "") if network else "", port,
-                                   bottom_router, run.project_id)
-    await bottom.ensure(FLOATINGIP, fip.id, lambda: create(bottom, "floatingips", body))
-
-
-async def _drop_shadows(bottom: BottomNetworking, used: set[Any], keep: set[str]) -> None:
-    """Remove shadow ports this router's floating IPs used and no longer need."""
-    for port in used:
-        if not port:
+async def _drop_shadows(run: _Run, bottom: BottomNetworking, keep: set[str]) -> None:
+    """Remove the tenant's shadow ports in this pod that no floating IP needs:
+    not this router's (`keep`) and not another router's per central Neutron."""
+    async with bottom.db.session() as s:
+        rows = await table.list_routes(s, project_id=run.project_id,
+                                       resource_type=SHADOW_PORT, pod_id=bottom.neutron.pod.id)
+    for route in rows:
+        port = route.top_id.removeprefix("shadow:")
+        if port in keep:
             continue
-        async with bottom.db.session() as s:
-            route = await table.find_by_bottom(s, port, SHADOW_PORT, bottom.neutron.pod.id)
-        if route is not None and route.top_id.removeprefix("shadow:") not in keep:
-            await bottom.remove(SHADOW_PORT, route.top_id)
+        fips = await run.central.items("floatingips", f"port_id={port}&fields=router_id")
+        if any(f.get("router_id") not in (None, run.router_id) for f in fips):
+            continue  # another router's floating IP uses it
+        await bottom.remove(SHADOW_PORT, route.top_id)
 
 
 # ---- pods the router left, or a router gone ----
@@ -383,22 +405,19 @@ async def _teardown(run: _Run, keep: Iterable[str]) -> None:
             continue
         bottom = await run.bottom(route.pod_id)
         if route.bottom_id:
-            await _empty_router(bottom, route.bottom_id)
+            await _empty_router(run, bottom, route.bottom_id)
         await bottom.remove(ROUTER, run.router_id)
         LOG.info("router %s removed from %s", run.router_id, route.region_name)
 
 
-async def _empty_router(bottom: BottomNetworking, bottom_router: str) -> None:
-    """Floating IPs, routes, gateway and interfaces off a bottom router."""
+async def _empty_router(run: _Run, bottom: BottomNetworking, bottom_router: str) -> None:
+    """Floating IPs, shadow ports, routes, gateway and interfaces off a bottom router."""
     neutron = bottom.neutron
     if await neutron.call("GET", f"/routers/{bottom_router}", missing_ok=True) is None:
         return
-    found = await neutron.call("GET", f"/floatingips?router_id={bottom_router}")
-    fips = (found or {}).get("floatingips", [])
-    for fip in fips:
-        await neutron.call("DELETE", f"/floatingips/{fip['id']}", missing_ok=True)
-        await _forget(bottom, fip["id"], FLOATINGIP)
-    await _drop_shadows(bottom, {f.get("port_id") for f in fips}, set())
+    for fip in (await _observed_fips(run, bottom, bottom_router)).values():
+        await _delete_fip(bottom, fip["id"])
+    await _drop_shadows(run, bottom, set())
     await neutron.call("PUT", f"/routers/{bottom_router}",
                        {"router": {"routes": [], "external_gateway_info": {}}})
     await _detach_others(bottom, bottom_router, set())
