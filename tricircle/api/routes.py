@@ -32,6 +32,7 @@ from tricircle.api.image import images
 from tricircle.api.network import proxy as network_proxy
 from tricircle.api.volume import lists as volume_lists
 from tricircle.api.volume import passthrough as volume_passthrough
+from tricircle.api.volume import types as volume_types
 from tricircle.api.volume import versions as volume_versions
 from tricircle.api.volume import volumes
 from tricircle.resources import BACKUP, SNAPSHOT, VOLUME
@@ -57,8 +58,12 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("*", f"{base}/{_UUID}", volumes.member(resource)),
                 ("*", f"{base}/{_UUID}/{{tail:.+}}", volumes.member(resource)),
             ]
-        routes.append(("GET", f"{prefix}/os-availability-zone",
-                       volume_passthrough.availability_zones))
+        routes += [("GET", f"{prefix}/os-availability-zone",
+                    volume_passthrough.availability_zones),
+                   ("GET", f"{prefix}/types", volume_types.read),
+                   ("GET", f"{prefix}/types/{{tail:.+}}", volume_types.read),
+                   ("POST", f"{prefix}/types", volume_types.write),
+                   ("*", f"{prefix}/types/{{tail:.+}}", volume_types.write)]
     return routes
 
 

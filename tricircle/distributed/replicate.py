@@ -56,15 +56,16 @@ def _unusable(resp: PodResponse) -> bool:
 
 async def send(pods: PodClients, region: str, method: str, path: str, *,
                headers: Mapping[str, str], body: bytes | None = None,
-               timeout: float | None = None) -> PodResponse:
-    """One call to one pod's compute API. Raises PodRequestError."""
+               timeout: float | None = None, service_type: str = "compute") -> PodResponse:
+    """One call to one pod's compute (or `service_type`) API. Raises PodRequestError."""
     client = await pods.get(region)
-    return await client.request("compute", method, path, headers=headers, body=body,
+    return await client.request(service_type, method, path, headers=headers, body=body,
                                 timeout=timeout)
 
 
 async def read_any(pods: PodClients, candidates: Sequence[PodInfo], path: str, *,
-                   headers: Mapping[str, str], timeout: float | None = None) -> Answer:
+                   headers: Mapping[str, str], timeout: float | None = None,
+                   service_type: str = "compute") -> Answer:
     """GET `path` from the first pod that answers (not down, not 5xx).
 
     Raises faults.PodUnavailable when none does.
@@ -72,7 +73,7 @@ async def read_any(pods: PodClients, candidates: Sequence[PodInfo], path: str, *
     for pod in candidates:
         try:
             resp = await send(pods, pod.region_name, "GET", path, headers=headers,
-                              timeout=timeout)
+                              timeout=timeout, service_type=service_type)
         except PodRequestError:
             continue
         if not _unusable(resp):

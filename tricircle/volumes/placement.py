@@ -20,6 +20,7 @@ from typing import Any
 from tricircle import faults
 from tricircle.context import RequestContext
 from tricircle.pods.registry import PodInfo
+from tricircle.proxy.create import Prepare
 from tricircle.proxy.locate import Locator, NotFoundInGateway
 from tricircle.resources import BACKUP, SERVER, SNAPSHOT, VOLUME, Resource
 
@@ -114,3 +115,13 @@ def server_pin(locator: Locator) -> Pin:
         return next(iter(pods.values()), None)
 
     return pin
+
+
+def both(*steps: Prepare) -> Prepare:
+    """Several preparations of a create in its pod, in order."""
+
+    async def prepare(ctx: RequestContext, pod: PodInfo, doc: dict[str, Any]) -> None:
+        for step in steps:
+            await step(ctx, pod, doc)
+
+    return prepare

@@ -8,12 +8,18 @@ volumes, snapshots and backups, the merged listers and the version range.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from tricircle.api import keys
+from tricircle.context import RequestContext
+from tricircle.db.engine import Database
+from tricircle.distributed import replicate
+from tricircle.distributed.volume_types import TypeIds
 from tricircle.fanout.routed import RoutedServerSource
 from tricircle.fanout.servers import ServerLister
+from tricircle.pods.registry import PodInfo
 from tricircle.proxy.create import PlacedCreate, Prepare
 from tricircle.proxy.forward import Forwarder
 from tricircle.proxy.locate import Locator
@@ -32,6 +38,7 @@ class VolumeCore:
     versions: VersionRange
     creates: dict[str, PlacedCreate]     # by resource name
     listers: dict[str, ServerLister]     # by resource name
+    types: TypeIds                       # volume types by name in each pod
 
 
 def build(app: web.Application) -> VolumeCore:
@@ -47,8 +54,10 @@ def build(app: web.Application) -> VolumeCore:
                             service_auth=app[keys.SERVICE_AUTH], pods=pods, pin=pin,
                             prepare=prepare)
 
+    types = TypeIds(pods, app[keys.SERVICE_AUTH])
     creates = {
-        VOLUME.name: placed(VOLUME, placement.volume_pin(locator), images.image_replica(app)),
+        VOLUME.name: placed(VOLUME, placement.volume_pin(locator),
+                            placement.both(images.image_replica(app), type_for_pod(types, db))),
         SNAPSHOT.name: placed(SNAPSHOT, placement.of_volume_pin(locator, "snapshot")),
         BACKUP.name: placed(BACKUP, placement.of_volume_pin(locator, "backup")),
     }
@@ -57,7 +66,21 @@ def build(app: web.Application) -> VolumeCore:
                for r in (VOLUME, SNAPSHOT, BACKUP)}
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
-    return VolumeCore(locator, forwarder, versions, creates, listers)
+    return VolumeCore(locator, forwarder, versions, creates, listers, types)
+
+
+def type_for_pod(types: TypeIds, db: Database) -> Prepare:
+    """A volume create naming a type by its top id: the chosen pod gets the type's
+    name when its own id differs (Cinder takes either)."""
+
+    async def prepare(ctx: RequestContext, pod: PodInfo, doc: dict[str, Any]) -> None:
+        member = doc.get("volume") or {}
+        value = member.get("volume_type") if isinstance(member, dict) else None
+        if isinstance(value, str) and value:
+            member["volume_type"] = await types.for_pod(
+                await replicate.pods_in_service(db), pod.region_name, value)
+
+    return prepare
 
 
 def volume_core(app: web.Application) -> VolumeCore:
