@@ -18,6 +18,7 @@ from aiohttp import web
 from tricircle.api import keys
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
+from tricircle.networking import routers
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.pods import registry
 from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
@@ -73,8 +74,10 @@ async def network_cleanup(ctx: JobContext) -> None:
 async def _empty(bottom: BottomNetworking, network: str, pod_id: str) -> None:
     """Remove the routed ports and the subnets of a bottom network."""
     for kind, collection in ((PORT, "ports"), (SUBNET, "subnets")):
-        found = await bottom.neutron.call("GET", f"/{collection}?network_id={network}&fields=id")
+        found = await bottom.neutron.call("GET", f"/{collection}?network_id={network}")
         for item in (found or {}).get(collection, []):
+            if kind == PORT and await routers.detach_stale(bottom, item):
+                continue  # a router's port (or a floating IP's shadow): off its router
             async with bottom.db.session() as s:
                 route = await table.find_by_bottom(s, item["id"], kind, pod_id)
             if route is not None:
