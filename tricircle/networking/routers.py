@@ -421,3 +421,29 @@ async def _empty_router(run: _Run, bottom: BottomNetworking, bottom_router: str)
     await neutron.call("PUT", f"/routers/{bottom_router}",
                        {"router": {"routes": [], "external_gateway_info": {}}})
     await _detach_others(bottom, bottom_router, set())
+
+
+async def detach_stale(bottom: BottomNetworking, port: dict[str, Any]) -> bool:
+    """For the clean-up of a network deleted at the top: take a router-owned
+    port off its bottom router (interface removed, gateway cleared, floating IP
+    deleted) rather than waiting for the router job; True if it was one."""
+    owner, device = port.get("device_owner") or "", port.get("device_id") or ""
+    neutron = bottom.neutron
+    if owner in l3plan.INTERFACE_OWNERS and device:
+        await neutron.call("PUT", f"/routers/{device}/remove_router_interface",
+                           {"port_id": port["id"]}, missing_ok=True)
+        await _forget(bottom, port["id"], PORT)
+    elif owner == "network:router_gateway" and device:
+        found = await neutron.call("GET", f"/floatingips?router_id={device}&fields=id")
+        for fip in (found or {}).get("floatingips", []):
+            await _delete_fip(bottom, fip["id"])
+        await neutron.call("PUT", f"/routers/{device}",
+                           {"router": {"external_gateway_info": {}}}, missing_ok=True)
+    elif owner == "network:floatingip" and device:
+        await _delete_fip(bottom, device)
+    elif (port.get("description") or "").startswith("shadow:"):
+        await bottom.remove(SHADOW_PORT, port["description"])
+    else:
+        return False
+    return True
+
