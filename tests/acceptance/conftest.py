@@ -204,7 +204,8 @@ def _through(lab: dict[str, Any], gateway: Gateway, user: str, project: str) -> 
     return _connect(lab, user, project, region_name=lab.get("central_region", "CentralRegion"),
                     compute_endpoint_override=gateway.compute_url,
                     image_endpoint_override=gateway.url + "/image",
-                    network_endpoint_override=gateway.url + "/network")
+                    network_endpoint_override=gateway.url + "/network",
+                    block_storage_endpoint_override=gateway.url + "/volume/v3")
 
 
 @pytest.fixture(scope="session")
