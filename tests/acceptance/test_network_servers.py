@@ -219,3 +219,25 @@ def test_top_updates_reach_the_pod(lab: dict[str, Any], ndemo: Any, pod_admin: A
         ndemo.network.delete_security_group(group)
     _wait(lambda: not [g for g in pod_admin("RegionOne").network.security_groups()
                        if group.id in (g.tags or [])], "bottom security group removed")
+
+
+def test_multiple_create_on_a_top_network_gives_each_server_its_own_port(
+        lab: dict[str, Any], ndemo: Any, pod_admin: Any, top_net: Any,
+        servers: list[Any]) -> None:
+    """min_count=2 on a top network: Nova refuses several servers on one given port,
+    so the gateway makes one create per server, named as Nova names them."""
+    net, _ = top_net
+    name = f"nb-multi-{uuid.uuid4().hex[:6]}"
+    first = ndemo.compute.create_server(name=name, image_id=lab["image_id"],
+                                        flavor_id=lab["flavor_id"], networks=[{"uuid": net.id}],
+                                        availability_zone="az1", min_count=2)
+    made = [s for s in ndemo.compute.servers(name=name)]
+    servers.extend(made)
+    assert first.id in {s.id for s in made}
+    assert sorted(s.name for s in made) == [f"{name}-1", f"{name}-2"]
+    pod = pod_admin("RegionOne")
+    for server in made:
+        ndemo.compute.wait_for_server(server, wait=WAIT)
+        [top_port] = ndemo.network.ports(device_id=server.id)
+        [bottom] = _bottom_ports(pod, top_port.id)
+        assert bottom.device_id == server.id

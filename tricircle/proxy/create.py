@@ -27,13 +27,14 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
-from tricircle.clients.pod import PodClients, PodRequestError
+from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.distributed import flavors, keypairs
 from tricircle.identity.service_auth import ServiceAuth
 from tricircle.images import replicate as images
 from tricircle.networking import boot as networking
+from tricircle.networking import plan
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy import microversion
 from tricircle.proxy.forward import Forwarder, Target, pod_path, request_headers
@@ -134,6 +135,16 @@ class PlacedCreate:
         await self._ensure_distributed(ctx, pod, member)
         if self._prepare_pod is not None:
             await self._prepare_pod(ctx, pod, doc)
+        if _count(member) > 1 and _on_top_networks(request.app, member):
+            return await self._create_each(request, ctx, pod, doc)
+        target, resp, _ids = await self._create_in(request, ctx, pod, doc)
+        return await self._forwarder.respond(request, target, resp)
+
+    async def _create_in(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
+                         doc: dict[str, Any]) -> tuple[Target, PodResponse, list[str]]:
+        """Reserve, create in `pod`, bind: the pod's answer and the ids created (a
+        refusal: none, the reservation released and the ports made for it removed)."""
+        member = doc[self.resource.member_key]
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
         networks = await networking.prepare_networks(request.app, ctx, pod, doc)
@@ -145,21 +156,79 @@ class PlacedCreate:
             await repair.enqueue_repair(s, route, pod_timeout=self._pod_timeout)
         self._prepare(doc, pod, provisional)
         target = Target(pod, pod_path(request, self.resource.surface))
-        resp = await self._forwarder.send(request, target, body=json.dumps(doc).encode(),
-                                          headers=request_headers(request, ctx))
+        try:
+            resp = await self._forwarder.send(request, target, body=json.dumps(doc).encode(),
+                                              headers=request_headers(request, ctx))
+        except faults.PodUnavailable:
+            # the pod may or may not have the server: its ports follow the reservation
+            await networking.unsure(request.app, networks, route)
+            raise
         if not 200 <= resp.status < 300:
             await self._release(route.id)
             await networking.abandon(request.app, ctx, networks)
             LOG.info("create refused by %s (%d) [%s]; reservation released",
                      pod.region_name, resp.status, ctx.request_id)
-            return await self._forwarder.respond(request, target, resp)
+            return target, resp, []
         created = _created_id(_json(resp.body), self.resource.member_key)
         await networking.attached(request.app, ctx, networks, created)
         if _count(member) > 1 or created is None:
-            await self._bind_all(route.id, pod, member, provisional, created, ctx)
+            ids = await self._bind_all(route.id, pod, member, provisional, created, ctx)
         else:
             await self._bind(route.id, pod, created, ctx)
-        return await self._forwarder.respond(request, target, resp)
+            ids = [created]
+        return target, resp, ids
+
+    async def _create_each(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
+                           doc: dict[str, Any]) -> web.Response:
+        """A multiple create on top networks, made as one create per server: each
+        boots on its own ports (Nova refuses several servers on one given port).
+        Servers are named as Nova names them ("<name>-<n>", from 1); the answer is
+        the first one's (its id, or its reservation id). Fewer than ``min_count``
+        created: those are deleted again and the refusal is the answer."""
+        member = doc[self.resource.member_key]
+        minimum = member.get("min_count") if isinstance(member.get("min_count"), int) else 1
+        first: tuple[Target, PodResponse] | None = None
+        made: list[str] = []
+        for n in range(1, _count(member) + 1):
+            one = json.loads(json.dumps(doc))
+            single = one[self.resource.member_key]
+            single.pop("min_count", None)
+            single.pop("max_count", None)
+            if isinstance(single.get("name"), str):
+                single["name"] = f"{single['name']}-{n}"
+            target, resp, ids = await self._create_in(request, ctx, pod, one)
+            if not 200 <= resp.status < 300:
+                if len(made) >= minimum:
+                    break
+                await self._undo(request, ctx, pod, made)
+                return await self._forwarder.respond(request, target, resp)
+            made += ids
+            first = first or (target, resp)
+        assert first is not None  # count >= 1: the loop answered or made one
+        return await self._forwarder.respond(request, *first)
+
+    async def _undo(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
+                    made: list[str]) -> None:
+        """Delete the servers of a multiple create that fell short of min_count."""
+        from tricircle.networking import release
+
+        headers = request_headers(request, ctx)
+        for server_id in made:
+            try:
+                client = await self._pods.get(pod.region_name)
+                await client.request(self.resource.surface.service_type, "DELETE",
+                                     f"/{self.resource.collection}/{server_id}",
+                                     headers=headers)
+            except PodRequestError as exc:
+                LOG.warning("server %s of a failed multiple create not deleted in %s [%s]: "
+                            "%s", server_id, pod.region_name, ctx.request_id, exc)
+                continue
+            async with self._db.session() as s:
+                for route in await table.lookup(s, server_id, self.resource.routing_type,
+                                                project_id=ctx.project_id or ""):
+                    await repair.enqueue_forget(s, route)
+                    await release.enqueue_release(s, route)
+            self._locator.forget(self.resource, server_id)
 
     async def _choose(self, request: web.Request, ctx: RequestContext,
                       doc: dict[str, Any]) -> PodInfo:
@@ -219,10 +288,11 @@ class PlacedCreate:
             await table.release(s, route_id)
 
     async def _bind_all(self, route_id: int, pod: PodInfo, member: dict[str, Any],
-                        provisional: str, created: str | None, ctx: RequestContext) -> None:
+                        provisional: str, created: str | None, ctx: RequestContext
+                        ) -> list[str]:
         """Multiple create (max_count) or no id in the answer (return_reservation_id):
         every server carrying the marker gets its row; left to the repair if the
-        pod cannot be asked now."""
+        pod cannot be asked now. Returns the ids bound."""
         try:
             client = await self._pods.get(pod.region_name)
             found = await repair.find_by_marker(
@@ -237,6 +307,7 @@ class PlacedCreate:
         for other in found:
             if other != first:
                 await self._add_route(pod, other, ctx)
+        return [first, *(f for f in found if f != first)] if first else []
 
     async def _add_route(self, pod: PodInfo, created: str, ctx: RequestContext) -> None:
         try:
@@ -262,6 +333,11 @@ class PlacedCreate:
             await self._add_route(pod, created, ctx)
         LOG.info("%s %s created in %s [%s]", self.resource.name, created, pod.region_name,
                  ctx.request_id)
+
+
+def _on_top_networks(app: web.Application, member: dict[str, Any]) -> bool:
+    """Whether the create boots on top networks/ports (the gateway makes the ports)."""
+    return plan.requested_networks(member) is not None and networking.configured(app)
 
 
 def _count(member: dict[str, Any]) -> int:

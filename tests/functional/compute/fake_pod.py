@@ -50,6 +50,7 @@ class FakePod:
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     hang_create: bool = False
+    refuse_after: int | None = None      # creates accepted before a quota refusal
     quotas: dict[str, Any] = field(default_factory=dict)
     refuse_quota: bool = False
 
@@ -105,8 +106,15 @@ class FakePod:
         error = self._validate(server)
         if error:
             return _fault(400, "badRequest", error)
-        self.creates.append(body)
         count = int(server.get("max_count") or 1)
+        if count > 1 and any("port" in n for n in server.get("networks") or []
+                             if isinstance(n, dict)):
+            return _fault(400, "badRequest", "Unable to launch multiple instances with a "
+                          "single configured port ID. Please launch your instance one by "
+                          "one with different ports.")
+        if self.refuse_after is not None and len(self.creates) >= self.refuse_after:
+            return _fault(403, "forbidden", "Quota exceeded for instances.")
+        self.creates.append(body)
         ids = [self._add(request, server, f"{server['name']}-{i + 1}" if count > 1
                          else server["name"]) for i in range(count)]
         sid = ids[0]

@@ -253,3 +253,49 @@ async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
     assert again_pod == ["POST /v2.0/ports", f"PUT /v2.0/ports/{port}/tags"]
     # user: GET network, POST port, PUT tag; admin: PUT device_id/owner
     assert len(again_central) == 4
+
+
+# ---- a multiple create (min_count/max_count): one create per server, each on its own
+# ports (Nova refuses several servers on one given port)
+
+async def test_multiple_create_boots_each_server_on_its_own_ports(env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}], min_count=3)
+
+    assert resp.status == 202
+    first = (await resp.json())["server"]["id"]
+    names = sorted(s["name"] for s in env.nova.servers.values())
+    assert names == ["vm-1", "vm-2", "vm-3"]  # as Nova names a multiple create
+    assert [len(c["server"]["networks"]) for c in env.nova.creates] == [1, 1, 1]
+    assert len({c["server"]["networks"][0]["port"] for c in env.nova.creates}) == 3
+    assert all("min_count" not in c["server"] for c in env.nova.creates)
+    rows = await env.rows("server")
+    assert sorted(r.top_id for r in rows) == sorted(env.nova.servers)
+    assert first in env.nova.servers
+    top_ports = env.central.of("ports")
+    assert sorted(p["device_id"] for p in top_ports) == sorted(env.nova.servers)
+
+
+async def test_servers_up_to_max_count_as_long_as_min_count_is_reached(env: Env) -> None:
+    env.nova.refuse_after = 2
+    resp = await env.boot([{"uuid": env.net}], min_count=1, max_count=3)
+
+    assert resp.status == 202
+    assert len(env.nova.servers) == 2 and len(await env.rows("server")) == 2
+    assert len(env.central.of("ports")) == 2  # the refused third one's port removed
+
+
+async def test_fewer_than_min_count_deletes_those_made_and_answers_the_refusal(env: Env) -> None:
+    env.nova.refuse_after = 1
+    resp = await env.boot([{"uuid": env.net}], min_count=2)
+
+    assert resp.status == 403 and "forbidden" in await resp.json()
+    assert env.nova.servers == {}
+    await env.run_jobs()
+    assert await env.rows("server") == []
+    assert env.neutron.of("ports") == [] and env.central.of("ports") == []
+
+
+async def test_a_multiple_create_without_top_networks_stays_one_create(env: Env) -> None:
+    resp = await env.boot("none", min_count=2, max_count=2)
+    assert resp.status == 202
+    assert len(env.nova.creates) == 1 and len(env.nova.servers) == 2
