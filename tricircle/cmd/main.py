@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "pod": "pod",
     "routing": "routing",
     "job": "job",
+    "audit": "audit",
     "register-endpoints": "register_endpoints",
     "status": "status",
 }

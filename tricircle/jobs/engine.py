@@ -116,6 +116,7 @@ class JobEngine:
         as runs end; sleep `[jobs] poll_interval` (or until `wake()`) when none is due.
         Cancelling it cancels the runs (their leases expire; others take them over)."""
         LOG.info("job worker %s started", self.owner)
+        await registry.run_startup(self.deps)
         running: set[asyncio.Future[str]] = set()
         try:
             while not stop.is_set():

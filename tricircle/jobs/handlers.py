@@ -76,7 +76,8 @@ HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
                    "tricircle.networking.binding", "tricircle.networking.cleanup",
                    "tricircle.networking.release", "tricircle.networking.sync",
                    "tricircle.networking.routers", "tricircle.networking.l3hooks",
-                   "tricircle.networking.interfaces",
+                   "tricircle.networking.interfaces", "tricircle.networking.audit",
+                   "tricircle.networking.settle",
                    "tricircle.images.replicate", "tricircle.images.sync")
 
 
@@ -88,6 +89,25 @@ def register(job_type: str) -> Callable[[Handler], Handler]:
         return handler
 
     return decorator
+
+
+# Run once when a worker loop starts (e.g. queue the next run of a periodic job).
+StartupTask = Callable[[JobDeps], Awaitable[None]]
+STARTUP: list[StartupTask] = []
+
+
+def on_worker_start(task: StartupTask) -> StartupTask:
+    """Decorator: `task(deps)` runs when a worker loop starts (failures are logged)."""
+    STARTUP.append(task)
+    return task
+
+
+async def run_startup(deps: JobDeps) -> None:
+    for task in STARTUP:
+        try:
+            await task(deps)
+        except Exception:  # a worker must start whatever a task does
+            LOG.exception("worker start task %s failed", getattr(task, "__name__", task))
 
 
 def get(job_type: str) -> Handler | None:

@@ -12,6 +12,7 @@ boot; `enqueue_release` (after a delete) schedules the release of the ports.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -23,13 +24,14 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.clients.pod import PodRequestError
 from tricircle.context import RequestContext
-from tricircle.networking import binding, l3hooks, plan, sync
+from tricircle.networking import binding, l3hooks, plan, settle, sync
 from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
 from tricircle.pods.registry import PodInfo
 from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
+from tricircle.routing import table
 
 LOG = logging.getLogger(__name__)
 
@@ -300,15 +302,35 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
 
 async def abandon(app: web.Application, ctx: RequestContext,
                   prepared: PreparedNetworks | None) -> None:
-    """The boot was refused: remove the bottom ports (and the central ports the
-    gateway created); bottom networks and subnets stay for the next boot."""
-    if prepared is None:
+    """The boot was refused or failed: remove the bottom ports (and the central
+    ports the gateway created); bottom networks and subnets stay for the next boot.
+    What cannot be removed now (pod unreachable) is left to `networking.settle_ports`."""
+    if prepared is None or not prepared.ports:
         return
-    boot = await _start(app, ctx, prepared.pod)
-    for port in prepared.ports:
-        try:
+    left = list(prepared.ports)
+    try:
+        boot = await _start(app, ctx, prepared.pod)
+        for port in prepared.ports:
             await boot.bottom.remove(PORT, port.top_port)
             if port.created_top:
                 await boot.admin("DELETE", f"/ports/{port.top_port}")
-        except faults.TricircleError as exc:
-            LOG.warning("port %s of a refused boot not removed: %s", port.top_port, exc)
+            left.remove(port)
+    except faults.TricircleError as exc:
+        LOG.warning("ports of a failed boot in %s left to a job: %s", prepared.pod.region_name,
+                    exc)
+        await _settle_later(app, prepared, left)
+
+
+async def unsure(app: web.Application, prepared: PreparedNetworks | None,
+                 route: table.Route) -> None:
+    """The boot could not be sent or its answer was lost: the ports follow the
+    server's reservation `route` once `routing.repair` resolved it."""
+    if prepared is not None and prepared.ports:
+        await _settle_later(app, prepared, prepared.ports, route)
+
+
+async def _settle_later(app: web.Application, prepared: PreparedNetworks,
+                        ports: list[BootPort], route: table.Route | None = None) -> None:
+    async with app[keys.DB].session() as s:
+        await settle.enqueue_settle(s, prepared.pod.id, prepared.project_id,
+                                    [dataclasses.asdict(p) for p in ports], route)

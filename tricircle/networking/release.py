@@ -103,12 +103,23 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
     ran = False
     for server in servers:
         async with deps.db.session() as s:
-            pending = [j for j in await jobs.list_jobs(s, job_type=RELEASE_PORTS,
-                                                       resource_key=server)
-                       if j.status in ("new", "failed")]
-        for job in pending[:1]:
-            ran = await _release_waiting(deps, job.project_id, job.payload) or ran
+            found = await jobs.list_jobs(s, job_type=RELEASE_PORTS, resource_key=server,
+                                         limit=1)
+        if found and found[0].status == "running":
+            ran = await _job_ended(deps, found[0].id) or ran
+        elif found and found[0].status in ("new", "failed"):
+            ran = await _release_waiting(deps, found[0].project_id, found[0].payload) or ran
     return ran
+
+
+async def _job_ended(deps: JobDeps, job_id: str) -> bool:
+    """Wait a few seconds for a running release to end; whether it did."""
+    for pause in _WAIT_GONE:
+        await asyncio.sleep(pause)
+        async with deps.db.session() as s:
+            if (await jobs.get_job(s, job_id)).status != "running":
+                return True
+    return False
 
 
 async def _release_waiting(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from tricircle.policies import base
 
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule default, for the enforcer and oslopolicy-sample-generator."""
-    from tricircle.policies import bindings, jobs, pods, routings
+    from tricircle.policies import audits, bindings, jobs, pods, routings
 
     return list(itertools.chain(base.list_rules(), pods.list_rules(), bindings.list_rules(),
-                                routings.list_rules(), jobs.list_rules()))
+                                routings.list_rules(), jobs.list_rules(), audits.list_rules()))
