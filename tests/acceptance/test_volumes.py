@@ -1,0 +1,261 @@
+"""Volumes through the gateway against the real lab (Cinder + Nova in two pods).
+
+Every volume is checked where it really is (an admin connection straight to the
+pod). Each test cleans up what it made, straight in the pods when the gateway
+cannot.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from openstack import exceptions as os_exc
+
+pytestmark = pytest.mark.lab
+REGIONS = {"az1": "RegionOne", "az2": "RegionTwo"}
+WAIT = 180
+
+
+def _name(tag: str) -> str:
+    return f"vt-{tag}-{uuid.uuid4().hex[:6]}"
+
+
+class Made:
+    """What a test created, deleted afterwards in reverse order."""
+
+    def __init__(self, conn: Any, pod_admin: Any) -> None:
+        self.conn, self.pod_admin = conn, pod_admin
+        self.items: list[tuple[str, Any]] = []
+
+    def add(self, kind: str, item: Any) -> Any:
+        self.items.append((kind, item))
+        return item
+
+    def cleanup(self) -> None:
+        for kind, item in reversed(self.items):
+            try:
+                self._delete(kind, item)
+            except os_exc.SDKException:
+                self._delete_in_pods(kind, item.id)
+
+    def _delete(self, kind: str, item: Any) -> None:
+        if kind == "server":
+            self.conn.compute.delete_server(item, ignore_missing=True)
+            self.conn.compute.wait_for_delete(item, wait=WAIT)
+        elif kind == "image":
+            self.conn.image.delete_image(item, ignore_missing=True)
+        else:
+            proxy = self.conn.block_storage
+            getattr(proxy, f"delete_{kind}")(item, ignore_missing=True)
+            proxy.wait_for_delete(item, wait=WAIT)
+
+    def _delete_in_pods(self, kind: str, ident: str) -> None:
+        for region in REGIONS.values():
+            pod = self.pod_admin(region)
+            try:
+                if kind == "server":
+                    pod.compute.delete_server(ident, ignore_missing=True, force=True)
+                elif kind == "image":
+                    pod.image.delete_image(ident, ignore_missing=True)
+                else:
+                    getattr(pod.block_storage, f"delete_{kind}")(ident, ignore_missing=True)
+            except os_exc.SDKException:
+                pass
+
+
+@pytest.fixture
+def made(demo: Any, pod_admin: Any) -> Iterator[Made]:
+    things = Made(demo, pod_admin)
+    yield things
+    things.cleanup()
+
+
+def _volume(conn: Any, made: Made, az: str, **kw: Any) -> Any:
+    volume = made.add("volume", conn.block_storage.create_volume(
+        name=_name(az), size=kw.pop("size", 1), availability_zone=az, **kw))
+    return conn.block_storage.wait_for_status(volume, "available", failures=["error"],
+                                              wait=WAIT)
+
+
+def _until(probe: Any, wait: float = WAIT) -> Any:
+    """The first truthy value of `probe()`, polled until `wait` seconds passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            assert value, "condition not reached in time"
+            return value
+        time.sleep(1)
+
+
+def _settled(volume: Any, **want: Any) -> Any:
+    """`volume` once available with the wanted attributes, else None."""
+    ok = volume.status == "available" and all(getattr(volume, k) == v for k, v in want.items())
+    return volume if ok else None
+
+
+def _in_pod(pod_admin: Any, region: str, volume_id: str) -> Any:
+    return pod_admin(region).block_storage.get_volume(volume_id)
+
+
+def _server(conn: Any, made: Made, lab: dict[str, Any], **kw: Any) -> Any:
+    server = made.add("server", conn.compute.create_server(
+        name=_name("srv"), flavor_id=lab["flavor_id"], networks="none", **kw))
+    return conn.compute.wait_for_server(server, wait=WAIT)
+
+
+def test_a_volume_created_at_the_top_lands_in_each_az_and_lists_merged(demo, made, pod_admin,
+                                                                        gateway):
+    one, two = _volume(demo, made, "az1"), _volume(demo, made, "az2")
+    assert (one.availability_zone, two.availability_zone) == ("az1", "az2")
+    assert _in_pod(pod_admin, "RegionOne", one.id).name == one.name
+    assert _in_pod(pod_admin, "RegionTwo", two.id).name == two.name
+    # the gateway's marker is in the pod, never shown at the top
+    assert "tricircle_top_id" in _in_pod(pod_admin, "RegionTwo", two.id).metadata
+    assert demo.block_storage.get_volume(two.id).metadata == {}
+    listed = [v.id for v in demo.block_storage.volumes()]
+    assert listed.index(two.id) < listed.index(one.id)  # newest first, across pods
+    paged = [v.id for v in demo.block_storage.volumes(limit=1)]
+    assert len(paged) == len(set(paged)) and {one.id, two.id} <= set(paged)
+    rows = {r.top_id: r.region_name for r in gateway.routes(resource_type="volume")}
+    assert (rows[one.id], rows[two.id]) == ("RegionOne", "RegionTwo")
+
+
+def test_update_metadata_extend_and_delete_reach_the_volumes_pod(demo, made, pod_admin):
+    volume = _volume(demo, made, "az2")
+    demo.block_storage.update_volume(volume, description="tricircle")
+    demo.block_storage.set_volume_metadata(volume, tier="gold")
+    demo.block_storage.extend_volume(volume, 2)
+    volume = _until(lambda: _settled(demo.block_storage.get_volume(volume.id), size=2))
+    in_pod = _in_pod(pod_admin, "RegionTwo", volume.id)
+    assert (in_pod.size, in_pod.description, in_pod.metadata["tier"]) == (2, "tricircle", "gold")
+    assert demo.block_storage.get_volume(volume).metadata == {"tier": "gold"}
+    demo.block_storage.delete_volume(volume)
+    demo.block_storage.wait_for_delete(volume, wait=WAIT)
+    with pytest.raises(os_exc.NotFoundException):
+        _in_pod(pod_admin, "RegionTwo", volume.id)
+
+
+def test_snapshot_backup_and_restore_stay_in_the_volumes_pod(demo, made, pod_admin, gateway):
+    volume = _volume(demo, made, "az2")
+    snapshot = made.add("snapshot", demo.block_storage.create_snapshot(
+        volume_id=volume.id, name=_name("snap")))
+    snapshot = demo.block_storage.wait_for_status(snapshot, "available", wait=WAIT)
+    assert pod_admin("RegionTwo").block_storage.get_snapshot(snapshot.id).name == snapshot.name
+    clone = _volume(demo, made, "az2", snapshot_id=snapshot.id)
+    assert _in_pod(pod_admin, "RegionTwo", clone.id).snapshot_id == snapshot.id
+    backup = made.add("backup", demo.block_storage.create_backup(volume_id=volume.id,
+                                                                 name=_name("bk")))
+    backup = demo.block_storage.wait_for_status(backup, "available", failures=["error"],
+                                                wait=WAIT)
+    assert pod_admin("RegionTwo").block_storage.get_backup(backup.id).name == backup.name
+    assert backup.id in [b.id for b in demo.block_storage.backups()]
+    restored = demo.block_storage.restore_backup(backup, name=_name("restored"))
+    new = made.add("volume", demo.block_storage.get_volume(restored["volume_id"]))
+    new = demo.block_storage.wait_for_status(new, "available", failures=["error"], wait=WAIT)
+    assert new.availability_zone == "az2"
+    assert _in_pod(pod_admin, "RegionTwo", new.id).id == new.id
+    assert {r.top_id for r in gateway.routes(resource_type="volume")} >= {new.id}
+
+
+def test_attach_in_one_pod_and_409_across_pods(demo, made, pod_admin, lab):
+    server = _server(demo, made, lab, image_id=lab["image_id"], availability_zone="az1")
+    near, far = _volume(demo, made, "az1"), _volume(demo, made, "az2")
+    with pytest.raises(os_exc.ConflictException) as refused:
+        demo.compute.create_volume_attachment(server, volume_id=far.id)
+    assert "same pod" in str(refused.value) and "az2" in str(refused.value)
+    demo.compute.create_volume_attachment(server, volume_id=near.id)
+    attached = demo.block_storage.wait_for_status(near, "in-use", wait=WAIT)
+    assert attached.attachments[0]["server_id"] == server.id
+    assert _in_pod(pod_admin, "RegionOne", near.id).status == "in-use"
+    demo.compute.delete_volume_attachment(near.id, server)
+    demo.block_storage.wait_for_status(near, "available", wait=WAIT)
+
+
+def test_boot_from_volume_places_the_server_in_the_volumes_pod(demo, made, lab, pod_admin):
+    volume = _volume(demo, made, "az2", image_id=lab["image_id"])
+    assert demo.block_storage.get_volume(volume).is_bootable
+    server = _server(demo, made, lab, block_device_mapping=[{
+        "boot_index": 0, "uuid": volume.id, "source_type": "volume",
+        "destination_type": "volume", "delete_on_termination": False}])
+    assert server.availability_zone == "az2"
+    assert pod_admin("RegionTwo").compute.get_server(server.id).id == server.id
+
+
+def test_upload_to_image_then_a_volume_from_it_in_a_pod_without_the_image(demo, alt, made,
+                                                                           pod_admin):
+    volume = _volume(demo, made, "az2")
+    name = _name("img")
+    answer = demo.block_storage.upload_volume_to_image(volume, name, disk_format="raw",
+                                                       container_format="bare")
+    image = made.add("image", demo.image.get_image(answer["image_id"]))
+    image = demo.image.wait_for_status(image, "active", failures=["killed"], wait=WAIT)
+    demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
+    assert pod_admin("RegionTwo").image.get_image(image.id).name == name
+    with pytest.raises(os_exc.NotFoundException):
+        pod_admin("RegionOne").image.get_image(image.id)
+    copy = _volume(demo, made, "az1", image_id=image.id)
+    assert _in_pod(pod_admin, "RegionOne", copy.id).volume_image_metadata["image_id"] == image.id
+    # another tenant sees neither the private image nor the volumes
+    assert image.id not in [i.id for i in alt.image.images()]
+    assert not {volume.id, copy.id} & {v.id for v in alt.block_storage.volumes()}
+    with pytest.raises(os_exc.NotFoundException):
+        alt.block_storage.get_volume(volume.id)
+
+
+def test_volume_type_with_extra_specs_exists_in_every_pod(admin, demo, made, pod_admin):
+    name = _name("type")
+    vtype = admin.block_storage.create_type(name=name, extra_specs={"tc:tier": "gold"})
+    try:
+        for region in REGIONS.values():
+            in_pod = pod_admin(region).block_storage.find_type(name)
+            assert in_pod is not None and in_pod.extra_specs == {"tc:tier": "gold"}
+        admin.block_storage.update_type_extra_specs(vtype, **{"tc:speed": "fast"})
+        for region in REGIONS.values():
+            specs = pod_admin(region).block_storage.find_type(name).extra_specs
+            assert specs == {"tc:tier": "gold", "tc:speed": "fast"}
+        # the top id works in the pod whose own id differs
+        volume = _volume(demo, made, "az2", volume_type=vtype.id)
+        assert volume.volume_type == name
+        made.cleanup()
+        made.items.clear()
+    finally:
+        admin.block_storage.delete_type(vtype)
+    for region in REGIONS.values():
+        assert pod_admin(region).block_storage.find_type(name) is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_pod_down_is_left_out_of_the_list_without_failing_it(demo, made, gateway, lab):
+    from tricircle.api import keys
+
+    one, two = _volume(demo, made, "az1"), _volume(demo, made, "az2")
+    pods = gateway.app[keys.PODS]
+    real = {k: v for k, v in lab["regions"]["RegionTwo"].items()
+            if k in ("compute", "placement", "network", "image", "volumev3")}
+    down = {**real, "volumev3": f"http://127.0.0.1:{_closed_port()}/v3"}
+    gateway.loop.call_soon_threadsafe(pods.set_endpoints, "RegionTwo", down)
+    time.sleep(0.2)
+    try:
+        token = demo.session.get_token()
+        resp = requests.get(f"{gateway.url}/volume/v3/volumes", headers={"X-Auth-Token": token},
+                            timeout=30)
+        assert resp.status_code == 200
+        ids = [v["id"] for v in resp.json()["volumes"]]
+        assert one.id in ids and two.id not in ids
+        assert resp.headers["X-Tricircle-Missing-Pods"] == "RegionTwo"
+    finally:
+        gateway.loop.call_soon_threadsafe(pods.set_endpoints, "RegionTwo", real)
+        time.sleep(0.2)
+    assert two.id in [v.id for v in demo.block_storage.volumes()]
