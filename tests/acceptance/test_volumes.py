@@ -192,7 +192,7 @@ def test_upload_to_image_then_a_volume_from_it_in_a_pod_without_the_image(demo, 
                                                                            pod_admin):
     volume = _volume(demo, made, "az2")
     name = _name("img")
-    answer = demo.block_storage.upload_volume_to_image(volume, name, disk_format="raw",
+    answer = demo.block_storage.upload_volume_to_image(volume, name, disk_format="qcow2",
                                                        container_format="bare")
     image = made.add("image", demo.image.get_image(answer["image_id"]))
     image = demo.image.wait_for_status(image, "active", failures=["killed"], wait=WAIT)
