@@ -28,7 +28,9 @@ def cli(lab: dict[str, Any], gateway: Any, tmp_path_factory: pytest.TempPathFact
              # CentralRegion catalog need not have endpoints (a fresh lab has none)
              "compute_endpoint_override": gateway.compute_url,
              "image_endpoint_override": gateway.url + "/image",
-             "network_endpoint_override": gateway.url + "/network"}
+             "network_endpoint_override": gateway.url + "/network",
+             "volume_endpoint_override": gateway.url + "/volume/v3",
+             "block_storage_endpoint_override": gateway.url + "/volume/v3"}
     clouds.write_text(json.dumps({"clouds": {"gateway": cloud}}))  # JSON is YAML
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
 
