@@ -4,7 +4,8 @@
 A server on a top network in az2 (RegionTwo) gets a second top network by
 ``net_id`` and a user's port by ``port_id``: each realised in RegionTwo with
 central's address and MAC, answers naming top ids; detaching removes the bottom
-port, deletes the central port the gateway made and unbinds the user's.
+port, deletes the central port the gateway made and unbinds the user's. A network
+whose ``availability_zone_hints`` exclude az2 is refused there (boot and attach).
 """
 
 from __future__ import annotations
@@ -90,12 +91,39 @@ def test_attach_and_detach_top_network_and_port(lab: dict[str, Any], ndemo: Any,
           "bottom copy of the second network removed")
 
 
-def test_attach_of_an_unknown_network_is_novas_400(lab: dict[str, Any], ndemo: Any,
-                                                   top_net: Any,
-                                                   servers: list[Any]) -> None:
+def test_unknown_or_excluded_networks_are_novas_400_and_nothing_is_made(
+        lab: dict[str, Any], ndemo: Any, pod_admin: Any, top_net: Any,
+        servers: list[Any]) -> None:
     net, _ = top_net
-    server = _boot(ndemo, lab, servers, "az1", [{"uuid": net.id}])
+    server = _boot(ndemo, lab, servers, "az2", [{"uuid": net.id}])
     resp = ndemo.compute.post(f"/servers/{server.id}/os-interface",
                               json={"interfaceAttachment": {"net_id": str(uuid.uuid4())}})
     assert resp.status_code == 400
     assert "could not be found" in resp.json()["badRequest"]["message"]
+    # availability_zone_hints: unknown zones are Neutron's 404; az1 only keeps it out of az2
+    made = ndemo.network.post("/networks", json={"network": {
+        "name": "ni-bad", "availability_zone_hints": ["no-such-az"]}})
+    assert made.status_code == 404
+    assert made.json()["NeutronError"]["type"] == "AvailabilityZoneNotFound"
+    made = ndemo.network.post("/networks", json={"network": {
+        "name": f"ni-az1-{uuid.uuid4().hex[:6]}", "availability_zone_hints": ["az1"]}})
+    assert made.status_code == 201, made.text
+    only_az1 = made.json()["network"]
+    try:
+        assert only_az1["availability_zone_hints"] == ["az1"]
+        assert ndemo.network.get_network(only_az1["id"]).availability_zone_hints == ["az1"]
+        ndemo.network.create_subnet(network_id=only_az1["id"], cidr="10.75.0.0/24",
+                                    ip_version=4)
+        resp = ndemo.compute.post(f"/servers/{server.id}/os-interface", json={
+            "interfaceAttachment": {"net_id": only_az1["id"]}})
+        assert resp.status_code == 400
+        assert "availability zone az2" in resp.json()["badRequest"]["message"]
+        resp = ndemo.compute.post("/servers", json={"server": {
+            "name": "ni-excluded", "imageRef": lab["image_id"], "flavorRef": lab["flavor_id"],
+            "availability_zone": "az2", "networks": [{"uuid": only_az1["id"]}]}})
+        assert resp.status_code == 400
+        assert not list(ndemo.network.ports(network_id=only_az1["id"]))
+        assert not [n for n in pod_admin("RegionTwo").network.networks()
+                    if only_az1["id"] in (n.tags or [])]
+    finally:
+        ndemo.network.delete_network(only_az1["id"])

@@ -24,7 +24,7 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.clients.pod import PodRequestError
 from tricircle.context import RequestContext
-from tricircle.networking import binding, l3hooks, plan, settle, sync
+from tricircle.networking import azhints, binding, l3hooks, plan, settle, sync
 from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
@@ -204,9 +204,12 @@ async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
         if port.get("device_id"):
             raise PortInUse(id=req.port_id)
         return port, False
-    status, found = await boot.as_user("GET", f"/networks/{req.network_id}?fields=id")
+    status, found = await boot.as_user("GET", f"/networks/{req.network_id}"
+                                            "?fields=id&fields=tags")
     if status == 404:
         raise NetworkNotFound(id=req.network_id)
+    if status == 200 and isinstance(found, dict):
+        azhints.check(found.get("network") or {}, boot.bottom.neutron.pod)
     status, made = await boot.as_user("POST", "/ports", plan.central_port_body(req, groups))
     if status != 201:
         raise CentralRefused(reason=_neutron_message(made))
@@ -239,6 +242,7 @@ async def _network(boot: _Boot, top_id: str) -> str:
     if route is not None and route.bottom_id:
         return route.bottom_id
     top = (await boot.admin("GET", f"/networks/{top_id}"))["network"]
+    azhints.check(top, boot.bottom.neutron.pod)
     try:
         body = plan.bottom_network_body(top, top.get("project_id") or top.get("tenant_id"))
     except plan.UnsupportedSegment as exc:
@@ -253,9 +257,33 @@ async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
     if route is not None and route.bottom_id:
         return route.bottom_id
     top = (await boot.admin("GET", f"/subnets/{top_id}"))["subnet"]
-    body = plan.bottom_subnet_body(top, bottom_network,
-                                   top.get("project_id") or top.get("tenant_id") or "")
-    return (await bottom.ensure(SUBNET, top_id, lambda: sgroups.create(bottom, "subnets", body)))[0]
+    project = top.get("project_id") or top.get("tenant_id") or ""
+    if not plan.wants_pod_dhcp(top):
+        body = plan.bottom_subnet_body(top, bottom_network, project)
+        return (await bottom.ensure(SUBNET, top_id,
+                                    lambda: sgroups.create(bottom, "subnets", body)))[0]
+    return (await bottom.ensure(SUBNET, top_id,
+                                lambda: _subnet_with_dhcp(boot, top, bottom_network, project)))[0]
+
+
+async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: str,
+                            project: str) -> str:
+    """The bottom subnet with DHCP: the pod's DHCP address reserved as a central
+    port, the subnet's pool that one address, held by the pod's DHCP port."""
+    region = boot.bottom.neutron.pod.region_name
+    name = plan.dhcp_port_name(region, top["id"])
+    found = await boot.admin("GET", f"/ports?network_id={top['network_id']}&name={name}")
+    reserved = (found.get("ports") or [None])[0]
+    if reserved is None:
+        reserved = (await boot.admin("POST", "/ports",
+                                     plan.central_dhcp_port_body(top, region)))["port"]
+    address = reserved["fixed_ips"][0]["ip_address"]
+    body = plan.bottom_subnet_body(top, bottom_network, project, address)
+    subnet = await sgroups.create(boot.bottom, "subnets", body)
+    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project)
+    await boot.bottom.ensure(PORT, reserved["id"],
+                             lambda: sgroups.create(boot.bottom, "ports", port))
+    return subnet
 
 
 async def _group(boot: _Boot, top_id: str) -> str:

@@ -18,7 +18,7 @@ from aiohttp import web
 from tricircle.api import keys
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
-from tricircle.networking import routers
+from tricircle.networking import routers, sync
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.pods import registry
 from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
@@ -27,11 +27,17 @@ from tricircle.routing import table
 LOG = logging.getLogger(__name__)
 NETWORK_CLEANUP = "networking.network_cleanup"
 GROUP_CLEANUP = "networking.security_group_cleanup"
+SUBNET_CLEANUP = "networking.subnet_cleanup"
+PORT_CLEANUP = "networking.port_cleanup"
 _GROUP_DELETE = re.compile(r"^/v2\.0/security-groups/([^/?]+)/?(?:\?.*)?$")
 _NETWORK_DELETE = re.compile(r"^/v2\.0/networks/([^/?]+)/?(?:\?.*)?$")
+_SUBNET_DELETE = re.compile(r"^/v2\.0/subnets/([^/?]+)/?(?:\?.*)?$")
+_PORT_DELETE = re.compile(r"^/v2\.0/ports/([^/?]+)/?(?:\?.*)?$")
 
 _DELETES = ((_NETWORK_DELETE, NETWORK, NETWORK_CLEANUP),
-            (_GROUP_DELETE, SECURITY_GROUP, GROUP_CLEANUP))
+            (_GROUP_DELETE, SECURITY_GROUP, GROUP_CLEANUP),
+            (_SUBNET_DELETE, SUBNET, SUBNET_CLEANUP),
+            (_PORT_DELETE, PORT, PORT_CLEANUP))
 
 
 async def after_answer(app: web.Application, method: str, path: str, status: int,
@@ -99,3 +105,62 @@ async def security_group_cleanup(ctx: JobContext) -> None:
         await BottomNetworking(deps.db, neutron, route.project_id).remove(
             SECURITY_GROUP, ctx.resource_key)
         LOG.info("security group %s removed from %s", ctx.resource_key, pod.region_name)
+
+
+@register(SUBNET_CLEANUP)
+async def subnet_cleanup(ctx: JobContext) -> None:
+    """A top subnet deleted (its network kept): in each pod, the routed ports
+    still on the copy (the pod's DHCP port) and the copy go."""
+    deps = ctx.deps
+    token = await deps.service_auth.token()
+    async with deps.db.session() as s:
+        routes = await table.lookup(s, ctx.resource_key, SUBNET, project_id=None)
+    for route in routes:
+        async with deps.db.session() as s:
+            pod = await registry.get_pod(s, route.pod_id)
+        bottom = BottomNetworking(deps.db, PodNeutron(await deps.pods.get(pod.region_name),
+                                                      token, pod), route.project_id)
+        if route.bottom_id:
+            found = await bottom.neutron.call(
+                "GET", f"/ports?fixed_ips=subnet_id%3D{route.bottom_id}&fields=id")
+            for item in (found or {}).get("ports", []):
+                async with deps.db.session() as s:
+                    port = await table.find_by_bottom(s, item["id"], PORT, pod.id)
+                if port is not None:
+                    await bottom.remove(PORT, port.top_id)
+        await bottom.remove(SUBNET, ctx.resource_key)
+        LOG.info("subnet %s removed from %s", ctx.resource_key, pod.region_name)
+
+
+@register(PORT_CLEANUP)
+async def port_cleanup(ctx: JobContext) -> None:
+    """A top port deleted: its copies go, and other pods forget its address."""
+    deps = ctx.deps
+    token = await deps.service_auth.token()
+    async with deps.db.session() as s:
+        routes = await table.lookup(s, ctx.resource_key, PORT, project_id=None)
+    groups: list[str] = []
+    for route in routes:
+        async with deps.db.session() as s:
+            pod = await registry.get_pod(s, route.pod_id)
+        bottom = BottomNetworking(deps.db, PodNeutron(await deps.pods.get(pod.region_name),
+                                                      token, pod), route.project_id)
+        if route.bottom_id:
+            groups += await _top_groups(bottom, route.bottom_id, pod.id)
+        await bottom.remove(PORT, ctx.resource_key)
+        LOG.info("port %s removed from %s", ctx.resource_key, pod.region_name)
+    async with deps.db.session() as s:
+        await sync.enqueue_members(s, groups, ctx.project_id)
+
+
+async def _top_groups(bottom: BottomNetworking, bottom_port: str, pod_id: str) -> list[str]:
+    """Top ids of the groups of a bottom port (before it goes)."""
+    found = await bottom.neutron.call("GET", f"/ports/{bottom_port}?fields=security_groups",
+                                      missing_ok=True)
+    tops = []
+    for group in ((found or {}).get("port") or {}).get("security_groups") or []:
+        async with bottom.db.session() as s:
+            route = await table.find_by_bottom(s, group, SECURITY_GROUP, pod_id)
+        if route is not None:
+            tops.append(route.top_id)
+    return tops

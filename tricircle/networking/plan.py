@@ -15,6 +15,8 @@ SEGMENT_TYPES = ("vxlan", "vlan", "flat")
 # Tag on central ports the gateway creates for a boot on a network: they are the
 # server's and go with it (like ports Nova creates); user-created ports are kept.
 AUTO_PORT_TAG = "tricircle-server-port"
+# device_id of a DHCP port made ahead of the DHCP agent, which then adopts it.
+DHCP_DEVICE = "reserved_dhcp_port"
 
 
 class UnsupportedSegment(ValueError):
@@ -100,16 +102,50 @@ def bottom_network_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
                         "description": top["id"], **segment(top)}}
 
 
-def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str,
-                       project_id: str) -> dict[str, Any]:
-    """Same CIDR and gateway, no allocation pool: the pod hands out no address of
-    its own; every bottom port gets the address central Neutron allocated. No DHCP
-    in the pod (its DHCP port would take an address central did not allocate)."""
+def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str, project_id: str,
+                       dhcp_address: str | None = None) -> dict[str, Any]:
+    """Same CIDR and gateway. The pod hands out no address of its own: every
+    bottom port gets the address central Neutron allocated. Without DHCP the pool
+    is empty; with DHCP (`dhcp_address`: the pod's DHCP address, reserved as a
+    central port) the pool is that one address, which the pod's DHCP port holds."""
+    pool = [{"start": dhcp_address, "end": dhcp_address}] if dhcp_address else []
     return {"subnet": {"network_id": bottom_network_id, "name": top.get("name") or "",
                        "tenant_id": project_id, "cidr": top["cidr"],
                        "ip_version": top.get("ip_version", 4),
-                       "gateway_ip": top.get("gateway_ip"), "enable_dhcp": False,
-                       "allocation_pools": [], "description": top["id"]}}
+                       "gateway_ip": top.get("gateway_ip"), "enable_dhcp": bool(dhcp_address),
+                       "allocation_pools": pool, "description": top["id"]}}
+
+
+def wants_pod_dhcp(top_subnet: dict[str, Any]) -> bool:
+    """Whether a pod's copy of the subnet gets DHCP (IPv4 subnets with DHCP on)."""
+    return bool(top_subnet.get("enable_dhcp")) and top_subnet.get("ip_version", 4) == 4
+
+
+def dhcp_port_name(region: str, top_subnet_id: str) -> str:
+    """Name of the central port reserving a pod's DHCP address on a subnet."""
+    return f"tricircle-dhcp:{region}:{top_subnet_id}"
+
+
+def central_dhcp_port_body(top_subnet: dict[str, Any], region: str) -> dict[str, Any]:
+    """The central port reserving the DHCP address of `region` on the subnet
+    (owned like a DHCP agent's port, so deleting the subnet or network takes it)."""
+    return {"port": {"network_id": top_subnet["network_id"],
+                     "name": dhcp_port_name(region, top_subnet["id"]),
+                     "tenant_id": top_subnet.get("project_id") or top_subnet.get("tenant_id"),
+                     "device_owner": "network:dhcp", "device_id": DHCP_DEVICE,
+                     "fixed_ips": [{"subnet_id": top_subnet["id"]}]}}
+
+
+def bottom_dhcp_port_body(top_port: dict[str, Any], bottom_network_id: str,
+                          bottom_subnet_id: str, project_id: str) -> dict[str, Any]:
+    """The pod's DHCP port: central's reserved address and MAC; a pod's DHCP agent
+    takes over a port whose device_id is ``reserved_dhcp_port``."""
+    return {"port": {"network_id": bottom_network_id, "name": top_port.get("name") or "",
+                     "tenant_id": project_id, "mac_address": top_port["mac_address"],
+                     "device_owner": "network:dhcp", "device_id": DHCP_DEVICE,
+                     "fixed_ips": [{"subnet_id": bottom_subnet_id,
+                                    "ip_address": top_port["fixed_ips"][0]["ip_address"]}],
+                     "description": top_port["id"]}}
 
 
 def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:

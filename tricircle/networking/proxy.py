@@ -37,11 +37,13 @@ def _headers(request: web.Request) -> CIMultiDict[str]:
     return request_headers(request, request.get(keys.CTX))
 
 
-async def forward(request: web.Request, central: CentralNeutron) -> web.Response:
-    """Central Neutron's answer to the request, translated for the gateway.
-    Raises CentralNotConfigured / CentralUnavailable (503)."""
+async def forward(request: web.Request, central: CentralNeutron, *,
+                  body: bytes | None = None) -> web.Response:
+    """Central Neutron's answer to the request (`body`: instead of the client's),
+    translated for the gateway. Raises CentralNotConfigured / CentralUnavailable (503)."""
     path = central_path(request)
-    body = await request.read() if request.can_read_body else None
+    if body is None:
+        body = await request.read() if request.can_read_body else None
     resp = await central.request(request.method, path, headers=_headers(request),
                                  body=body or None)
     LOG.debug("%s %s <- central %d [%s]", request.method, path, resp.status,
