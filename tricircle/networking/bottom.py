@@ -154,9 +154,9 @@ class BottomNetworking:
         async with self._db.session() as s:
             await table.bind(s, route_id, bottom)
 
-    async def _release(self, route_id: int) -> None:
+    async def _release(self, route_id: int, top_id: str | None = None) -> None:
         async with self._db.session() as s:
-            await table.release(s, route_id)
+            await table.release(s, route_id, top_id=top_id)
 
     async def remove(self, resource_type: str, top_id: str) -> None:
         """Delete the bottom copy (gone already is fine) and its routing row."""
@@ -167,4 +167,6 @@ class BottomNetworking:
         if bottom:
             await self.neutron.call("DELETE", f"/{collection(resource_type)}/{bottom}",
                                     missing_ok=True)
-        await self._release(route.id)
+        # guarded by the top id: while the pod deleted, another remove may have
+        # released the row and SQLite may have given its id to a new reservation
+        await self._release(route.id, top_id)

@@ -177,6 +177,6 @@ async def evict_shadow(bottom: BottomNetworking, top_port: str) -> None:
                 row = await table.find_by_bottom(s, fip["id"], routers.FLOATINGIP,
                                                  bottom.neutron.pod.id)
                 if row is not None:
-                    await table.release(s, row.id)
+                    await table.release(s, row.id, top_id=row.top_id)
     await bottom.remove(routers.SHADOW_PORT, marker)
     LOG.info("shadow of port %s removed from %s", top_port, bottom.neutron.pod.region_name)

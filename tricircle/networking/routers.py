@@ -12,6 +12,7 @@ backoff (the admin API shows the job and its last error meanwhile).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Iterable
@@ -31,6 +32,8 @@ from tricircle.resources.network import NETWORK, PORT, SUBNET
 from tricircle.routing import table
 
 LOG = logging.getLogger(__name__)
+# Interfaces realised at once in one pod (each is a few calls to that pod).
+_PARALLEL = 8
 ROUTER_SETUP = "networking.router_setup"
 ROUTER, FLOATINGIP, SHADOW_PORT = "router", "floatingip", "shadow_port"
 
@@ -71,6 +74,8 @@ class _Run:
     project_id: str
     pods: dict[str, PodInfo]
     bridge_ports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ports: dict[str, dict[str, Any]] = field(default_factory=dict)         # interface ports
+    subnets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by network
 
     async def bottom(self, pod_id: str) -> BottomNetworking:
         pod = self.pods[pod_id]
@@ -103,8 +108,9 @@ async def router_setup(ctx: JobContext) -> None:
     state = await read_state(run, router)
     placement = l3plan.place(state)
     bridge_ips = await _bridge(run, state, placement)
-    for pod in placement.pods:
-        await _realise(run, router, l3plan.pod_plan(state, placement, pod, bridge_ips))
+    await asyncio.gather(*(_realise(run, router, l3plan.pod_plan(state, placement, pod,
+                                                                 bridge_ips))
+                           for pod in placement.pods))
     await _teardown(run, keep=placement.pods)
     if not placement.bridged:
         await _drop_bridge(run)
@@ -115,8 +121,9 @@ async def read_state(run: _Run, router: dict[str, Any]) -> l3plan.RouterState:
     central = run.central
     ports = await central.items("ports", f"device_id={router['id']}")
     itf_ports = [p for p in ports if p.get("device_owner") in l3plan.INTERFACE_OWNERS]
-    subnet_ids = sorted({ip["subnet_id"] for p in itf_ports for ip in p.get("fixed_ips", [])})
-    cidrs = await _cidrs(central, subnet_ids)
+    run.ports = {p["id"]: p for p in itf_ports}
+    run.subnets = await _subnets(central, sorted({p["network_id"] for p in itf_ports}))
+    cidrs = {sub["id"]: sub["cidr"] for subs in run.subnets.values() for sub in subs}
     interfaces = tuple(
         l3plan.Interface(p["id"], p["network_id"], ip["subnet_id"], ip["ip_address"],
                          cidrs[ip["subnet_id"]])
@@ -134,11 +141,15 @@ async def read_state(run: _Run, router: dict[str, Any]) -> l3plan.RouterState:
         floating_ips=await _floating_ips(run, router["id"]) if gateway else ())
 
 
-async def _cidrs(central: bridges.AdminCentral, subnet_ids: list[str]) -> dict[str, str]:
-    if not subnet_ids:
-        return {}
-    query = "&".join(f"id={s}" for s in subnet_ids) + "&fields=id&fields=cidr"
-    return {s["id"]: s["cidr"] for s in await central.items("subnets", query)}
+async def _subnets(central: bridges.AdminCentral,
+                   networks: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Central's subnets of `networks` (one call), by network."""
+    found: dict[str, list[dict[str, Any]]] = {n: [] for n in networks}
+    if networks:
+        query = "&".join(f"network_id={n}" for n in networks)
+        for sub in await central.items("subnets", query):
+            found.setdefault(sub["network_id"], []).append(sub)
+    return found
 
 
 async def _gateway(run: _Run, info: dict[str, Any] | None) -> l3plan.Gateway | None:
@@ -206,9 +217,18 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
     bottom_router, _ = await bottom.ensure(
         ROUTER, run.router_id, lambda: create(bottom, "routers", body))
     observed = (await bottom.neutron.call("GET", f"/routers/{bottom_router}"))["router"]
-    keep = [await _interface(run, bottom, p, bottom_router) for p in want.interfaces]
+    found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}&fields=id")
+    attached = {p["id"] for p in (found or {}).get("ports", [])}
+    tops = [run.ports[p] for p in want.interfaces]
     if want.bridge:
-        keep.append(await _attach(run, bottom, run.bridge_ports[want.pod], bottom_router))
+        tops.append(run.bridge_ports[want.pod])
+    limit = asyncio.Semaphore(_PARALLEL)
+
+    async def attach(top: dict[str, Any]) -> str:
+        async with limit:
+            return await _attach(run, bottom, top, bottom_router, attached)
+
+    keep = list(await asyncio.gather(*(attach(top) for top in tops)))
     fips = await _prune_floating(run, bottom, bottom_router, want)
     if want.gateway is not None:
         await _set_gateway(run, bottom, bottom_router, observed, want.gateway)
@@ -226,28 +246,20 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
              len(want.floating_ips))
 
 
-async def _interface(run: _Run, bottom: BottomNetworking, top_port: str,
-                     bottom_router: str) -> str:
-    doc = await run.central.get(f"/ports/{top_port}")
-    if doc is None:
-        raise bridges.CentralError(f"interface port {top_port} vanished")  # retry: re-plan
-    return await _attach(run, bottom, doc["port"], bottom_router)
-
-
 async def _attach(run: _Run, bottom: BottomNetworking, top_port: dict[str, Any],
-                  bottom_router: str) -> str:
+                  bottom_router: str, attached: set[str]) -> str:
     """The bottom copy of a central router-side port, attached to the bottom router."""
     network, subnets = await copy_network(run, bottom, top_port["network_id"])
     body = plan.bottom_port_body({**top_port, "port_security_enabled": False}, network,
                                  subnets, {}, run.project_id)
     port, _ = await bottom.ensure(PORT, top_port["id"], lambda: create(bottom, "ports", body))
-    found = await bottom.neutron.call("GET", f"/ports/{port}", missing_ok=True)
-    if found is None:  # deleted behind our back: forget the row, the retry makes a new one
+    if port in attached:
+        return port
+    done = await bottom.neutron.call("PUT", f"/routers/{bottom_router}/add_router_interface",
+                                     {"port_id": port}, missing_ok=True)
+    if done is None:  # the copy was deleted behind our back: forget it, the retry remakes it
         await bottom.remove(PORT, top_port["id"])
-        raise bridges.CentralError(f"bottom port {port} vanished")
-    if found["port"].get("device_id") != bottom_router:
-        await bottom.neutron.call("PUT", f"/routers/{bottom_router}/add_router_interface",
-                                  {"port_id": port})
+        raise bridges.CentralError(f"bottom port {port} of {top_port['id']} vanished")
     return port
 
 
@@ -266,7 +278,9 @@ async def copy_network(run: _Run, bottom: BottomNetworking, top_id: str, *,
     else:
         network = route.bottom_id
     subnets = {}
-    for sub in await run.central.items("subnets", f"network_id={top_id}"):
+    known = run.subnets.get(top_id)
+    for sub in known if known is not None else \
+            await run.central.items("subnets", f"network_id={top_id}"):
         owner = sub.get("project_id") or run.project_id if external else run.project_id
         subnets[sub["id"]] = await _copy_subnet(bottom, sub, network, owner)
     return network, subnets
@@ -305,7 +319,7 @@ async def _forget(bottom: BottomNetworking, bottom_id: str, kind: str) -> None:
     async with bottom.db.session() as s:
         route = await table.find_by_bottom(s, bottom_id, kind, bottom.neutron.pod.id)
         if route is not None:
-            await table.release(s, route.id)
+            await table.release(s, route.id, top_id=route.top_id)
 
 
 # ---- floating IPs (gateway pod only) ----
@@ -354,7 +368,7 @@ async def _floating(run: _Run, bottom: BottomNetworking, bottom_router: str,
         stale = await bottom.existing(FLOATINGIP, fip.id)
         if stale is not None:  # its copy is gone (or was just deleted)
             async with bottom.db.session() as s:
-                await table.release(s, stale.id)
+                await table.release(s, stale.id, top_id=stale.top_id)
         gateway = await bottom.existing(NETWORK, want.gateway.network_id) \
             if want.gateway else None
         body = l3plan.floating_ip_body(fip, (gateway.bottom_id or "") if gateway else "",
