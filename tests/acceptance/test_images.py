@@ -137,7 +137,9 @@ def _delete_servers(demo: Any, made: dict[str, list[str]]) -> None:
     for server_id in made["servers"]:
         demo.compute.delete_server(server_id, ignore_missing=True)
     for server_id in made["servers"]:
-        demo.compute.wait_for_delete(demo.compute.get_server(server_id), wait=WAIT)
+        server = demo.compute.find_server(server_id, ignore_missing=True)
+        if server is not None:
+            demo.compute.wait_for_delete(server, wait=WAIT)
 
 
 def test_image_uploaded_at_top_boots_in_both_pods_with_one_replica_and_delete_removes_both(
