@@ -89,7 +89,9 @@ def _mv(version: str) -> tuple[int, ...]:
 
 def cinder_max_microversion(ks: Keystone, url: str | None) -> str:
     if url:
-        _, _, data = http("GET", _root(url) + "/", None)
+        # the unversioned root of the endpoint: http://pod:8776/, http://gw/volume/
+        root = re.sub(r"/v3(/.*)?$", "", url.rstrip("/")) + "/"
+        _, _, data = http("GET", root, None)
         for v in (data or {}).get("versions", []) if isinstance(data, dict) else []:
             if v.get("id") == "v3.0" and v.get("version"):
                 return str(v["version"])
