@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .lab import CENTRAL_NEUTRON_REGION, Keystone, http
 
@@ -33,11 +32,6 @@ REGIONONE = Target("regionone", "RegionOne", label="directly against pod RegionO
 CENTRAL_NEUTRON = Target("central-neutron", "RegionOne", CENTRAL_NEUTRON_REGION,
                          label="directly against central Neutron (other services: RegionOne)")
 TARGETS = {t.name: t for t in (GATEWAY, REGIONONE, CENTRAL_NEUTRON)}
-
-
-def _root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def surface_served(ks: Keystone, target: Target, service_type: str) -> bool:
