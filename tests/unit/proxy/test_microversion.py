@@ -34,3 +34,13 @@ def test_response_headers_echo_the_request_like_nova():
     assert default["X-OpenStack-Nova-API-Version"] == "2.1"
     assert microversion.response_headers(
         CIMultiDict({"OpenStack-API-Version": "compute foo"}), "2.104") == {}
+
+
+def test_volume_answers_carry_cinders_version_headers():
+    from tricircle.proxy.microversion import response_headers
+
+    assert response_headers({}, "3.71", "volume") == {
+        "OpenStack-API-Version": "volume 3.0", "Vary": "OpenStack-API-Version"}
+    latest = {"OpenStack-API-Version": "volume latest"}
+    assert response_headers(latest, "3.71", "volume")["OpenStack-API-Version"] == "volume 3.71"
+    assert response_headers({"OpenStack-API-Version": "volume foo"}, "3.71", "volume") == {}
