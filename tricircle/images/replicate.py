@@ -202,8 +202,12 @@ async def replicate(ctx: JobContext) -> None:
     if not await _usable_copy(target_client, token, source):
         await _copy(ctx, source_client, target_client, token, source)
     await _sync_members(source_client, target_client, token, source)
-    async with ctx.deps.db.session() as s:
-        await table.bind(s, route.id, image_id)
+    try:
+        async with ctx.deps.db.session() as s:
+            await table.bind(s, route.id, image_id)
+    except table.RouteNotFound as exc:  # the image was deleted at the top meanwhile
+        await glance.delete(target_client, token, image_id)
+        raise PermanentFailure(f"image {image_id} was deleted while being copied") from exc
     LOG.info("image %s replicated from %s to %s", image_id, home.region_name,
              target.region_name)
 

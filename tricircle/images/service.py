@@ -128,7 +128,9 @@ class ImageService:
         pod = await self.default_pod()
         if doc is None:  # malformed: Glance words the 400
             return await self.forwarder.forward(request, Target(pod, "/v2/images"), body=body)
-        image_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+        if "id" in doc and not isinstance(doc["id"], str):  # Glance words the 400
+            return await self.forwarder.forward(request, Target(pod, "/v2/images"), body=body)
+        image_id = doc.get("id")
         if image_id is None:
             image_id = doc["id"] = str(uuid.uuid4())
             body = json.dumps(doc).encode()
