@@ -6,6 +6,7 @@ validator (no module globals to patch).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -42,6 +43,7 @@ def build_app(conf: cfg.ConfigOpts, *, db: Database | None = None,
     app.cleanup_ctx.append(_shared_state(conf, db, service_auth, pods, tokens))
     for hook in [*STARTUP_HOOKS, *(extra_hooks or [])]:
         app.cleanup_ctx.append(hook)
+    app.cleanup_ctx.append(_freeze_startup_objects)
     routes.setup(app)
     return app
 
@@ -68,6 +70,17 @@ def _shared_state(conf: cfg.ConfigOpts, db: Database | None, service_auth: Servi
         await http.close()
 
     return ctx
+
+
+async def _freeze_startup_objects(app: web.Application) -> AsyncIterator[None]:
+    """What startup built lives as long as the process: `gc.freeze` moves it out of
+    the collector's generations, so the full collections that a merged list's many
+    short-lived dicts trigger do not walk it again each time (measured: 20-30 % of a
+    1000-pod list's CPU). Unfrozen at shutdown so that it can be collected (several
+    apps in one process, as in tests, only share the effect)."""
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 def service(app: web.Application, name: str) -> Any:

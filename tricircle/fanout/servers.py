@@ -11,7 +11,6 @@ algorithm and the reasoning about markers, concurrent creates and down pods.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +20,7 @@ from typing import Any, Protocol
 
 from multidict import CIMultiDict, MultiMapping
 
-from tricircle import faults
+from tricircle import faults, jsonbody
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.fanout import cursor, merge
@@ -229,7 +228,7 @@ class ServerLister:
                                 key: Callable[[Any], merge.SortKey]) -> _Plan:
         found = await self._source.locate(marker, _scope(req))
         if found is None:
-            raise MarkerNotFound(marker=marker)
+            raise req.collection.marker_not_found(marker=marker)
         region, bottom_id = found
         server = await self._show(req, region, bottom_id)
         index = next((i for i, p in enumerate(pods) if p.region == region), -1)
@@ -289,9 +288,8 @@ class ServerLister:
         endpoint = client.url(coll.service_type, "")
         if resp.status != 200:
             return PodPage(pod, [], resp, endpoint)
-        # hrefs rewritten in the raw body: one regex pass instead of a tree walk
-        body = self._rewriter(endpoint, req.top_base).rewrite_bytes(resp.body)
-        servers = list((json.loads(body) if body else {}).get(coll.name, []))
+        # hrefs are rewritten later, only in the items the page returns (_page)
+        servers = list((jsonbody.loads(resp.body) if resp.body else {}).get(coll.name, []))
         size = limit or plan.limit
         return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size)
 
@@ -345,7 +343,8 @@ class ServerLister:
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         top_ids = await self._source.top_ids(emitted)
-        items = [_render(page, server, req, top_ids.get((page.pod.region, str(server["id"]))))
+        items = [_render(page, self._rewriter(page.endpoint, req.top_base).rewrite(server), req,
+                         top_ids.get((page.pod.region, str(server["id"]))))
                  for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))
         body: dict[str, Any] = {req.collection.name: items}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tricircle import jsonbody
 from tricircle.api import keys
 from tricircle.clients.pod import HOP_HEADERS, PodResponse
 from tricircle.fanout.routed import RoutedServerSource
@@ -72,7 +73,8 @@ def _respond(request: web.Request, result: ListResult) -> web.Response:
     rid = _rid(request)
     if result.passthrough is not None:
         return pod_answer(request, result.passthrough)
-    response = web.json_response(result.body, headers={**result.headers, **rid})
+    response = web.Response(body=jsonbody.dumps(result.body), content_type="application/json",
+                            charset="utf-8", headers={**result.headers, **rid})
     if result.missing:
         response.headers[MISSING_HEADER] = ", ".join(result.missing)
     return response
