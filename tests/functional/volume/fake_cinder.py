@@ -1,0 +1,160 @@
+"""A strict fake pod Cinder v3 for the volume surface's functional tests.
+
+Answers only the calls the volume surface makes and the tests send, in
+Cinder's wire format (fault bodies, links from its own base URL, version
+headers, project-less and project-id URLs), records every call, and answers
+anything else with 599 plus an entry in `unexpected` that the fixture asserts
+empty.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+_CLOCK = itertools.count(1)
+HEADERS = {"OpenStack-API-Version": "volume 3.0", "Vary": "OpenStack-API-Version"}
+
+
+def fault(status: int, name: str, message: str) -> web.Response:
+    return web.Response(status=status, content_type="application/json",
+                        text=json.dumps({name: {"code": status, "message": message}}),
+                        headers={**HEADERS, "x-openstack-request-id": "req-pod"})
+
+
+@dataclass
+class FakeCinder:
+    region: str
+    az: str
+    base: str = ""                                   # http://127.0.0.1:port/v3
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> str:
+        return self.base.rsplit("/v3", 1)[0]
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record])
+        for prefix in ("/v3", "/v3/{project}"):
+            r = app.router
+            r.add_post(f"{prefix}/volumes", self._create)
+            r.add_get(f"{prefix}/volumes/detail", self._detail)
+            r.add_get(f"{prefix}/volumes/{{id}}", self._show)
+            r.add_delete(f"{prefix}/volumes/{{id}}", self._delete)
+            r.add_post(f"{prefix}/snapshots", self._snapshot)
+            r.add_get(f"{prefix}/types", self._types)
+            r.add_post(f"{prefix}/types", self._type_create)
+            r.add_get(f"{prefix}/types/{{id}}", self._type_show)
+            r.add_post(f"{prefix}/types/{{id}}/extra_specs", self._type_specs)
+        app.router.add_route("*", "/{tail:.*}", self._other)
+        return app
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.calls.append(f"{request.method} {request.path_qs}")
+        return await handler(request)
+
+    async def _other(self, request: web.Request) -> web.Response:
+        self.unexpected.append(f"{request.method} {request.path_qs}")
+        return web.Response(status=599)
+
+    def _links(self, request: web.Request, ident: str) -> list[dict[str, str]]:
+        project = request.match_info.get("project")
+        part = f"/{project}" if project else ""
+        return [{"rel": "self", "href": f"{self.base}{part}/volumes/{ident}"},
+                {"rel": "bookmark", "href": f"{self.root}{part}/volumes/{ident}"}]
+
+    async def _create(self, request: web.Request) -> web.Response:
+        try:
+            member = (await request.json())["volume"]
+        except (ValueError, KeyError):
+            return fault(400, "badRequest", "Malformed request body")
+        if not str(member.get("size", "")).isdigit():
+            return fault(400, "badRequest", "Invalid input for field/attribute size.")
+        if member.get("availability_zone") not in (None, self.az):
+            return fault(400, "badRequest", "Availability zone is invalid.")
+        vid = str(uuid.uuid4())
+        self.volumes[vid] = {
+            "id": vid, "name": member.get("name"), "size": int(member["size"]),
+            "status": "available", "availability_zone": self.az,
+            "created_at": f"2026-11-24T10:00:{next(_CLOCK):02d}.000000",
+            "metadata": dict(member.get("metadata") or {}),
+            "volume_type": member.get("volume_type") or "__DEFAULT__",
+            "os-vol-tenant-attr:tenant_id": request.headers.get("X-Auth-Token"),
+            "links": self._links(request, vid)}
+        return web.json_response({"volume": self.volumes[vid]}, status=202, headers=HEADERS)
+
+    async def _detail(self, request: web.Request) -> web.Response:
+        token = request.headers.get("X-Auth-Token")
+        items = sorted((v for v in self.volumes.values()
+                        if v["os-vol-tenant-attr:tenant_id"] == token),
+                       key=lambda v: (v["created_at"], v["id"]), reverse=True)
+        marker = request.query.get("marker")
+        if marker:
+            if marker not in self.volumes:
+                return fault(404, "itemNotFound", f"Volume {marker} could not be found.")
+            items = items[[v["id"] for v in items].index(marker) + 1:]
+        limit = int(request.query.get("limit", 1000))
+        return web.json_response({"volumes": [{**v, "links": self._links(request, v["id"])}
+                                              for v in items[:limit]]}, headers=HEADERS)
+
+    async def _show(self, request: web.Request) -> web.Response:
+        volume = self.volumes.get(request.match_info["id"])
+        if volume is None:
+            return fault(404, "itemNotFound",
+                         f"Volume {request.match_info['id']} could not be found.")
+        # links follow the request's URL form, as Cinder builds them
+        return web.json_response({"volume": {**volume, "links": self._links(request,
+                                                                            volume["id"])}},
+                                 headers=HEADERS)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        if self.volumes.pop(request.match_info["id"], None) is None:
+            return fault(404, "itemNotFound", "Volume could not be found.")
+        return web.Response(status=202, content_type="text/html")
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        member = (await request.json())["snapshot"]
+        if member.get("volume_id") not in self.volumes:
+            return fault(404, "itemNotFound", "Volume could not be found.")
+        sid = str(uuid.uuid4())
+        self.snapshots[sid] = {"id": sid, "volume_id": member["volume_id"],
+                               "metadata": dict(member.get("metadata") or {}),
+                               "status": "creating"}
+        return web.json_response({"snapshot": self.snapshots[sid]}, status=202,
+                                 headers=HEADERS)
+
+    async def _types(self, request: web.Request) -> web.Response:
+        return web.json_response({"volume_types": list(self.types.values())}, headers=HEADERS)
+
+    async def _type_create(self, request: web.Request) -> web.Response:
+        member = (await request.json())["volume_type"]
+        if any(t["name"] == member["name"] for t in self.types.values()):
+            return fault(409, "conflictingRequest", "Volume Type already exists.")
+        tid = str(uuid.uuid4())
+        self.types[tid] = {"id": tid, "name": member["name"], "is_public": True,
+                           "extra_specs": dict(member.get("extra_specs") or {})}
+        return web.json_response({"volume_type": self.types[tid]}, headers=HEADERS)
+
+    async def _type_show(self, request: web.Request) -> web.Response:
+        found = self.types.get(request.match_info["id"])
+        if found is None:
+            return fault(404, "itemNotFound", "Volume type could not be found.")
+        return web.json_response({"volume_type": found}, headers=HEADERS)
+
+    async def _type_specs(self, request: web.Request) -> web.Response:
+        found = self.types.get(request.match_info["id"])
+        if found is None:
+            return fault(404, "itemNotFound", "Volume type could not be found.")
+        specs = (await request.json())["extra_specs"]
+        found["extra_specs"].update(specs)
+        return web.json_response({"extra_specs": specs}, headers=HEADERS)

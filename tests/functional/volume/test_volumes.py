@@ -1,0 +1,123 @@
+"""The volume surface against two strict fake Cinders: placement, routing,
+merged lists, version documents and volume types, as a Cinder client sees them."""
+
+from __future__ import annotations
+
+from tests.functional.compute.conftest import P1, P2
+
+
+async def test_version_documents_advertise_the_range_every_pod_serves(gateway):
+    resp = await gateway.client.get("/volume/")
+    assert resp.status == 300
+    (version,) = (await resp.json())["versions"]
+    assert (version["id"], version["min_version"], version["version"]) == ("v3.0", "3.0", "3.70")
+    assert version["links"][1]["href"] == str(gateway.client.make_url("/volume/v3/"))
+    assert resp.headers["OpenStack-API-Version"] == "volume 3.0"
+    assert (await gateway.client.get("/volume/v3/")).status == 401  # as Cinder: a token
+    resp = await gateway.call("GET", "/volume/v3/")
+    assert resp.status == 200 and (await resp.json())["versions"][0]["version"] == "3.70"
+
+
+async def test_a_volume_lands_in_the_requested_az_with_a_hidden_marker(gateway):
+    resp = await gateway.create(availability_zone="az2", name="data")
+    assert resp.status == 202
+    volume = (await resp.json())["volume"]
+    assert volume["availability_zone"] == "az2"          # the pod's "zone-two", as top AZ
+    assert volume["metadata"] == {}                      # the marker is hidden
+    assert volume["links"][0]["href"].startswith(str(gateway.client.make_url("/volume/v3/")))
+    in_pod = gateway.pods["RegionTwo"].volumes[volume["id"]]
+    assert in_pod["metadata"]["tricircle_top_id"]        # ... but carried in the pod
+    (route,) = await gateway.routes(resource_type="volume")
+    assert (route.top_id, route.bottom_id, route.region_name) == (
+        volume["id"], volume["id"], "RegionTwo")
+
+
+async def test_a_refused_create_leaves_no_row_and_passes_cinders_words(gateway):
+    resp = await gateway.create(size="abc")
+    assert resp.status == 400
+    assert "size" in (await resp.json())["badRequest"]["message"]
+    assert await gateway.routes() == []
+
+
+async def test_an_unknown_az_is_refused_in_cinders_dialect(gateway):
+    resp = await gateway.create(availability_zone="nowhere")
+    assert resp.status == 400
+    assert resp.headers["OpenStack-API-Version"] == "volume 3.0"
+    assert "badRequest" in await resp.json()
+
+
+async def test_another_tenants_volume_is_cinders_404(gateway):
+    volume = (await (await gateway.create()).json())["volume"]
+    resp = await gateway.call("GET", f"/volume/v3/volumes/{volume['id']}", P2)
+    assert resp.status == 404
+    assert (await resp.json()) == {"itemNotFound": {
+        "code": 404, "message": f"Volume {volume['id']} could not be found."}}
+    mine = await gateway.call("GET", f"/volume/v3/{P1}/volumes/{volume['id']}")
+    body = await mine.json()
+    assert mine.status == 200 and f"/volume/v3/{P1}/volumes/" in body["volume"]["links"][0][
+        "href"]
+
+
+async def test_a_snapshot_goes_to_its_volumes_pod(gateway):
+    volume = (await (await gateway.create(availability_zone="az2")).json())["volume"]
+    resp = await gateway.call("POST", "/volume/v3/snapshots",
+                              json={"snapshot": {"volume_id": volume["id"]}})
+    assert resp.status == 202
+    snapshot = (await resp.json())["snapshot"]
+    assert snapshot["id"] in gateway.pods["RegionTwo"].snapshots
+    assert snapshot["metadata"] == {}
+    unknown = await gateway.call("POST", "/volume/v3/snapshots",
+                                 json={"snapshot": {"volume_id": "nope"}})
+    assert unknown.status == 404
+
+
+async def test_the_list_merges_both_pods_newest_first_and_pages_at_the_gateway(gateway):
+    made = [(await (await gateway.create(availability_zone=az, name=f"v{i}")).json())["volume"]
+            for i, az in enumerate(["az1", "az2", "az1"])]
+    resp = await gateway.call("GET", "/volume/v3/volumes")
+    listed = (await resp.json())["volumes"]
+    assert [v["id"] for v in listed] == [v["id"] for v in reversed(made)]
+    assert set(listed[0]) == {"id", "name", "links"}
+    seen, path = [], "/volume/v3/volumes/detail?limit=1"
+    while path:
+        page = await (await gateway.call("GET", path)).json()
+        seen += [v["id"] for v in page["volumes"]]
+        links = page.get("volumes_links")
+        path = links[0]["href"].split(str(gateway.client.make_url("")).rstrip("/"))[1] \
+            if links else None
+    assert seen == [v["id"] for v in reversed(made)]
+
+
+async def test_an_unknown_marker_is_cinders_404(gateway):
+    await gateway.create()
+    resp = await gateway.call("GET", "/volume/v3/volumes?marker=" + "1" * 8 + "-" +
+                              "-".join(["1111"] * 3) + "-" + "1" * 12)
+    assert resp.status == 404
+    assert "could not be found" in (await resp.json())["itemNotFound"]["message"]
+
+
+async def test_delete_keeps_the_row_until_the_pod_forgets_the_volume(gateway):
+    volume = (await (await gateway.create()).json())["volume"]
+    resp = await gateway.call("DELETE", f"/volume/v3/volumes/{volume['id']}")
+    assert resp.status == 202
+    assert len(await gateway.routes(resource_type="volume")) == 1
+    await gateway.run_jobs()
+    assert await gateway.routes(resource_type="volume") == []
+
+
+async def test_a_volume_type_is_created_in_every_pod_and_named_per_pod(gateway):
+    resp = await gateway.call("POST", "/volume/v3/types", "admin", json={
+        "volume_type": {"name": "gold", "extra_specs": {"tier": "1"}}})
+    assert resp.status == 200
+    top = (await resp.json())["volume_type"]["id"]
+    one, two = gateway.pods["RegionOne"].types, gateway.pods["RegionTwo"].types
+    assert top in one and [t["name"] for t in two.values()] == ["gold"]
+    other = next(iter(two))
+    resp = await gateway.call("POST", f"/volume/v3/types/{top}/extra_specs", "admin",
+                              json={"extra_specs": {"speed": "fast"}})
+    assert resp.status == 200
+    assert two[other]["extra_specs"] == one[top]["extra_specs"] == {"tier": "1",
+                                                                     "speed": "fast"}
+    volume = (await (await gateway.create(availability_zone="az2",
+                                          volume_type=top)).json())["volume"]
+    assert gateway.pods["RegionTwo"].volumes[volume["id"]]["volume_type"] == "gold"
