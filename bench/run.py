@@ -2,7 +2,7 @@
 
     python -m bench.run                      # everything (≈ 15 min)
     python -m bench.run --only throughput    # one or more of: throughput, tokens,
-                                             #   fanout, slowpod, lab, images
+                                             #   fanout, slowpod, lab, images, l3
     python -m bench.run --quick              # short runs, to check the harness
 
 Every benchmark starts its own processes (gateway, stubs, nginx) on free ports
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import procs, report
 
-BENCHMARKS = ("throughput", "tokens", "fanout", "slowpod", "lab", "images")
+BENCHMARKS = ("throughput", "tokens", "fanout", "slowpod", "lab", "images", "l3")
 
 
 def machine() -> str:
@@ -69,6 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lab-samples", type=int, default=300)
     p.add_argument("--image-mib", type=int, default=1024,
                    help="size of the replicated image (images benchmark)")
+    p.add_argument("--l3-subnets", type=int, default=50,
+                   help="interfaces of the router over two pods (l3 benchmark)")
+    p.add_argument("--boot-samples", type=int, default=4,
+                   help="boots through the gateway and direct, each (l3 benchmark)")
     p.add_argument("--no-breakdown", action="store_true")
     p.add_argument("--no-fixes", action="store_true",
                    help="skip the fan-out runs with candidate fixes patched in")
@@ -110,6 +114,9 @@ def _run_one(name: str, args: argparse.Namespace, workdir: Path
         from bench import images
         return images.run(workdir, samples=args.samples, size=args.image_mib << 20,
                           reps=args.reps)
+    if name == "l3":
+        from bench import l3
+        return l3.run(workdir, subnets=args.l3_subnets, samples=args.boot_samples)
     raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 

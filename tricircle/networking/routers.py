@@ -90,6 +90,16 @@ class _Run:
             return [r for r in await table.lookup_many(s, ids, kind) if r.bottom_id]
 
 
+async def copy_network_to(deps: JobDeps, pod: PodInfo, network_id: str,
+                          project_id: str) -> str:
+    """Make `pod` hold a copy of a top network and its subnets, as a boot there
+    would (benchmarks, tools); the bottom network id."""
+    token = await deps.service_auth.token()
+    central = bridges.AdminCentral(CentralNeutron(deps.conf, deps.pods), token)
+    run = _Run(deps, central, token, "", project_id, {pod.id: pod})
+    return (await copy_network(run, await run.bottom(pod.id), network_id))[0]
+
+
 @register(ROUTER_SETUP)
 async def router_setup(ctx: JobContext) -> None:
     deps = ctx.deps
