@@ -1,8 +1,9 @@
 """A strict in-memory Neutron (networks, subnets, ports, security groups and rules,
-routers, floating IPs, tags) for the boot functional tests: one instance plays central Neutron, one a
-pod's. Like the lab: ``tags`` in a POST are refused; a port needs a free MAC/IP;
-list filters are any attribute (``tags`` matches one tag); anything else is 599
-plus an entry in `unexpected`."""
+routers, floating IPs, tags) for the boot functional tests: one instance plays
+central Neutron, one a pod's. Like the lab: ``tags`` in a POST are refused; a port
+needs a free MAC/IP; list filters are any attribute (a list attribute such as
+``tags`` matches one of its items; a repeated filter any of its values); anything
+else is 599 plus an entry in `unexpected`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ COLLECTIONS = {"networks": "network", "subnets": "subnet", "ports": "port",
 def _error(status: int, type_: str, message: str) -> web.Response:
     return web.json_response({"NeutronError": {"type": type_, "message": message,
                                                "detail": ""}}, status=status)
+
+
+def _matches(value: Any, wanted: list[str]) -> bool:
+    """A list attribute (tags, security_groups) matches when it holds one of `wanted`."""
+    if isinstance(value, list):
+        return any(w in value for w in wanted)
+    return str(value) in wanted
 
 
 @dataclass
@@ -102,9 +110,12 @@ class FakeStore:
 
     async def index(self, request: web.Request) -> web.Response:
         coll = request.match_info["coll"]
-        found = [i for i in self.of(coll) if all(
-            v in i.get("tags", []) if k == "tags" else str(i.get(k)) == v
-            for k, v in request.query.items() if k != "fields")]
+        wanted: dict[str, list[str]] = {}
+        for k, v in request.query.items():  # a repeated filter is any of its values
+            if k != "fields":
+                wanted.setdefault(k, []).append(v)
+        found = [i for i in self.of(coll) if all(_matches(i.get(k), values)
+                                                 for k, values in wanted.items())]
         return web.json_response({coll.replace("-", "_"): found})
 
     async def show(self, request: web.Request) -> web.Response:
