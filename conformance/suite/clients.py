@@ -175,8 +175,19 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
         except subprocess.TimeoutExpired:
             timed_out = True
     tests = parse_junit(junit) or parse_verbose(log)
+    collected = re.search(r"collected (\d+) items", log.read_text(errors="replace")) \
+        if log.exists() else None
     return {"target": target, "duration": round(time.monotonic() - start, 1),
-            "timed_out": timed_out, "log": str(log), "tests": tests}
+            "timed_out": timed_out, "log": str(log), "tests": tests,
+            "collected": int(collected.group(1)) if collected else len(tests)}
+
+
+def _save_target(path: Path, name: str, target: str, result: dict[str, Any]) -> None:
+    """Store one target's result, re-reading the file first: the baseline and the
+    gateway may run in two processes at once."""
+    data = json.loads(path.read_text()) if path.exists() else {"suite": name}
+    data[target] = result
+    save(path, data)
 
 
 def run_all(runner: Any, results: Path, wanted: list[str],
@@ -185,19 +196,16 @@ def run_all(runner: Any, results: Path, wanted: list[str],
     for name in suites:
         suite = SUITES[name]
         path = results / f"{name}.json"
-        data = json.loads(path.read_text()) if path.exists() else {"suite": name}
         if "baseline" in wanted:
             ensure_osc_network(runner.lab["regions"]["RegionOne"]["network"], runner.ks.token)
             print(f"[regionone] {name} ...", flush=True)
-            data["regionone"] = run_suite(runner.venv, runner.lab, suite, "regionone",
-                                          "RegionOne", timeout)
-            save(path, data)
+            _save_target(path, name, "regionone", run_suite(
+                runner.venv, runner.lab, suite, "regionone", "RegionOne", timeout))
         if "gateway" in wanted:
             if not runner.served.get(suite.surface):
-                data["gateway"] = {"status": "not-served"}
+                _save_target(path, name, "gateway", {"status": "not-served"})
             else:
                 ensure_osc_network(runner.lab["central_neutron"], runner.ks.token)
                 print(f"[gateway] {name} ...", flush=True)
-                data["gateway"] = run_suite(runner.venv, runner.lab, suite, "gateway",
-                                            "CentralRegion", timeout)
-            save(path, data)
+                _save_target(path, name, "gateway", run_suite(
+                    runner.venv, runner.lab, suite, "gateway", "CentralRegion", timeout))

@@ -173,7 +173,8 @@ def clients_section(results: Path) -> list[str]:
     gaps = load_gaps()
     for data in rows:
         gw, base = data.get("gateway"), data.get("regionone")
-        n = len((base or gw or {}).get("tests", {})) or ""
+        n = max((r or {}).get("collected", len((r or {}).get("tests", {})))
+                for r in (gw, base)) or ""
         cut = [" (cut short by --client-timeout)" if (r or {}).get("timed_out") else ""
                for r in (gw, base)]
         out.append(f"| {data['suite']} | {n} | {counts(gw)}{cut[0]} | {counts(base)}{cut[1]} | "
