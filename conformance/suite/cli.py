@@ -126,7 +126,10 @@ class Runner:
             raise LabError(f"lab APIs not answering after {self.args.lab_wait:.0f} s: "
                            f"{', '.join(down)}")
         self.ks.login()
-        ws = Workspace(self.venv, STATE, target.name)
+        # one workspace per target and subset: several conformance/run processes (one per
+        # surface's engineer) may run at once, and a stestr repository answers only for
+        # the last run made in it
+        ws = Workspace(self.venv, STATE, f"{target.name}-{sub.name}")
         conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
         ws.init(conf)
         include = include or sub.include_path

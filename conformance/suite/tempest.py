@@ -51,7 +51,7 @@ def base_id(test_id: str) -> str:
 
 
 class Workspace:
-    """One tempest workspace per target under ``.lab/conformance/tempest/<target>``."""
+    """One tempest workspace under ``.lab/conformance/tempest/<name>`` (a target and subset)."""
 
     def __init__(self, venv: Venv, root: Path, target: str) -> None:
         self.venv, self.target = venv, target
