@@ -8,6 +8,7 @@ for the network service. Values the template leaves open are read from the targe
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,11 @@ def surface_served(ks: Keystone, target: Target, service_type: str) -> bool:
              "compute": url + "/flavors", "volumev3": url + "/types"}[service_type]
     if service_type == "volumev3" and "/v3" in url and not re.search(r"/v3/[0-9a-f]{32}", url):
         probe = f"{url}/{_project_id(ks)}/types"
-    status, data = ks.get(probe)
+    for attempt in range(3):  # a busy gateway may miss one probe: not "not served"
+        status, data = ks.get(probe, timeout=30)
+        if status != 0:
+            break
+        time.sleep(5 * (attempt + 1))
     return status == 200 and isinstance(data, dict)
 
 
