@@ -35,7 +35,8 @@ from tricircle.api.volume import passthrough as volume_passthrough
 from tricircle.api.volume import types as volume_types
 from tricircle.api.volume import versions as volume_versions
 from tricircle.api.volume import volumes
-from tricircle.resources import BACKUP, SNAPSHOT, VOLUME
+from tricircle.resources import BACKUP, SNAPSHOT, TRANSFER, VOLUME
+from tricircle.volumes import collections as volume_collections
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
 # Nova's own 404) and a legacy URL's project id (Keystone: 32 hex digits).
@@ -57,6 +58,16 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("POST", base, volumes.create(resource)),
                 ("*", f"{base}/{_UUID}", volumes.member(resource)),
                 ("*", f"{base}/{_UUID}/{{tail:.+}}", volumes.member(resource)),
+            ]
+        for segment in ("os-volume-transfer", "volume-transfers"):  # the latter 3.55+
+            base, listed = f"{prefix}/{segment}", volume_collections.transfers_at(segment)
+            routes += [
+                ("GET", base, volume_lists.listing(TRANSFER, detail=False, collection=listed)),
+                ("GET", f"{base}/detail",
+                 volume_lists.listing(TRANSFER, detail=True, collection=listed)),
+                ("POST", base, volumes.create(TRANSFER)),
+                ("POST", f"{base}/{_UUID}/accept", volumes.accept),
+                ("*", f"{base}/{_UUID}", volumes.member(TRANSFER)),
             ]
         routes += [("GET", f"{prefix}/os-availability-zone",
                     volume_passthrough.availability_zones),

@@ -81,6 +81,14 @@ class Collection:
     marker_not_found: type[faults.TricircleError] = MarkerNotFound
     version_headers: tuple[str, ...] = VERSION_HEADERS
     sort_param: bool = False
+    segment: str = ""                     # URL path segment when not `name`
+    # False: the pods' list ignores (or mishandles) limit/marker/sort, as Cinder's
+    # transfers do; each pod's whole list is read, sorted and cut here
+    pod_paging: bool = True
+
+    @property
+    def path_segment(self) -> str:
+        return self.segment or self.name
 
 
 SERVERS = Collection()
@@ -145,7 +153,7 @@ class ListRequest:
 
     def path(self, tail: str = "") -> str:
         """The pod path of the collection (``/servers/detail``) or of one item."""
-        return f"{self.path_prefix}/{self.collection.name}{tail}"
+        return f"{self.path_prefix}/{self.collection.path_segment}{tail}"
 
 
 @dataclass(slots=True)
@@ -277,9 +285,10 @@ class ServerLister:
 
     async def _page_of(self, req: ListRequest, plan: _Plan, pod: ListPod,
                        pod_marker: str | None, limit: int | None = None) -> PodPage:
-        params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker)
-        client = await self._pods.get(pod.region)
         coll = req.collection
+        params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker) \
+            if coll.pod_paging else cursor.forwarded_params(req.query)
+        client = await self._pods.get(pod.region)
         resp = await client.request(coll.service_type, "GET", _pod_list_path(req),
                                     params=params, headers=_pod_headers(req),
                                     timeout=req.deadline)
@@ -290,6 +299,9 @@ class ServerLister:
             return PodPage(pod, [], resp, endpoint)
         # hrefs are rewritten later, only in the items the page returns (_page)
         servers = list((jsonbody.loads(resp.body) if resp.body else {}).get(coll.name, []))
+        if not coll.pod_paging:
+            return PodPage(pod, _after(servers, plan.spec, pod, coll, pod_marker), resp,
+                           endpoint)
         size = limit or plan.limit
         return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size)
 
@@ -431,6 +443,15 @@ class _Tagged:
 def _next(req: ListRequest, position: cursor.Position) -> str:
     base = req.top_base + req.path("/detail" if req.detail else "")
     return cursor.next_href(base, req.query, marker=position.marker or "", position=position)
+
+
+def _after(items: list[dict[str, Any]], spec: merge.SortSpec, pod: ListPod,
+           collection: Collection, pod_marker: str | None) -> list[dict[str, Any]]:
+    """A pod's whole list in the requested order, after its position."""
+    key = merge.key_function(spec, _extractor(collection))
+    ordered = sorted(items, key=lambda item: key(_Tagged(item, pod)))
+    ids = [str(item.get("id")) for item in ordered]
+    return ordered[ids.index(pod_marker) + 1:] if pod_marker in ids else ordered
 
 
 def _pod_list_path(req: ListRequest) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from tricircle.resources.base import ListMerge, MetadataMarker, Resource, Surface
 from tricircle.resources.compute import COMPUTE, SERVER
-from tricircle.resources.volume import BACKUP, SNAPSHOT, VOLUME, VOLUME_SURFACE
+from tricircle.resources.volume import BACKUP, SNAPSHOT, TRANSFER, VOLUME, VOLUME_SURFACE
 
-REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER, VOLUME, SNAPSHOT, BACKUP)}
+REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER, VOLUME, SNAPSHOT, BACKUP,
+                                                     TRANSFER)}
 
 
 def get(name: str) -> Resource:
@@ -20,5 +21,6 @@ def get(name: str) -> Resource:
     return REGISTRY[name]
 
 
-__all__ = ["BACKUP", "COMPUTE", "REGISTRY", "SERVER", "SNAPSHOT", "VOLUME", "VOLUME_SURFACE",
+__all__ = ["BACKUP", "COMPUTE", "REGISTRY", "SERVER", "SNAPSHOT", "TRANSFER", "VOLUME",
+           "VOLUME_SURFACE",
            "ListMerge", "MetadataMarker", "Resource", "Surface", "get"]

@@ -73,4 +73,19 @@ BACKUP = Resource(
     not_found="Backup %(id)s could not be found.",
 )
 
-VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP)
+# Volume transfers live in the volume's pod; accepted by another project, which
+# then owns the volume. ``/os-volume-transfer`` (and ``/volume-transfers``, 3.55+).
+TRANSFER = Resource(
+    name="transfer",
+    surface=VOLUME_SURFACE,
+    collection="os-volume-transfer",
+    member_key="transfer",
+    routing_type="volume_transfer",
+    placement="colocated",
+    id_source="bottom",
+    marker=None,
+    list_merge=ListMerge(links_key="transfers_links", default_sort=_DEFAULT_SORT),
+    not_found="Transfer %(id)s could not be found.",
+)
+
+VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER)

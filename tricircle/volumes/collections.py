@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tricircle import faults
 from tricircle.fanout.servers import Collection
 from tricircle.resources.volume import VOLUME_MARKER
@@ -50,4 +52,21 @@ VOLUMES = _collection("volumes", "volume", VOLUME_SORT, ("id", "name", "links"),
 SNAPSHOTS = _collection("snapshots", "snapshot", SNAPSHOT_SORT, None, SnapshotMarkerNotFound)
 BACKUPS = _collection("backups", "backup", BACKUP_SORT, ("id", "name", "links"),
                       BackupMarkerNotFound)
-BY_RESOURCE = {"volume": VOLUMES, "snapshot": SNAPSHOTS, "backup": BACKUPS}
+TRANSFER_SORT = {**_COMMON_SORT, "volume_id": ("volume_id",)}
+
+
+class TransferMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Transfer %(marker)s could not be found."
+
+
+# Transfers: body key "transfers", path /os-volume-transfer (or /volume-transfers)
+TRANSFERS = dataclasses.replace(
+    _collection("transfers", "transfer", TRANSFER_SORT, ("id", "name", "volume_id", "links"),
+                TransferMarkerNotFound), segment="os-volume-transfer", pod_paging=False)
+BY_RESOURCE = {"volume": VOLUMES, "snapshot": SNAPSHOTS, "backup": BACKUPS,
+               "transfer": TRANSFERS}
+
+
+def transfers_at(segment: str) -> Collection:
+    """The transfer collection under either of its URLs."""
+    return dataclasses.replace(TRANSFERS, segment=segment)

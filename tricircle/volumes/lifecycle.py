@@ -15,7 +15,7 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
 from tricircle.proxy.locate import Located, Locator, NotFoundInGateway
-from tricircle.resources import BACKUP, VOLUME, Resource
+from tricircle.resources import BACKUP, TRANSFER, VOLUME, Resource
 from tricircle.routing import repair, table
 from tricircle.volumes import images
 
@@ -111,3 +111,34 @@ async def _restored(app: web.Application, ctx: RequestContext, call: Call,
         return
     LOG.info("volume %s restored from backup %s in %s [%s]", volume, located.route.top_id,
              located.pod.region_name, ctx.request_id)
+
+
+async def find_any(app: web.Application, locator: Locator, resource: Resource,
+                   top_id: str) -> Located:
+    """The bound row of `top_id` in any project (a transfer accepted by another
+    project). Raises NotFoundInGateway."""
+    async with app[keys.DB].session() as s:
+        rows = [r for r in await table.lookup(s, top_id, resource.routing_type,
+                                              project_id=None) if r.bottom_id]
+    if not rows:
+        raise NotFoundInGateway(resource.not_found, id=top_id)
+    return Located(rows[0], await locator.pod(rows[0].pod_id))
+
+
+async def transferred(app: web.Application, ctx: RequestContext, locator: Locator,
+                      transfer: Located, answer: bytes) -> None:
+    """An accepted transfer: the volume's row now belongs to the accepting
+    project; the transfer is gone (its row released)."""
+    doc = _json(answer)
+    member = doc.get("transfer") if isinstance(doc, dict) else None
+    volume = member.get("volume_id") if isinstance(member, dict) else None
+    async with app[keys.DB].session() as s:
+        if isinstance(volume, str) and volume:
+            for route in await table.lookup(s, volume, VOLUME.routing_type, project_id=None):
+                await table.update_route(s, route.id, project_id=ctx.project_id or "")
+        await table.release(s, transfer.route.id)
+    if isinstance(volume, str):
+        locator.forget(VOLUME, volume)
+    locator.forget(TRANSFER, transfer.route.top_id)
+    LOG.info("volume %s transferred to project %s [%s]", volume, ctx.project_id,
+             ctx.request_id)

@@ -25,7 +25,7 @@ from tricircle.proxy.forward import Forwarder
 from tricircle.proxy.locate import Locator
 from tricircle.proxy.service import compute_core
 from tricircle.proxy.versions import VOLUME_FALLBACK, VersionRange
-from tricircle.resources import BACKUP, SNAPSHOT, VOLUME, VOLUME_SURFACE, Resource
+from tricircle.resources import BACKUP, SNAPSHOT, TRANSFER, VOLUME, VOLUME_SURFACE, Resource
 from tricircle.volumes import images, placement
 
 SERVICE_NAME = "volume-core"
@@ -60,10 +60,11 @@ def build(app: web.Application) -> VolumeCore:
                             placement.both(images.image_replica(app), type_for_pod(types, db))),
         SNAPSHOT.name: placed(SNAPSHOT, placement.of_volume_pin(locator, "snapshot")),
         BACKUP.name: placed(BACKUP, placement.of_volume_pin(locator, "backup")),
+        TRANSFER.name: placed(TRANSFER, placement.of_volume_pin(locator, "transfer")),
     }
     listers = {r.name: ServerLister(pods, RoutedServerSource(db, locator.pods,
                                                              routing_type=r.routing_type))
-               for r in (VOLUME, SNAPSHOT, BACKUP)}
+               for r in (VOLUME, SNAPSHOT, BACKUP, TRANSFER)}
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
     return VolumeCore(locator, forwarder, versions, creates, listers, types)

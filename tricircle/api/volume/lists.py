@@ -16,16 +16,17 @@ from multidict import CIMultiDict
 from tricircle.api import keys
 from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
 from tricircle.api.volume.common import SURFACE_PATH, Handler, cinder_answer, path_prefix
-from tricircle.fanout.servers import ListRequest
+from tricircle.fanout.servers import Collection, ListRequest
 from tricircle.resources import Resource
 from tricircle.routing.translate import top_base
 from tricircle.volumes.collections import BY_RESOURCE
 from tricircle.volumes.service import volume_core
 
 
-def listing(resource: Resource, *, detail: bool) -> Handler:
+def listing(resource: Resource, *, detail: bool,
+            collection: Collection | None = None) -> Handler:
     """The list handler of one collection (summary or detail view)."""
-    collection = BY_RESOURCE[resource.name]
+    collection = collection or BY_RESOURCE[resource.name]
 
     @cinder_answer
     async def handler(request: web.Request) -> web.StreamResponse:

@@ -15,7 +15,7 @@ from aiohttp import web
 from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
 from tricircle.proxy import member as routed
-from tricircle.resources import BACKUP, Resource
+from tricircle.resources import BACKUP, TRANSFER, Resource
 from tricircle.volumes import lifecycle
 from tricircle.volumes.service import volume_core
 
@@ -50,3 +50,17 @@ def member(resource: Resource) -> Handler:
         return answer
 
     return handler
+
+
+@cinder_answer
+async def accept(request: web.Request) -> web.StreamResponse:
+    """POST /os-volume-transfer/<id>/accept: 202 from the volume's pod; the
+    accepting project owns the volume's row afterwards. 404 for an unknown id."""
+    core, ctx, app = volume_core(request.app), request[keys.CTX], request.app
+    # the acceptor is another project: the transfer's row is looked up in any project
+    located = await lifecycle.find_any(app, core.locator, TRANSFER, request.match_info["id"])
+    answer, resp, located = await routed.forward(core.forwarder, core.locator, request,
+                                                 TRANSFER, located, await request.read() or None)
+    if 200 <= resp.status < 300:
+        await lifecycle.transferred(app, ctx, core.locator, located, resp.body)
+    return answer
