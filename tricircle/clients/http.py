@@ -25,6 +25,7 @@ Streaming calls (image data) keep using aiohttp (`PodClient.stream`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import ssl as ssl_module
 import time
@@ -387,25 +388,29 @@ class HttpPool:
 
 def _split(url: str, params: Any) -> tuple[tuple[str, str, int], str, str]:
     """((scheme, host, port), request target, Host header) of `url` plus `params`."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise HttpError(f"unsupported URL {url!r}")
-    port = parts.port or _DEFAULT_PORTS[scheme]
-    target = parts.path or "/"
+    slash = url.find("/", url.find("://") + 3) if "://" in url else -1
+    origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+    key, host_header = _origin(origin)
+    target = target.partition("#")[0]   # fragments are not sent
     if _UNSAFE_TARGET.search(target):
-        target = quote(target, safe="/%:@!$&'()*+,;=-._~")
-    query = parts.query
-    if _UNSAFE_TARGET.search(query):
-        query = quote(query, safe="/%:@!$&'()*+,;=-._~?")
+        target = quote(target, safe="/%:@!$&'()*+,;=-._~?")
     if params:
         extra = urlencode(list(params.items()) if isinstance(params, Mapping) else params)
-        query = f"{query}&{extra}" if query else extra
-    if query:
-        target += "?" + query
+        target += ("&" if "?" in target else "?") + extra
+    return key, target, host_header
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin(origin: str) -> tuple[tuple[str, str, int], str]:
+    """((scheme, host, port), Host header) of ``scheme://host[:port]`` (a few per pod)."""
+    parts = urlsplit(origin)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise HttpError(f"unsupported URL {origin!r}")
+    port = parts.port or _DEFAULT_PORTS[scheme]
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     host_header = host if parts.port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    return (scheme, parts.hostname, port), target, host_header
+    return (scheme, parts.hostname, port), host_header
 
 
 def _request_bytes(method: str, target: str, host: str, headers: Mapping[str, str] | None,

@@ -91,3 +91,11 @@ def test_descending_numbers_and_mixed_types_mirror_ascending():
     asc, desc = key_for([("k", "asc")]), key_for([("k", "desc")])
     values = [{"k": v} for v in (3, "x", None, 1.5, True)]
     assert sorted(values, key=desc) == list(reversed(sorted(values, key=asc)))
+
+
+def test_descending_strings_mirror_ascending_for_any_unicode():
+    asc, desc = key_for([("k", "asc")]), key_for([("k", "desc")])
+    pieces = ["a", "b", "ab", "Z", "\x00", "é", "\U0001f600", "\ud800", "-", "9", " ", "ÿ"]
+    values = [{"k": a + b + c} for a in pieces for b in pieces for c in ("", "a", "\x00")]
+    distinct = {v["k"].casefold(): v for v in values}.values()   # no ties: order is exact
+    assert sorted(distinct, key=desc) == list(reversed(sorted(distinct, key=asc)))
