@@ -6,6 +6,8 @@ a copy renamed (drifted -> renamed back), a copy deleted (vanished -> routing
 row released), a marked copy of a top network with no row (orphan -> adopted),
 a marked copy of a top id that no longer exists (orphan -> deleted). A subnet
 and network deleted right after their server (the release job has not run yet) is not a 409.
+A pod away while a change is realised: the job retries (visible in /v1.0/jobs) and
+converges when the pod is back.
 """
 
 from __future__ import annotations
@@ -125,3 +127,50 @@ def test_subnet_deleted_right_after_its_server_is_not_a_conflict(lab: dict[str, 
         assert resp.status_code == 204, resp.text
     finally:
         ndemo.network.delete_network(net, ignore_missing=True)
+
+
+def _pin_network(gateway: Any, region: str, url: str | None) -> dict[str, str]:
+    """Point the gateway's `region` network endpoint at `url` (None: the catalog's);
+    the endpoints it had."""
+    from tricircle.api import keys
+
+    async def pin() -> dict[str, str]:
+        pods = gateway.app[keys.PODS]
+        had = dict((await pods.get(region)).endpoints)
+        pods.set_endpoints(region, {**had, "network": url} if url else had)
+        return had
+
+    return gateway.run(pin())
+
+
+def test_a_pod_down_during_realisation_retries_and_converges(lab: dict[str, Any], gateway: Any,
+                                                             ndemo: Any, admin: Any,
+                                                             pod_admin: Any) -> None:
+    top = ndemo.network.create_network(name=f"na-down-{uuid.uuid4().hex[:6]}")
+    two = pod_admin("RegionTwo").network
+    headers = {"X-Auth-Token": admin.auth_token}
+    jobs_url = (f"{gateway.url}/v1.0/jobs?type=networking.sync"
+                f"&resource_key=network:{top.id}")
+    try:
+        copy = _copy(gateway, "RegionTwo",
+                     central_admin(lab).network.get(f"/networks/{top.id}").json()["network"])
+        had = _pin_network(gateway, "RegionTwo", "http://127.0.0.1:9")  # nothing listens
+        try:
+            ndemo.network.update_network(top.id, name=top.name + "-renamed")
+
+            def failed_once() -> bool:
+                found = requests.get(jobs_url, headers=headers, timeout=30).json()["jobs"]
+                return bool(found) and found[0]["attempts"] >= 1 \
+                    and "unavailable" in (found[0]["last_error"] or "")
+
+            _wait(failed_once, "the sync job failing while RegionTwo is away", timeout=60)
+        finally:
+            _pin_network(gateway, "RegionTwo", had["network"])
+        _wait(lambda: two.get_network(copy).name == top.name + "-renamed",
+              "the copy renamed once RegionTwo is back", timeout=90)
+        [job] = requests.get(jobs_url, headers=headers, timeout=30).json()["jobs"]
+        assert job["status"] == "succeeded" and job["attempts"] >= 2
+    finally:
+        ndemo.network.delete_network(top, ignore_missing=True)
+    _wait(lambda: not [n for n in two.networks() if top.id in (n.tags or [])],
+          "copy removed from RegionTwo with its top network")
