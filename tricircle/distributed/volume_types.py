@@ -225,6 +225,34 @@ async def sync_type(ctx: JobContext) -> None:
         raise SyncIncomplete("; ".join(failures))
 
 
+TYPE_POD_SYNC = "volume_type_pod_sync"
+
+
+async def enqueue_pod_sync(s: Any, region: str) -> str:
+    """Copy every volume type into pod `region` (a pod added or enabled again)."""
+    return await jobs.enqueue(s, TYPE_POD_SYNC, region, payload={"region": region})
+
+
+@register(TYPE_POD_SYNC)
+async def sync_pod(ctx: JobContext) -> None:
+    """Job: a (new) pod gets every type the reference pod has."""
+    deps, region = ctx.deps, ctx.resource_key
+    token = await deps.service_auth.token()
+    sources = [p.region_name for p in await replicate.pods_in_service(deps.db)
+               if p.region_name != region]
+    if not sources:
+        return
+    reference, target = PodTypes(deps.pods, sources[0], token), PodTypes(deps.pods, region,
+                                                                         token)
+    resp = await reference.call("GET", "/types?is_public=None")
+    names = sorted(t["name"] for t in (resp.json() or {}).get("volume_types", []))
+    for done, name in enumerate(names, 1):
+        found = await reference.read(name)
+        if found is not None:
+            await converge(target, name, found[1])
+        await ctx.set_progress(done=done, total=len(names))
+
+
 # ---- writes at the top ---------------------------------------------------------------
 @dataclass(slots=True)
 class TypeWrite:

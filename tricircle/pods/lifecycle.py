@@ -1,8 +1,9 @@
 """Adding and re-enabling pods, with what follows from it.
 
-A pod that joins (or comes back to `enabled`) must hold every flavor defined at
-the top before servers are placed there: a `flavor_pod_sync` job is enqueued in
-the same transaction as the change, so it cannot be lost. Keypairs are per user
+A pod that joins (or comes back to `enabled`) must hold every flavor and volume
+type defined at the top before servers and volumes are placed there:
+`flavor_pod_sync` and `volume_type_pod_sync` jobs are enqueued in the same
+transaction as the change, so they cannot be lost. Keypairs are per user
 and are made present at boot time (`distributed.keypairs.ensure_keypair`).
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tricircle.distributed import volume_types
 from tricircle.distributed.flavors import enqueue_pod_sync
 from tricircle.pods import registry
 from tricircle.pods.registry import PodInfo
@@ -25,6 +27,7 @@ async def add_pod(s: AsyncSession, **fields: Any) -> PodInfo:
     pod = await registry.create_pod(s, **fields)
     if pod.state != "disabled":
         await enqueue_pod_sync(s, pod.region_name)
+        await volume_types.enqueue_pod_sync(s, pod.region_name)
     return pod
 
 
@@ -34,4 +37,5 @@ async def change_pod(s: AsyncSession, pod_id_or_region: str, **fields: Any) -> P
     after = await registry.update_pod(s, pod_id_or_region, **fields)
     if before.state == "disabled" and after.state != "disabled":
         await enqueue_pod_sync(s, after.region_name)
+        await volume_types.enqueue_pod_sync(s, after.region_name)
     return after

@@ -45,3 +45,12 @@ async def test_other_changes_enqueue_nothing(db):
         await lifecycle.add_pod(s, region_name="RegionThree", az_name="az3")
         await lifecycle.change_pod(s, "RegionThree", dc_name="dc-1")
     assert await _flavor_syncs(db) == ["RegionThree"]  # coalesced into the one live job
+
+
+async def test_a_pod_that_joins_also_gets_the_volume_types(db):
+    async with db.session() as s:
+        await lifecycle.add_pod(s, region_name="RegionThree", az_name="az3")
+    async with db.session() as s:
+        types = [j.resource_key for j in await jobs.list_jobs(s)
+                 if j.type == "volume_type_pod_sync"]
+    assert types == ["RegionThree"]

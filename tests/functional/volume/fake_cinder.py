@@ -55,6 +55,8 @@ class FakeCinder:
             r.add_post(f"{prefix}/types", self._type_create)
             r.add_get(f"{prefix}/types/{{id}}", self._type_show)
             r.add_post(f"{prefix}/types/{{id}}/extra_specs", self._type_specs)
+        # a pod enabled again also gets its flavors synchronised: there are none here
+        app.router.add_get("/nova/flavors", self._no_flavors)
         app.router.add_route("*", "/{tail:.*}", self._other)
         return app
 
@@ -62,6 +64,9 @@ class FakeCinder:
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.calls.append(f"{request.method} {request.path_qs}")
         return await handler(request)
+
+    async def _no_flavors(self, request: web.Request) -> web.Response:
+        return web.json_response({"flavors": []})
 
     async def _other(self, request: web.Request) -> web.Response:
         self.unexpected.append(f"{request.method} {request.path_qs}")

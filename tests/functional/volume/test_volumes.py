@@ -121,3 +121,19 @@ async def test_a_volume_type_is_created_in_every_pod_and_named_per_pod(gateway):
     volume = (await (await gateway.create(availability_zone="az2",
                                           volume_type=top)).json())["volume"]
     assert gateway.pods["RegionTwo"].volumes[volume["id"]]["volume_type"] == "gold"
+
+
+async def test_a_pod_enabled_again_gets_the_types_defined_meanwhile(gateway):
+    from tricircle.pods import lifecycle
+
+    async with gateway.db.session() as s:
+        await lifecycle.change_pod(s, "RegionTwo", state="disabled")
+    resp = await gateway.call("POST", "/volume/v3/types", "admin", json={
+        "volume_type": {"name": "silver", "extra_specs": {"tier": "2"}}})
+    assert resp.status == 200
+    assert gateway.pods["RegionTwo"].types == {}
+    async with gateway.db.session() as s:
+        await lifecycle.change_pod(s, "RegionTwo", state="enabled")
+    await gateway.run_jobs()
+    (copy,) = gateway.pods["RegionTwo"].types.values()
+    assert (copy["name"], copy["extra_specs"]) == ("silver", {"tier": "2"})
