@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json as _json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +58,17 @@ class PodClient:
 
     region: str
     endpoints: dict[str, str]
-    session: aiohttp.ClientSession
+    # the aiohttp session is made on first use: most pods never stream, and each
+    # session's connector keeps timers running (1000 pods: 1000 of them)
+    session_factory: Callable[[], aiohttp.ClientSession]
     timeout: float = 60.0
     fetched_at: float = field(default_factory=time.monotonic)
     pool: HttpPool = field(default_factory=HttpPool)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The pod's aiohttp session (streamed calls)."""
+        return self.session_factory()
 
     def url(self, service_type: str, path: str) -> str:
         base = self.endpoints.get(service_type)
@@ -79,7 +87,14 @@ class PodClient:
         `path` is relative to the service's catalog URL (e.g. "/servers/<id>").
         Raises PodRequestError when the pod cannot be reached or times out.
         """
-        url = self.url(service_type, path)
+        return await self.fetch(method, self.url(service_type, path), headers=headers,
+                                params=params, body=body, json=json, timeout=timeout)
+
+    async def fetch(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                    params: Any = None, body: bytes | None = None, json: Any = None,
+                    timeout: float | None = None) -> PodResponse:
+        """`request` for an absolute URL of this pod (e.g. a service's unversioned
+        root). Raises PodRequestError when the pod cannot be reached or times out."""
         started = time.monotonic()
         if json is not None:
             body = _json.dumps(json).encode()
@@ -162,7 +177,8 @@ class PodClients:
         pool = self._pools.get(region)
         if pool is None:
             pool = self._pools[region] = HttpPool(limit=self._pool_size)
-        return PodClient(region, endpoints, self._session(region), self._timeout, pool=pool)
+        return PodClient(region, endpoints, functools.partial(self._session, region),
+                         self._timeout, pool=pool)
 
     def _session(self, region: str) -> aiohttp.ClientSession:
         session = self._sessions.get(region)

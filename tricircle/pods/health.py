@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 from oslo_config import cfg
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,15 +77,14 @@ def next_health(current: str, failures: int, successes: int, *,
 
 
 async def _fetch(client: PodClient, url: str, timeout: float) -> Any:
+    resp = await client.fetch("GET", url, headers={"Accept": "application/json"},
+                              timeout=timeout)
+    if resp.status not in (200, 300):
+        raise PodRequestError(client.region, f"GET {url}: HTTP {resp.status}")
     try:
-        async with client.session.get(url, timeout=aiohttp.ClientTimeout(total=timeout),
-                                      headers={"Accept": "application/json"}) as resp:
-            if resp.status not in (200, 300):
-                raise PodRequestError(client.region, f"GET {url}: HTTP {resp.status}")
-            return await resp.json(content_type=None)
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-        reason = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
-        raise PodRequestError(client.region, f"GET {url}: {reason}") from exc
+        return resp.json()
+    except ValueError as exc:
+        raise PodRequestError(client.region, f"GET {url}: ValueError: {exc}") from exc
 
 
 async def probe(client: PodClient, *, timeout: float = 5.0) -> ProbeResult:
