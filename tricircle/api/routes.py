@@ -28,6 +28,7 @@ from tricircle.api.compute import (
     servers,
     versions,
 )
+from tricircle.api.compute import images as compute_images
 from tricircle.api.image import images
 from tricircle.api.network import proxy as network_proxy
 from tricircle.api.volume import lists as volume_lists
@@ -114,6 +115,14 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/compute/v2.1/servers/detail", lists.servers_detail),
     ("GET", f"/compute/v2.1/{_PROJECT}/servers", lists.servers_index),
     ("GET", f"/compute/v2.1/{_PROJECT}/servers/detail", lists.servers_detail),
+    # Nova's image proxy over the image registry (tricircle.api.compute.images)
+    *[(method, prefix + path, handler)
+      for prefix in ("/compute/v2.1", f"/compute/v2.1/{_PROJECT}")
+      for method, path, handler in (
+          ("GET", "/images", compute_images.index),
+          ("GET", "/images/detail", compute_images.detail),
+          ("*", "/images/{image_id}", compute_images.member),
+          ("*", "/images/{image_id}/{tail:.+}", compute_images.member))],
     *[(method, prefix + path, handler)
       for prefix in ("/compute/v2.1", f"/compute/v2.1/{_PROJECT}")
       for method, path, handler in (

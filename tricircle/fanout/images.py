@@ -1,11 +1,15 @@
-"""GET /v2/images across pods: Glance's list, each image once.
+"""Image lists across pods, each image once: Glance's ``GET /v2/images`` and
+Nova's image proxy ``GET /images[/detail]`` (compute API below 2.36), described by
+an `ImageCollection` each.
 
 Built from the same parts as the server list (`gather`: parallel, deadline per
 pod, pods in region order; `merge`: k-way merge on the sort keys, small first
 rounds then `pages_to_extend`; `cursor`: the per-pod position carried in the
 next href beside the plain `marker`). What differs is Glance's dialect (sort
 parameters, page size 25, relative `first`/`next` links, no down-cell records)
-and deduplication: a replica carries its image's id, so every pod's page is
+and deduplication (the Nova proxy: Nova's paging, absolute ``images_links``,
+links rewritten to the gateway, the summary view built from the detail one,
+as the server list does): a replica carries its image's id, so every pod's page is
 filtered to the images whose *home* is that pod (`homes`, one database read
 per round); images no registry row knows yet are registered on sight, home =
 the first pod (region order) that showed them (`adopt`), which keeps the
@@ -28,6 +32,7 @@ from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.fanout import cursor, merge
 from tricircle.fanout.gather import gather
+from tricircle.routing.translate import LinkRewriter
 
 LOG = logging.getLogger(__name__)
 DEFAULT_LIMIT = 25        # Glance's [DEFAULT] limit_param_default
@@ -39,6 +44,28 @@ GLANCE_DEFAULT_KEYS = ("created_at", "id")
 # (image id, owner) seen per pod region -> registered; returns id -> home pod id
 Homes = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
 Adopt = Callable[[dict[str, list[tuple[str, str]]]], Awaitable[dict[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCollection:
+    """Where pods list images and how the gateway writes the page."""
+
+    service_type: str                       # catalog type of the pods' endpoint
+    path: str                               # the pods' list (always a detailed one)
+    show_path: str                          # one image: path % id
+    member_key: str | None                  # the show's wrapper ("image") or None
+    default_limit: int                      # page size without `limit`
+    fields: tuple[tuple[str, str], ...] = ()    # sort key -> item field, where they differ
+    nova_links: bool = False                # absolute `images_links` (Nova) or Glance's
+
+
+GLANCE = ImageCollection("image", BASE, BASE + "/%s", None, DEFAULT_LIMIT)
+# Nova's image proxy: its items show created/updated, sizes under other names
+NOVA = ImageCollection("compute", "/images/detail", "/images/%s", "image", MAX_LIMIT,
+                       fields=(("created_at", "created"), ("updated_at", "updated"),
+                               ("min_disk", "minDisk"), ("min_ram", "minRam"),
+                               ("size", "OS-EXT-IMG-SIZE:size")),
+                       nova_links=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +82,10 @@ class ImageListRequest:
     deadline: float = 5.0
     concurrency: int = 64
     started: float = field(default_factory=time.monotonic)
+    collection: ImageCollection = GLANCE
+    top_base: str = ""              # gateway base of the surface (Nova links)
+    detail: bool = True             # Nova: /images/detail, or the summary /images
+    headers: dict[str, str] = field(default_factory=dict)   # microversion headers
 
 
 @dataclass(slots=True)
@@ -80,16 +111,17 @@ class ImageLister:
         self._pods = pods
         self._homes = homes
         self._adopt = adopt
+        self._rewriters: dict[tuple[str, str], LinkRewriter] = {}
 
     async def list_page(self, req: ImageListRequest) -> ImageListResult:
         """The page for `req`; a pod's 4xx (bad limit, sort key, marker) comes back
         as `passthrough`, in Glance's words. Pods that fail are `missing`."""
         try:
-            limit = _limit(req.query)
+            limit = _limit(req.query, req.collection.default_limit)
             spec = _sort_spec(req.query)
         except (cursor.InvalidLimit, merge.InvalidSortParams):
             return await self._verdict(req, req.query.items())
-        key = merge.key_function(spec, _extract)
+        key = merge.key_function(spec, _extractor(dict(req.collection.fields)))
         marker = cursor.last(req.query, "marker")
         scope = cursor.query_scope(req.query)
         position = cursor.Position(scope=scope)
@@ -167,15 +199,29 @@ class ImageLister:
         if marker:
             params.append(("marker", marker))
         client = await self._pods.get(pod.region)
-        resp = await client.request("image", "GET", BASE, params=params,
-                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        kind = req.collection.service_type
+        resp = await client.request(kind, "GET", req.collection.path, params=params,
+                                    headers=_headers(req), timeout=req.deadline)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
         if resp.status != 200:
             return _Page(pod, [], None, False, resp)
-        images = list((json.loads(resp.body) or {}).get("images", []))
+        body = resp.body
+        if req.collection.nova_links:  # one regex pass over the raw body
+            body = self._rewriter(client.endpoints.get(kind, ""), req.top_base
+                                  ).rewrite_bytes(body)
+        images = list((json.loads(body) or {}).get("images", []))
         last = str(images[-1]["id"]) if images else None
         return _Page(pod, images, last, len(images) >= size > 0, resp)
+
+    def _rewriter(self, endpoint: str, top_base: str) -> LinkRewriter:
+        key = (endpoint, top_base)
+        rewriter = self._rewriters.get(key)
+        if rewriter is None:
+            if len(self._rewriters) > 4096:  # many Host headers: stay bounded
+                self._rewriters.clear()
+            rewriter = self._rewriters[key] = LinkRewriter(endpoint, top_base)
+        return rewriter
 
     async def _keep_homes(self, pages: list[_Page]) -> None:
         """Filter each page to the images whose home is its pod (in place)."""
@@ -202,12 +248,15 @@ class ImageLister:
         if home is None:
             return await self._verdict(req, req.query.items())
         client = await self._pods.get(home.region)
-        resp = await client.request("image", "GET", f"{BASE}/{marker}",
-                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        collection = req.collection
+        resp = await client.request(collection.service_type, "GET",
+                                    collection.show_path % marker, headers=_headers(req),
+                                    timeout=req.deadline)
         if resp.status != 200:
             return await self._verdict(req, req.query.items())
         index = next(i for i, p in enumerate(req.pods) if p.id == home.id)
-        after = (key(resp.json()), index)
+        shown = resp.json()
+        after = (key(shown[collection.member_key] if collection.member_key else shown), index)
         start = cursor.Position(scope=cursor.query_scope(req.query))
         return await self._collect(req, limit, key, start, max(limit, 1), after=after)
 
@@ -215,15 +264,14 @@ class ImageLister:
                        params: Any) -> ImageListResult:
         """Let the first pod word a 400 (bad limit, sort, marker) exactly as Glance."""
         if not req.pods:
-            return ImageListResult(body={"images": [], "first": BASE,
-                                         "schema": "/v2/schemas/images"})
+            return self._render(req, 0, None, cursor.Position(), [], [])
         client = await self._pods.get(req.pods[0].region)
         forwarded = [(k, v) for k, v in params if k != cursor.CURSOR_PARAM]
-        resp = await client.request("image", "GET", BASE, params=forwarded,
-                                    headers=req.ctx.pod_headers(), timeout=req.deadline)
+        resp = await client.request(req.collection.service_type, "GET", req.collection.path,
+                                    params=forwarded, headers=_headers(req),
+                                    timeout=req.deadline)
         if resp.status == 200:  # the pod took it: an empty page rather than a wrong one
-            return ImageListResult(body={"images": [], "first": BASE,
-                                         "schema": "/v2/schemas/images"})
+            return self._render(req, 0, None, cursor.Position(), [], [])
         return ImageListResult(passthrough=resp)
 
     # ---- the page ------------------------------------------------------------------
@@ -236,13 +284,23 @@ class ImageLister:
                 break
             chosen.append((pages[i], image))
         images = [image for _page, image in chosen]
-        body: dict[str, Any] = {"images": images, "first": _href(req.query),
-                                "schema": "/v2/schemas/images"}
+        nova = req.collection.nova_links
+        body: dict[str, Any] = {"images": images} if nova else {
+            "images": images, "first": _href(req.query), "schema": "/v2/schemas/images"}
         if limit and len(images) == limit:
             emitted = [(page.pod.region, str(image["id"])) for page, image in chosen]
             advanced = position.advance(str(images[-1]["id"]), emitted)
-            body["next"] = cursor.next_href(BASE, req.query, marker=advanced.marker or "",
-                                            position=advanced)
+            base = req.top_base + ("/images/detail" if req.detail else "/images") \
+                if nova else BASE
+            href = cursor.next_href(base, req.query, marker=advanced.marker or "",
+                                    position=advanced)
+            if nova:
+                body["images_links"] = [{"rel": "next", "href": href}]
+            else:
+                body["next"] = href
+        if nova and not req.detail:
+            body["images"] = [{"id": i.get("id"), "name": i.get("name"),
+                               "links": i.get("links")} for i in images]
         return ImageListResult(body=body, missing=missing)
 
 
@@ -251,11 +309,15 @@ def _href(query: MultiMapping[str]) -> str:
     return f"{BASE}?{urlencode(items)}" if items else BASE
 
 
-def _limit(query: MultiMapping[str]) -> int:
+def _limit(query: MultiMapping[str], default: int) -> int:
     raw = cursor.last(query, "limit")
     if raw is None or raw == "":
-        return DEFAULT_LIMIT
+        return default
     return cursor.page_limit(query, MAX_LIMIT)
+
+
+def _headers(req: ImageListRequest) -> dict[str, str]:
+    return {**req.ctx.pod_headers(), **req.headers}
 
 
 def _sort_spec(query: MultiMapping[str]) -> merge.SortSpec:
@@ -283,5 +345,8 @@ def _sort_params(query: MultiMapping[str]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in query.items() if k in ("sort", "sort_key", "sort_dir")]
 
 
-def _extract(image: dict[str, Any], sort_key: str) -> Any:
-    return image.get(sort_key)
+def _extractor(fields: dict[str, str]) -> Callable[[dict[str, Any], str], Any]:
+    def extract(image: dict[str, Any], sort_key: str) -> Any:
+        return image.get(fields.get(sort_key, sort_key))
+
+    return extract

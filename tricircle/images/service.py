@@ -30,7 +30,14 @@ from tricircle.api import keys
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
-from tricircle.fanout.images import ImageLister, ImageListRequest, ImageListResult, ImagePod
+from tricircle.fanout.images import (
+    GLANCE,
+    ImageCollection,
+    ImageLister,
+    ImageListRequest,
+    ImageListResult,
+    ImagePod,
+)
 from tricircle.identity.service_auth import ServiceAuth
 from tricircle.images import registry, replicate, sync
 from tricircle.pods.registry import PodInfo
@@ -43,7 +50,7 @@ from tricircle.routing.table import Route
 LOG = logging.getLogger(__name__)
 SERVICE_NAME = "images"
 # Sub-resources whose successful writes change what replicas must carry.
-_SYNCED_TAILS = ("tags", "members", "actions")
+_SYNCED_TAILS = ("tags", "members", "actions", "metadata")
 _DATA_TAILS = ("file", "stage")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 
@@ -114,12 +121,16 @@ class ImageService:
             ids = [image_id for found in seen.values() for image_id, _owner in found]
             return await registry.homes(s, ids)
 
-    async def list(self, request: web.Request, deadline: float,
-                   concurrency: int) -> ImageListResult:
+    async def list(self, request: web.Request, deadline: float, concurrency: int, *,
+                   collection: ImageCollection = GLANCE, top_base: str = "",
+                   detail: bool = True, headers: dict[str, str] | None = None
+                   ) -> ImageListResult:
+        """One page of the merged list (Glance's, or Nova's image proxy)."""
         pods = [ImagePod(p.id, p.region_name) for p in await pods_for_list(self.locator)]
         return await self.lister.list_page(ImageListRequest(
             ctx=request[keys.CTX], query=request.query, pods=pods, deadline=deadline,
-            concurrency=concurrency))
+            concurrency=concurrency, collection=collection, top_base=top_base, detail=detail,
+            headers=headers or {}))
 
     # ---- calls ---------------------------------------------------------------------
     async def create(self, request: web.Request, body: bytes) -> web.Response:
@@ -176,11 +187,14 @@ class ImageService:
         body = await request.read()
         resp = await self.forwarder.send(request, target, body=body or None)
         if home is not None and 200 <= resp.status < 300 and request.method != "GET":
-            await self._after_write(request, home, image_id, tail)
+            await self.after_write(request, home, image_id, tail)
         return await self.forwarder.respond(request, target, resp)
 
-    async def _after_write(self, request: web.Request, home: ImageHome, image_id: str,
-                           tail: str) -> None:
+    async def after_write(self, request: web.Request, home: ImageHome, image_id: str,
+                          tail: str) -> None:
+        """After the home accepted a write on the image (`tail`: the sub-resource,
+        "" for the image itself): a delete makes the registry forget the image and
+        a job delete its replicas; other writes are copied to replicas by a job."""
         ctx: RequestContext = request[keys.CTX]
         async with self.db.session() as s:
             if request.method == "DELETE" and not tail:

@@ -57,6 +57,10 @@ class FakeGlance:
         app.router.add_put("/v2/images/{id}/file", self.upload)
         app.router.add_get("/v2/images/{id}/file", self.download)
         app.router.add_get("/v2/images/{id}/members", self.list_members)
+        # Nova's image proxy of the same pod, over the same images
+        app.router.add_get("/v2.1/images/detail", self.nova_list)
+        app.router.add_get("/v2.1/images/{id}", self.nova_show)
+        app.router.add_delete("/v2.1/images/{id}", self.delete)
         app.router.add_route("*", "/{tail:.*}", self.unknown)
         return app
 
@@ -149,6 +153,23 @@ class FakeGlance:
         members = self.members.get(image["id"], {})
         return web.json_response({"members": [{"member_id": m, "status": s}
                                               for m, s in members.items()]})
+
+    def _nova(self, request: web.Request, image: dict[str, Any]) -> dict[str, Any]:
+        base = f"http://{request.host}/v2.1/images/{image['id']}"
+        return {"id": image["id"], "name": image["name"], "status": image["status"].upper(),
+                "created": image["created_at"], "updated": image["created_at"],
+                "minDisk": 0, "minRam": 0, "progress": 100, "metadata": {},
+                "links": [{"rel": "self", "href": base}]}
+
+    async def nova_list(self, request: web.Request) -> web.Response:
+        answer = await self.list(request)
+        if answer.status != 200:
+            return answer
+        images = json.loads(answer.body)["images"]  # type: ignore[arg-type]
+        return web.json_response({"images": [self._nova(request, i) for i in images]})
+
+    async def nova_show(self, request: web.Request) -> web.Response:
+        return web.json_response({"image": self._nova(request, self._find(request))})
 
     async def unknown(self, request: web.Request) -> web.Response:
         return web.Response(status=501, text=f"fake glance: {request.method} {request.path}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -71,7 +72,8 @@ async def env(aiohttp_client, aiohttp_server, tmp_path):
     clients = PodClients(None)  # type: ignore[arg-type]
     pod_ids = {}
     for region, server in servers.items():
-        clients.set_endpoints(region, {"image": str(server.make_url(""))})
+        base = str(server.make_url("")).rstrip("/")
+        clients.set_endpoints(region, {"image": base, "compute": base + "/v2.1"})
         async with db.session() as s:
             pod_ids[region] = (await registry.create_pod(s, region_name=region)).id
     app = build_app(conf, db=db, service_auth=StubServiceAuth(),  # type: ignore[arg-type]
@@ -210,6 +212,44 @@ async def test_a_write_the_home_accepted_reaches_the_replicas(env):
 async def test_the_api_calls_need_a_token_and_versions_do_not(env):
     assert (await env.client.get("/image/v2/images")).status == 401
     assert (await env.client.get("/image/")).status == 501  # the fake has no version doc
+
+
+async def test_novas_image_proxy_lists_every_pods_images_once_with_gateway_links(env):
+    one, two = env.glances["RegionOne"], env.glances["RegionTwo"]
+    seeded = one.add("seeded", data=b"x")
+    two.add("seeded", image_id=seeded, data=b"x")
+    two.add("snapshot-in-two", data=b"y")
+    names = []
+    resp = await env.client.get("/compute/v2.1/images/detail?limit=1",
+                                headers={"X-Auth-Token": "p1"})
+    while True:
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        names += [i["name"] for i in body["images"]]
+        assert all(str(env.client.make_url("/compute/v2.1/images/")) in i["links"][0]["href"]
+                   for i in body["images"])
+        if "images_links" not in body:
+            break
+        href = urlsplit(body["images_links"][0]["href"])
+        resp = await env.client.get(f"{href.path}?{href.query}",
+                                    headers={"X-Auth-Token": "p1"})
+    assert sorted(names) == ["seeded", "snapshot-in-two"]
+    brief = await (await env.client.get("/compute/v2.1/images",
+                                        headers={"X-Auth-Token": "p1"})).json()
+    assert sorted(i["name"] for i in brief["images"]) == ["seeded", "snapshot-in-two"]
+    assert set(brief["images"][0]) == {"id", "name", "links"}
+
+
+async def test_novas_image_proxy_shows_an_image_from_its_home_pods_nova(env):
+    image_id = env.glances["RegionTwo"].add("snapshot-in-two", data=b"y")
+    resp = await env.client.get(f"/compute/v2.1/images/{image_id}",
+                                headers={"X-Auth-Token": "p1"})
+    assert resp.status == 200
+    assert (await resp.json())["image"]["id"] == image_id
+    resp = await env.client.delete(f"/compute/v2.1/images/{image_id}",
+                                   headers={"X-Auth-Token": "p1"})
+    assert resp.status == 204 and image_id not in env.glances["RegionTwo"].images
+    assert await env.rows(image_id) == []
 
 
 # ---- the replication job ----------------------------------------------------------------
