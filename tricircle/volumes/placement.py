@@ -14,6 +14,7 @@ server the pod is left to the scheduler and Nova words its own error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,22 @@ class VolumesInSeveralPods(faults.Conflict):
     message = ("The volumes and snapshots of this server are in different pods (%(pods)s); "
                "a server can only use volumes of the pod it runs in. Moving volumes "
                "between pods is not supported yet.")
+
+
+class InvalidAvailabilityZone(faults.BadRequest):
+    """Cinder's words for an AZ no pod serves (the scheduler's error, reworded)."""
+
+    code = "tricircle.az_not_available"
+    message = "Availability zone '%(az)s' is invalid."
+
+
+def requested_az(body: bytes, member_key: str) -> str:
+    """The AZ a create body asks for ("" when none or unreadable)."""
+    try:
+        az = json.loads(body)[member_key]["availability_zone"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return az if isinstance(az, str) else ""
 
 
 def _ident(value: Any) -> str | None:

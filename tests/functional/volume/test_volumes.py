@@ -43,7 +43,8 @@ async def test_an_unknown_az_is_refused_in_cinders_dialect(gateway):
     resp = await gateway.create(availability_zone="nowhere")
     assert resp.status == 400
     assert resp.headers["OpenStack-API-Version"] == "volume 3.0"
-    assert "badRequest" in await resp.json()
+    assert (await resp.json())["badRequest"]["message"] == \
+        "Availability zone 'nowhere' is invalid."
 
 
 async def test_another_tenants_volume_is_cinders_404(gateway):

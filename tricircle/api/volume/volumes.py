@@ -16,7 +16,8 @@ from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
 from tricircle.proxy import member as routed
 from tricircle.resources import BACKUP, TRANSFER, Resource
-from tricircle.volumes import lifecycle
+from tricircle.scheduler.errors import AvailabilityZoneNotAvailable
+from tricircle.volumes import lifecycle, placement
 from tricircle.volumes.service import volume_core
 
 
@@ -25,8 +26,12 @@ def create(resource: Resource) -> Handler:
 
     @cinder_answer
     async def handler(request: web.Request) -> web.StreamResponse:
-        creates = volume_core(request.app).creates[resource.name]
-        return await creates.create(request, await request.read())
+        creates, body = volume_core(request.app).creates[resource.name], await request.read()
+        try:
+            return await creates.create(request, body)
+        except AvailabilityZoneNotAvailable as exc:
+            az = placement.requested_az(body, resource.member_key)
+            raise placement.InvalidAvailabilityZone(az=az) from exc
 
     return handler
 
