@@ -259,3 +259,21 @@ def test_a_pod_down_is_left_out_of_the_list_without_failing_it(demo, made, gatew
         gateway.loop.call_soon_threadsafe(pods.set_endpoints, "RegionTwo", real)
         time.sleep(0.2)
     assert two.id in [v.id for v in demo.block_storage.volumes()]
+
+
+def test_a_transfer_hands_the_volume_to_another_project(demo, alt, made, pod_admin, gateway,
+                                                        lab):
+    volume = _volume(demo, made, "az2")
+    transfer = demo.block_storage.create_transfer(volume_id=volume.id, name=_name("xfer"))
+    assert transfer.id in [t.id for t in demo.block_storage.transfers()]
+    alt.block_storage.accept_transfer(transfer.id, transfer.auth_key)
+    made.items.remove(("volume", volume))
+    try:
+        assert alt.block_storage.get_volume(volume.id).id == volume.id
+        with pytest.raises(os_exc.NotFoundException):
+            demo.block_storage.get_volume(volume.id)
+        (row,) = [r for r in gateway.routes(resource_type="volume") if r.top_id == volume.id]
+        assert row.project_id == lab["projects"]["alt_demo"]
+    finally:
+        alt.block_storage.delete_volume(volume.id, ignore_missing=True)
+        alt.block_storage.wait_for_delete(volume, wait=WAIT)
