@@ -5,7 +5,8 @@ A server on a top network in az2 (RegionTwo) gets a second top network by
 ``net_id`` and a user's port by ``port_id``: each realised in RegionTwo with
 central's address and MAC, answers naming top ids; detaching removes the bottom
 port, deletes the central port the gateway made and unbinds the user's. A network
-whose ``availability_zone_hints`` exclude az2 is refused there (boot and attach).
+whose ``availability_zone_hints`` exclude az2 is refused there (boot and attach), and
+a boot on it without an AZ is placed in az1.
 """
 
 from __future__ import annotations
@@ -125,5 +126,15 @@ def test_unknown_or_excluded_networks_are_novas_400_and_nothing_is_made(
         assert not list(ndemo.network.ports(network_id=only_az1["id"]))
         assert not [n for n in pod_admin("RegionTwo").network.networks()
                     if only_az1["id"] in (n.tags or [])]
+        # without an AZ, the scheduler keeps the server where its network may appear
+        placed = ndemo.compute.create_server(
+            name="ni-placed", image_id=lab["image_id"], flavor_id=lab["flavor_id"],
+            networks=[{"uuid": only_az1["id"]}])
+        servers.append(placed)
+        placed = ndemo.compute.wait_for_server(placed, wait=WAIT)
+        assert placed.availability_zone == "az1"
+        ndemo.compute.delete_server(placed)
+        ndemo.compute.wait_for_delete(placed, wait=WAIT)
+        servers.remove(placed)
     finally:
         ndemo.network.delete_network(only_az1["id"])

@@ -123,6 +123,32 @@ async def prepare_networks(app: web.Application, ctx: RequestContext, pod: PodIn
     return prepared
 
 
+async def network_zones(app: web.Application, ctx: RequestContext,
+                        doc: dict[str, Any]) -> tuple[str, ...]:
+    """The top AZs a server create's top networks (``{"uuid"}`` items) may appear
+    in, from their availability_zone_hints, for the scheduler; () when they do not
+    restrict it, or the create names an AZ itself (`prepare_networks` then refuses
+    an excluded one). One GET per network (user token)."""
+    member = doc.get("server")
+    wanted = plan.requested_networks(member) if isinstance(member, dict) else None
+    if not wanted or not isinstance(member, dict) or member.get("availability_zone") \
+            or not configured(app):
+        return ()
+    zones: set[str] | None = None
+    for req in wanted:
+        if not req.network_id:
+            continue
+        resp = await central(app).call("GET", f"/v2.0/networks/{req.network_id}?fields=tags",
+                                       ctx.auth_token or "", request_id=ctx.request_id)
+        hints = azhints.hints_of((_json(resp.body) or {}).get("network") or {}) \
+            if resp.status == 200 else []
+        if hints:
+            zones = set(hints) if zones is None else zones & set(hints)
+    if zones is None:
+        return ()
+    return tuple(sorted(zones)) or ("",)  # hints that exclude each other: no pod fits
+
+
 async def prepare_ports(app: web.Application, ctx: RequestContext, pod: PodInfo,
                         wanted: list[plan.RequestedNetwork],
                         security_groups: Any = None) -> PreparedNetworks:

@@ -17,6 +17,7 @@ leads to it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -237,6 +238,10 @@ class PlacedCreate:
         member = doc[self.resource.member_key]
         spec = request_spec(ctx, request, member, self.resource.surface.name,
                             doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
+        # networks restricted by availability_zone_hints (issue 4) narrow the zones
+        zones = await networking.network_zones(request.app, ctx, doc)
+        if zones:
+            spec = dataclasses.replace(spec, network_zones=zones)
         pinned = await self._pin(ctx, doc) if self._pin is not None else None
         if pinned is not None:
             if spec.availability_zone and spec.availability_zone != pinned.az_name:

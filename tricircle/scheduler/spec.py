@@ -35,6 +35,8 @@ class RequestSpec:
     server_group: str | None = None
     # images the server boots from: pods already holding them are preferred
     images: tuple[str, ...] = ()
+    # the top AZs the server's networks may appear in (availability_zone_hints; empty: any)
+    network_zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

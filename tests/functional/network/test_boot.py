@@ -251,8 +251,12 @@ async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
     # network and subnet reused: only the port
     port = env.neutron.of("ports")[-1]["id"]
     assert again_pod == ["POST /v2.0/ports", f"PUT /v2.0/ports/{port}/tags"]
-    # user: GET network, POST port, PUT tag; admin: PUT device_id/owner
-    assert len(again_central) == 4
+    # user: GET network (its availability_zone_hints for the scheduler: no AZ asked),
+    # GET network, POST port, PUT tag; admin: PUT device_id/owner
+    assert len(again_central) == 5
+    env.central.calls.clear()
+    assert (await env.boot([{"uuid": env.net}], availability_zone="az1")).status == 202
+    assert len(env.central.calls) == 4  # an AZ asked: the hints are checked in the pod's prepare
 
 
 # ---- a multiple create (min_count/max_count): one create per server, each on its own

@@ -136,3 +136,10 @@ def test_the_group_filter_applies_whatever_the_configured_filters():
     one, two = ONE, TWO
     obs = Observations(group_pods=frozenset({"p2"}))
     assert select_pod(spec(server_group="g"), [one, two], obs, filters=[]) is two
+
+
+def test_network_zones_keep_the_server_where_its_networks_may_appear():
+    obs = Observations(capacity={"p1": cap(10), "p2": cap(1000)})
+    assert select_pod(spec(network_zones=("az1",)), [ONE, TWO], obs) is ONE
+    with pytest.raises(errors.NoValidPod):
+        select_pod(spec(network_zones=("",)), [ONE, TWO], obs)
