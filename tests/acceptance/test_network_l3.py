@@ -2,9 +2,10 @@
 
 The predecessor's multi-region scenarios, through the standard API: (1) one
 external network in RegionTwo, a router spanning both pods with its gateway
-there, a floating IP for a VM in RegionOne; (2) an external network per pod
-(VLAN and flat), local routers plus one router spanning pods; (3) a port with a
-floating IP reused RegionOne -> RegionTwo -> RegionOne; and tenant isolation.
+there, a floating IP for a VM in RegionOne, and another tenant with the same
+CIDR (isolation); (2) an external network per pod (VLAN and flat), local
+routers plus one router spanning pods; (3) a port with a floating IP reused
+RegionOne -> RegionTwo -> RegionOne; and a pod down during realisation.
 Each checks every bottom router, interface, bridge address, route and floating
 IP against central Neutron, then deletes everything at the top and finds
 nothing left in any pod. Control plane only: the lab has no data plane.
@@ -169,9 +170,13 @@ class Made:
         for fip in self.fips:
             with suppress(os_exc.SDKException):
                 net.delete_ip(fip, ignore_missing=True)
+        for server in self.servers:   # all at once, then wait for each
+            with suppress(os_exc.SDKException):
+                self.conn.compute.delete_server(server)
         for server in list(self.servers):
             with suppress(os_exc.SDKException):
-                self.delete_server(server)
+                self.conn.compute.wait_for_delete(server, wait=WAIT)
+            self.servers.remove(server)
         for router in self.routers:
             with suppress(os_exc.SDKException):
                 for port in net.ports(device_id=router.id):
@@ -273,12 +278,11 @@ def interface_ips(pod: Any, bottom_router: Any) -> list[str]:
 
 # ---- 1. single external gateway ----
 
-def test_single_external_gateway(lab: dict[str, Any], gateway: Any, made: Made,
-                                 pod_admin: Any) -> None:
+def test_single_external_gateway_and_tenant_isolation(
+        lab: dict[str, Any], gateway: Any, made: Made, nalt: Any, pod_admin: Any) -> None:
     net = made.conn.network
-    central = central_admin(lab).network
-    ext, ext_sub = made.external("ext", R2, "163.3.124.0/24", provider_network_type="vlan",
-                                 provider_physical_network="physnet2")
+    ext, _ = made.external("ext", R2, "163.3.124.0/24", provider_network_type="vlan",
+                           provider_physical_network="physnet2")
     router = made.router("router", gateway=ext)
     net1, sub1 = made.network("net1", "10.0.1.0/24",
                               allocation_pools=[{"start": "10.0.1.10", "end": "10.0.1.90"}])
@@ -293,49 +297,78 @@ def test_single_external_gateway(lab: dict[str, Any], gateway: Any, made: Made,
     vm2 = made.boot(lab, "az2", [{"uuid": net2.id}])
     net.add_interface_to_router(router, subnet_id=sub2.id)   # after its VM, likewise
     vm3 = made.boot(lab, "az1", [{"uuid": net4.id}])
-    settle(gateway)
+    central = central_admin(lab).network
+    # another tenant, same CIDR as net1, its router on the same external network
+    theirs = Made(nalt, made.admin)
+    try:
+        their_router = theirs.router("alt", gateway=ext)
+        their_net, their_sub = theirs.network("alt", "10.0.1.0/24")
+        nalt.network.add_interface_to_router(their_router, subnet_id=their_sub.id)
+        theirs.boot(lab, "az1", [{"uuid": their_net.id}])
+        settle(gateway)
+        p1, p2 = pod_admin(R1), pod_admin(R2)
+        # every VM port: same addresses and MAC as central's, in its own pod
+        for server, pod in ((vm1, p1), (vm2, p2), (vm3, p1)):
+            [top] = list(net.ports(device_id=server.id))
+            bottom = one(pod, "port", top.id)
+            assert (addresses(bottom), bottom.mac_address) == (addresses(top), top.mac_address)
+        assert addresses(one(p1, "port", port1.id))[0].startswith("10.0.1.")
+        assert not copies(p1, "network", net3.id) and not copies(p2, "network", net3.id)
+        assert not copies(p2, "network", net4.id)
+        # one bottom router per pod, each on the bridge with central's address
+        r1, r2 = one(p1, "router", router.id), one(p2, "router", router.id)
+        bridge = bridge_of(lab, lab["projects"]["demo"], router.id)
+        ip1 = bridge[gateway.pod_ids[R1]].fixed_ips[0]["ip_address"]
+        ip2 = bridge[gateway.pod_ids[R2]].fixed_ips[0]["ip_address"]
+        assert ip1.startswith("100.0.0.") and ip2.startswith("100.0.0.") and ip1 != ip2
+        assert interface_ips(p1, r1) == sorted([sub1.gateway_ip, ip1])
+        assert interface_ips(p2, r2) == sorted([sub2.gateway_ip, ip2])
+        [bridge_net] = list(central.networks(name=f"tricircle-bridge-{lab['projects']['demo']}"))
+        for pod in (p1, p2):
+            copy = one(pod, "network", bridge_net.id)
+            assert copy.provider_segmentation_id == bridge_net.provider_segmentation_id
+        # routes per subnet, and the default route towards the gateway pod
+        assert routes(r1) == {("0.0.0.0/0", ip2), ("10.0.2.0/24", ip2)}
+        assert routes(r2) == {("10.0.1.0/24", ip1)}
+        # gateway and SNAT in RegionTwo only, with central's address
+        top_router = net.get_router(router.id)
+        assert r1.external_gateway_info is None
+        gw = r2.external_gateway_info
+        assert gw["network_id"] == one(p2, "network", ext.id).id and gw["enable_snat"] is True
+        assert [i["ip_address"] for i in gw["external_fixed_ips"]] == \
+            [i["ip_address"] for i in top_router.external_gateway_info["external_fixed_ips"]]
+        assert not copies(p1, "network", ext.id)
+        # the floating IP for the VM in RegionOne lives in RegionTwo, on a shadow port
+        top_fip = net.get_ip(fip.id)
+        bottom_fip = one(p2, "floatingip", fip.id)
+        assert (bottom_fip.floating_ip_address, bottom_fip.fixed_ip_address, bottom_fip.router_id) \
+            == (top_fip.floating_ip_address, top_fip.fixed_ip_address, r2.id)
+        shadow = p2.network.get_port(bottom_fip.port_id)
+        assert (addresses(shadow), shadow.mac_address) == (addresses(port1), port1.mac_address)
+        assert f"shadow:{port1.id}" in shadow.tags and not copies(p1, "floatingip", fip.id)
+        _check_isolation(lab, gateway, pod_admin, router, their_router)
+    finally:
+        theirs.teardown()
+        theirs.top_ids |= bridge_ids(lab, lab["projects"]["alt_demo"])
+        assert_nothing_left(pod_admin, theirs.top_ids)
 
-    p1, p2 = pod_admin(R1), pod_admin(R2)
-    # every VM port: same addresses and MAC as central's, in its own pod
-    for server, pod in ((vm1, p1), (vm2, p2), (vm3, p1)):
-        [top] = list(net.ports(device_id=server.id))
-        bottom = one(pod, "port", top.id)
-        assert (addresses(bottom), bottom.mac_address) == (addresses(top), top.mac_address)
-    assert addresses(one(p1, "port", port1.id))[0].startswith("10.0.1.")
-    assert not copies(p1, "network", net3.id) and not copies(p2, "network", net3.id)
-    assert not copies(p2, "network", net4.id)
-    # one bottom router per pod, each on the bridge with central's address
-    r1, r2 = one(p1, "router", router.id), one(p2, "router", router.id)
-    bridge = bridge_of(lab, lab["projects"]["demo"], router.id)
-    ip1 = bridge[gateway.pod_ids[R1]].fixed_ips[0]["ip_address"]
-    ip2 = bridge[gateway.pod_ids[R2]].fixed_ips[0]["ip_address"]
-    assert ip1.startswith("100.0.0.") and ip2.startswith("100.0.0.") and ip1 != ip2
-    assert interface_ips(p1, r1) == sorted([sub1.gateway_ip, ip1])
-    assert interface_ips(p2, r2) == sorted([sub2.gateway_ip, ip2])
-    [bridge_net] = list(central.networks(name=f"tricircle-bridge-{lab['projects']['demo']}"))
-    for pod in (p1, p2):
-        copy = one(pod, "network", bridge_net.id)
-        assert copy.provider_segmentation_id == bridge_net.provider_segmentation_id
-    # routes per subnet, and the default route towards the gateway pod
-    assert routes(r1) == {("0.0.0.0/0", ip2), ("10.0.2.0/24", ip2)}
-    assert routes(r2) == {("10.0.1.0/24", ip1)}
-    # gateway and SNAT in RegionTwo only, with central's address
-    top_router = net.get_router(router.id)
-    assert r1.external_gateway_info is None
-    gw = r2.external_gateway_info
-    assert gw["network_id"] == one(p2, "network", ext.id).id and gw["enable_snat"] is True
-    assert [i["ip_address"] for i in gw["external_fixed_ips"]] == \
-        [i["ip_address"] for i in top_router.external_gateway_info["external_fixed_ips"]]
-    assert not copies(p1, "network", ext.id)
-    # the floating IP for the VM in RegionOne lives in RegionTwo, on a shadow port
-    top_fip = net.get_ip(fip.id)
-    bottom_fip = one(p2, "floatingip", fip.id)
-    assert (bottom_fip.floating_ip_address, bottom_fip.fixed_ip_address, bottom_fip.router_id) \
-        == (top_fip.floating_ip_address, top_fip.fixed_ip_address, r2.id)
-    shadow = p2.network.get_port(bottom_fip.port_id)
-    assert (addresses(shadow), shadow.mac_address) == (addresses(port1), port1.mac_address)
-    assert f"shadow:{port1.id}" in shadow.tags and not copies(p1, "floatingip", fip.id)
-    assert ext_sub.id  # (deleted with its network)
+
+def _check_isolation(lab: dict[str, Any], gateway: Any, pod_admin: Any, mine_r: Any,
+                     their_r: Any) -> None:
+    """Same CIDR, both routers over both pods: separate bridges, no shared route."""
+    demo, alt = lab["projects"]["demo"], lab["projects"]["alt_demo"]
+    mine_b, their_b = bridge_of(lab, demo, mine_r.id), bridge_of(lab, alt, their_r.id)
+    assert {p.network_id for p in mine_b.values()}.isdisjoint(
+        {p.network_id for p in their_b.values()})
+    for region in (R1, R2):
+        pod = pod_admin(region)
+        mine, their = one(pod, "router", mine_r.id), one(pod, "router", their_r.id)
+        assert (mine.project_id, their.project_id) == (demo, alt)
+        # (the external network's copy is shared, like any external network)
+        assert inside(pod, mine).isdisjoint(inside(pod, their))
+        other = gateway.pod_ids[R2 if region == R1 else R1]
+        assert {n for _, n in routes(mine)} == {mine_b[other].fixed_ips[0]["ip_address"]}
+        assert {n for _, n in routes(their)} == {their_b[other].fixed_ips[0]["ip_address"]}
 
 
 # ---- 2. multiple gateways ----
@@ -419,37 +452,41 @@ def test_port_reused_across_pods_keeps_addresses_and_floating_ip(
         assert net.get_port(port.id).mac_address == port.mac_address
 
 
-# ---- tenant isolation ----
+# ---- a pod down during realisation ----
 
-def test_tenants_with_the_same_cidr_never_share_a_bridge_or_route(
-        lab: dict[str, Any], gateway: Any, made: Made, nalt: Any, pod_admin: Any) -> None:
-    ext, _ = made.external("ext", R2, "163.3.127.0/24", provider_network_type="vlan",
+def test_router_job_retries_while_a_pod_is_down_and_converges_when_it_returns(
+        lab: dict[str, Any], gateway: Any, made: Made, pod_admin: Any) -> None:
+    """The gateway pod's Neutron unreachable (its endpoint pinned to a closed
+    port): the router job fails, retries with backoff and shows in /v1.0/jobs;
+    once the pod answers again it converges without anyone's help."""
+    import requests
+
+    from tricircle.api import keys
+
+    ext, _ = made.external("ext", R2, "163.3.128.0/24", provider_network_type="vlan",
                            provider_physical_network="physnet2")
-    theirs = Made(nalt, made.admin)
+    clients = gateway.app[keys.PODS]
+    real = {k: v for k, v in lab["regions"][R2].items() if k != "availability_zone"}
+    gateway.loop.call_soon_threadsafe(clients.set_endpoints, R2,
+                                      {**real, "network": "http://127.0.0.1:9"})
     try:
-        for tenant in (made, theirs):
-            router = tenant.router("iso", gateway=ext)
-            _, sub = tenant.network("iso", "10.0.1.0/24")
-            tenant.conn.network.add_interface_to_router(router, subnet_id=sub.id)
-            tenant.boot(lab, "az1", [{"uuid": sub.network_id}])
-        settle(gateway)
-        mine_r, their_r = made.routers[0], theirs.routers[0]
-        demo, alt = lab["projects"]["demo"], lab["projects"]["alt_demo"]
-        mine_b, their_b = bridge_of(lab, demo, mine_r.id), bridge_of(lab, alt, their_r.id)
-        assert {p.network_id for p in mine_b.values()}.isdisjoint(
-            {p.network_id for p in their_b.values()})
-        for region in (R1, R2):
-            pod = pod_admin(region)
-            mine, their = one(pod, "router", mine_r.id), one(pod, "router", their_r.id)
-            assert (mine.project_id, their.project_id) == (demo, alt)
-            # (the external network's copy is shared, like any external network)
-            mine_nets, their_nets = inside(pod, mine), inside(pod, their)
-            assert len(mine_nets) == len(their_nets) == (2 if region == R1 else 1)
-            assert mine_nets.isdisjoint(their_nets)
-            pid = gateway.pod_ids[R2 if region == R1 else R1]
-            assert {n for _, n in routes(mine)} == {mine_b[pid].fixed_ips[0]["ip_address"]}
-            assert {n for _, n in routes(their)} == {their_b[pid].fixed_ips[0]["ip_address"]}
+        router = made.router("down", gateway=ext)
+        token = made.admin.session.get_token()
+
+        def failing() -> dict[str, Any] | None:
+            resp = requests.get(f"{gateway.url}/v1.0/jobs", timeout=10, headers={
+                "X-Auth-Token": token}, params={"type": "networking.router_setup",
+                                                "resource_key": router.id})
+            assert resp.status_code == 200, resp.text
+            jobs = [j for j in resp.json()["jobs"] if j["attempts"] >= 1 and j["last_error"]]
+            return jobs[0] if jobs else None
+
+        job = _wait(failing, "the router job to fail once", timeout=30)
+        assert job["status"] in ("new", "running")
+        assert "RegionTwo" in job["last_error"] and job["not_before"]
+        assert not copies(pod_admin(R2), "router", router.id)
     finally:
-        theirs.teardown()
-        theirs.top_ids |= bridge_ids(lab, lab["projects"]["alt_demo"])
-        assert_nothing_left(pod_admin, theirs.top_ids)
+        gateway.loop.call_soon_threadsafe(clients.set_endpoints, R2, real)
+    settle(gateway, timeout=60)
+    bottom = one(pod_admin(R2), "router", router.id)
+    assert bottom.external_gateway_info["network_id"] == one(pod_admin(R2), "network", ext.id).id

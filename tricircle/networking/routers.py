@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, JobDeps, PermanentFailure, register
@@ -36,6 +36,7 @@ LOG = logging.getLogger(__name__)
 _PARALLEL = 8
 ROUTER_SETUP = "networking.router_setup"
 ROUTER, FLOATINGIP, SHADOW_PORT = "router", "floatingip", "shadow_port"
+T = TypeVar("T")
 
 
 async def enqueue(s: Any, router_id: str, project_id: str, *, delay: float = 0) -> None:
@@ -232,17 +233,17 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
     tops = [run.ports[p] for p in want.interfaces]
     if want.bridge:
         tops.append(run.bridge_ports[want.pod])
-    limit = asyncio.Semaphore(_PARALLEL)
-
-    async def attach(top: dict[str, Any]) -> str:
-        async with limit:
-            return await _attach(run, bottom, top, bottom_router, attached)
-
-    keep = list(await asyncio.gather(*(attach(top) for top in tops)))
-    fips = await _prune_floating(run, bottom, bottom_router, want)
+    marked = await _marked_ports(bottom, tops)
+    keep = await _parallel([_attach(run, bottom, top, bottom_router, attached,
+                                    marked.get(top["id"])) for top in tops])
+    # floating IPs live only where the router has (or had) its gateway
+    had_gateway = want.gateway is not None or bool(observed.get("external_gateway_info"))
+    fips = await _prune_floating(run, bottom, bottom_router, want) if had_gateway else {}
     if want.gateway is not None:
         await _set_gateway(run, bottom, bottom_router, observed, want.gateway)
-    await _floating(run, bottom, bottom_router, want, fips)
+        await _floating(run, bottom, bottom_router, want, fips)
+    elif had_gateway:
+        await _drop_shadows(run, bottom, set())
     if sorted((r["destination"], r["nexthop"]) for r in observed.get("routes") or []) \
             != list(want.routes):
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}", {"router": {
@@ -256,13 +257,47 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
              len(want.floating_ips))
 
 
+async def _parallel(calls: list[Awaitable[T]]) -> list[T]:
+    """Results of `calls`, at most _PARALLEL running at once (one pod's API)."""
+    limit = asyncio.Semaphore(_PARALLEL)
+
+    async def one(call: Awaitable[T]) -> T:
+        async with limit:
+            return await call
+
+    return list(await asyncio.gather(*(one(c) for c in calls)))
+
+
+async def _marked_ports(bottom: BottomNetworking,
+                        tops: list[dict[str, Any]]) -> dict[str, str]:
+    """Bottom ports already marked with the top ids of `tops` whose routing rows
+    are not bound (a run cut short between create and bind): one list call per
+    50 instead of a look-up per port."""
+    unbound = []
+    for top in tops:
+        route = await bottom.existing(PORT, top["id"])
+        if route is None or not route.bottom_id:
+            unbound.append(top["id"])
+    found: dict[str, str] = {}
+    for i in range(0, len(unbound), 50):
+        query = "&".join(f"description={t}" for t in unbound[i:i + 50])
+        ports = await bottom.neutron.call("GET", f"/ports?{query}&fields=id&fields=description")
+        found.update({p["description"]: p["id"] for p in (ports or {}).get("ports", [])})
+    return found
+
+
 async def _attach(run: _Run, bottom: BottomNetworking, top_port: dict[str, Any],
-                  bottom_router: str, attached: set[str]) -> str:
-    """The bottom copy of a central router-side port, attached to the bottom router."""
+                  bottom_router: str, attached: set[str], marked: str | None) -> str:
+    """The bottom copy of a central router-side port, attached to the bottom router
+    (`marked`: a copy the pod already has, found by `_marked_ports`)."""
     network, subnets = await copy_network(run, bottom, top_port["network_id"])
     body = plan.bottom_port_body({**top_port, "port_security_enabled": False}, network,
                                  subnets, {}, run.project_id)
-    port, _ = await bottom.ensure(PORT, top_port["id"], lambda: create(bottom, "ports", body))
+
+    async def made() -> str:
+        return marked or await create(bottom, "ports", body)
+
+    port, _ = await bottom.ensure(PORT, top_port["id"], made, adopt=False)
     if port in attached:
         return port
     done = await bottom.neutron.call("PUT", f"/routers/{bottom_router}/add_router_interface",
@@ -317,12 +352,15 @@ async def _set_gateway(run: _Run, bottom: BottomNetworking, bottom_router: str,
 async def _detach_others(bottom: BottomNetworking, bottom_router: str, keep: set[str]) -> None:
     """Remove interfaces the plan no longer has (the pod deletes their ports)."""
     ports = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
-    for port in (ports or {}).get("ports", []):
-        if port.get("device_owner") not in l3plan.INTERFACE_OWNERS or port["id"] in keep:
-            continue
+
+    async def detach(port: str) -> None:
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}/remove_router_interface",
-                                  {"port_id": port["id"]})
-        await _forget(bottom, port["id"], PORT)
+                                  {"port_id": port})
+        await _forget(bottom, port, PORT)
+
+    await _parallel([detach(p["id"]) for p in (ports or {}).get("ports", [])
+                     if p.get("device_owner") in l3plan.INTERFACE_OWNERS
+                     and p["id"] not in keep])
 
 
 async def _forget(bottom: BottomNetworking, bottom_id: str, kind: str) -> None:
