@@ -105,6 +105,14 @@ async def security_group_cleanup(ctx: JobContext) -> None:
         await BottomNetworking(deps.db, neutron, route.project_id).remove(
             SECURITY_GROUP, ctx.resource_key)
         LOG.info("security group %s removed from %s", ctx.resource_key, pod.region_name)
+    # rules naming the group as remote group went with it (central cascades): the
+    # project's other copies drop the addresses they were expanded to
+    async with deps.db.session() as s:
+        others = await table.list_routes(s, project_id=ctx.project_id,
+                                         resource_type=SECURITY_GROUP)
+        for top_id in sorted({r.top_id for r in others} - {ctx.resource_key}):
+            await jobs.enqueue(s, sync.SYNC, f"{SECURITY_GROUP}:{top_id}",
+                               project_id=ctx.project_id)
 
 
 @register(SUBNET_CLEANUP)
