@@ -65,8 +65,12 @@ def marker(item: dict[str, Any]) -> str | None:
 
 
 def _in_use(item: dict[str, Any]) -> bool:
-    return bool(item.get("device_id")) or str(item.get("device_owner") or "").startswith(
-        "network:")
+    """A port some device uses (a VM, a router, an agent's DHCP): not ours to delete.
+    The DHCP port the gateway reserved for a pod (no agent took it over) is not."""
+    device, owner = item.get("device_id") or "", str(item.get("device_owner") or "")
+    if device == plan.DHCP_DEVICE and owner == "network:dhcp":
+        return False
+    return bool(device) or owner.startswith("network:")
 
 
 def drift(kind: str, top: dict[str, Any], bottom: dict[str, Any]) -> list[str]:

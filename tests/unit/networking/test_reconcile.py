@@ -89,3 +89,10 @@ def test_marker_is_a_top_id_in_description_and_tags() -> None:
     assert marker({"description": TOP, "tags": [TOP]}) == TOP
     assert marker({"description": TOP, "tags": []}) is None
     assert marker({"description": "x", "tags": ["x"]}) is None
+
+
+def test_the_gateways_reserved_dhcp_port_of_a_deleted_subnet_goes() -> None:
+    port = {"id": "b1", "description": TOP, "tags": [TOP], "device_owner": "network:dhcp",
+            "device_id": "reserved_dhcp_port"}
+    assert _problems(judge(_seen([_route(TOP, "b1", "port")], [port], {}, "port"))) == \
+        [(TOP, "top_deleted", "delete")]
