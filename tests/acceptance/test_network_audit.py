@@ -1,11 +1,12 @@
 """The networking audit against the lab (``POST /v1.0/audits``), pods checked directly.
 
-Four top networks made through the gateway; copies made in the pods with the
+Three top networks made through the gateway; copies made in the pods with the
 gateway's own create protocol, then damaged behind its back in the pods:
 a copy renamed (drifted -> renamed back), a copy deleted (vanished -> routing
 row released), a marked copy of a top network with no row (orphan -> adopted),
 a marked copy of a top id that no longer exists (orphan -> deleted). A subnet
-and network deleted right after their server (the release job has not run yet) is not a 409.
+and network deleted right after their server (the release job has not run yet) are
+not a 409; the pod's DHCP port (central's reserved address) goes with them.
 A pod away while a change is realised: the job retries (visible in /v1.0/jobs) and
 converges when the pod is back.
 """
@@ -111,7 +112,8 @@ def test_audit_repairs_drift_vanished_copies_and_orphans(lab: dict[str, Any], ga
 
 
 def test_subnet_deleted_right_after_its_server_is_not_a_conflict(lab: dict[str, Any],
-                                                                 ndemo: Any) -> None:
+                                                                 ndemo: Any,
+                                                                 pod_admin: Any) -> None:
     net = ndemo.network.create_network(name=f"na-409-{uuid.uuid4().hex[:6]}")
     subnet = ndemo.network.create_subnet(network_id=net.id, cidr="10.76.0.0/24", ip_version=4)
     try:
@@ -119,12 +121,20 @@ def test_subnet_deleted_right_after_its_server_is_not_a_conflict(lab: dict[str, 
             name=f"na-409-{uuid.uuid4().hex[:6]}", image_id=lab["image_id"],
             flavor_id=lab["flavor_id"], networks=[{"uuid": net.id}], availability_zone="az1")
         ndemo.compute.wait_for_server(server, wait=WAIT)
+        one = pod_admin("RegionOne").network
+        dhcp = f"tricircle-dhcp:RegionOne:{subnet.id}"
+        [copy] = [s for s in one.subnets() if subnet.id in (s.tags or [])]
+        [held] = [p for p in one.ports(name=dhcp)]  # the pod's DHCP address, central's
+        assert copy.is_dhcp_enabled and copy.allocation_pools == [
+            {"start": held.fixed_ips[0]["ip_address"], "end": held.fixed_ips[0]["ip_address"]}]
         ndemo.compute.delete_server(server)
         ndemo.compute.wait_for_delete(server, wait=WAIT)
         resp = ndemo.network.delete(f"/subnets/{subnet.id}")
         assert resp.status_code == 204, resp.text
         resp = ndemo.network.delete(f"/networks/{net.id}")
         assert resp.status_code == 204, resp.text
+        _wait(lambda: not list(one.ports(name=dhcp)) and not [
+            s for s in one.subnets() if subnet.id in (s.tags or [])], "pod copies removed")
     finally:
         ndemo.network.delete_network(net, ignore_missing=True)
 

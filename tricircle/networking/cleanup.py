@@ -20,6 +20,7 @@ from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
 from tricircle.networking import routers, sync
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
+from tricircle.networking.central import CentralNeutron
 from tricircle.pods import registry
 from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
 from tricircle.routing import table
@@ -118,9 +119,11 @@ async def security_group_cleanup(ctx: JobContext) -> None:
 @register(SUBNET_CLEANUP)
 async def subnet_cleanup(ctx: JobContext) -> None:
     """A top subnet deleted (its network kept): in each pod, the routed ports
-    still on the copy (the pod's DHCP port) and the copy go."""
+    still on the copy (the pod's DHCP port, and its central reservation) and the
+    copy go."""
     deps = ctx.deps
     token = await deps.service_auth.token()
+    central = CentralNeutron(deps.conf, deps.pods)
     async with deps.db.session() as s:
         routes = await table.lookup(s, ctx.resource_key, SUBNET, project_id=None)
     for route in routes:
@@ -130,12 +133,15 @@ async def subnet_cleanup(ctx: JobContext) -> None:
                                                       token, pod), route.project_id)
         if route.bottom_id:
             found = await bottom.neutron.call(
-                "GET", f"/ports?fixed_ips=subnet_id%3D{route.bottom_id}&fields=id")
+                "GET", f"/ports?fixed_ips=subnet_id%3D{route.bottom_id}"
+                "&fields=id&fields=device_owner")
             for item in (found or {}).get("ports", []):
                 async with deps.db.session() as s:
                     port = await table.find_by_bottom(s, item["id"], PORT, pod.id)
                 if port is not None:
                     await bottom.remove(PORT, port.top_id)
+                    if item.get("device_owner") == "network:dhcp":  # the pod's reservation
+                        await central.call("DELETE", f"/v2.0/ports/{port.top_id}", token)
         await bottom.remove(SUBNET, ctx.resource_key)
         LOG.info("subnet %s removed from %s", ctx.resource_key, pod.region_name)
 
