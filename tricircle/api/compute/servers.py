@@ -51,8 +51,9 @@ async def member(request: web.Request) -> web.Response:
         located = await core.locator.find(SERVER, request.match_info["server_id"],
                                           request[keys.CTX])
         raw = await request.read()
-        if request.method == "POST" and request.match_info.get("tail") == _ATTACH:
-            # a pod's Nova attaches only its own Cinder's volumes: 409 that says so
+        if request.method in ("POST", "PUT") and \
+                request.match_info.get("tail", "").startswith(_ATTACH):
+            # a pod's Nova attaches (or swaps to) only its own Cinder's volumes: 409
             await attach.check_same_pod(core.locator, request[keys.CTX],
                                         located.route.top_id, located.pod, raw)
         body = _request_body(core, located, raw)
