@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.test_servers_cli import cli  # noqa: F401 - the CLI fixture
+# the `cli` fixture (the lab's openstack CLI pointed at the test gateway)
+from tests.acceptance.test_servers_cli import cli as cli_fixture  # noqa: F401
 
 pytestmark = pytest.mark.lab
 
@@ -23,8 +24,7 @@ def _until_status(cli: Any, volume: str, status: str, wait: float = 120) -> dict
         time.sleep(1)
 
 
-def test_volume_create_attach_detach_extend_delete_with_the_openstack_cli(  # noqa: F811
-        cli, lab, pod_admin):
+def test_volume_create_attach_detach_extend_delete_with_the_openstack_cli(cli, lab, pod_admin):
     name = f"vt-cli-{uuid.uuid4().hex[:6]}"
     server = cli("server", "create", "--image", lab["image_id"], "--flavor", lab["flavor_id"],
                  "--nic", "none", "--availability-zone", "az2", "--wait", name)
