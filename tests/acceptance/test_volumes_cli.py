@@ -24,7 +24,9 @@ def _until_status(cli: Any, volume: str, status: str, wait: float = 120) -> dict
         time.sleep(1)
 
 
-def test_volume_create_attach_detach_extend_delete_with_the_openstack_cli(cli, lab, pod_admin):
+def test_volume_create_attach_detach_extend_delete_with_the_openstack_cli(request, lab,
+                                                                          pod_admin):
+    cli = request.getfixturevalue("cli_fixture")
     name = f"vt-cli-{uuid.uuid4().hex[:6]}"
     server = cli("server", "create", "--image", lab["image_id"], "--flavor", lab["flavor_id"],
                  "--nic", "none", "--availability-zone", "az2", "--wait", name)
