@@ -353,9 +353,9 @@ async def _detach_others(bottom: BottomNetworking, bottom_router: str, keep: set
     """Remove interfaces the plan no longer has (the pod deletes their ports)."""
     ports = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
 
-    async def detach(port: str) -> None:
+    async def detach(port: str) -> None:  # (gone already: a network clean-up was first)
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}/remove_router_interface",
-                                  {"port_id": port})
+                                  {"port_id": port}, missing_ok=True)
         await _forget(bottom, port, PORT)
 
     await _parallel([detach(p["id"]) for p in (ports or {}).get("ports", [])
