@@ -133,7 +133,7 @@ class PlacedCreate:
         doc = parse_create_body(body, self.resource.member_key)
         member = doc[self.resource.member_key]
         pod = await self._choose(request, ctx, doc)
-        await self._ensure_distributed(ctx, pod, member)
+        await self._ensure_distributed(ctx, pod, member, request.app[keys.SERVICES].get("jobs"))
         if self._prepare_pod is not None:
             await self._prepare_pod(ctx, pod, doc)
         if _count(member) > 1 and _on_top_networks(request.app, member):
@@ -254,7 +254,7 @@ class PlacedCreate:
                                            boot_from_volume=_boot_from_volume(member))
 
     async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
-                                  member: dict[str, Any]) -> None:
+                                  member: dict[str, Any], engine: Any = None) -> None:
         """The keypair, flavor and images the server names exist in `pod` before it
         boots there (a pod that was down, or added, when they were defined at the
         top; an image whose home is another pod).
@@ -268,7 +268,7 @@ class PlacedCreate:
             await keypairs.ensure_keypair(ctx, pod, key_name, pods=self._pods, db=self._db)
         for image_id in images.boot_images(member):  # issue 5: a replica with the same id
             await images.ensure_image(ctx, pod, image_id, db=self._db, pods=self._pods,
-                                      service_auth=self._auth)
+                                      service_auth=self._auth, engine=engine)
         flavor_ref = _str(member.get("flavorRef"))
         if not flavor_ref:
             return
