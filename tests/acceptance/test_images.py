@@ -196,6 +196,13 @@ def test_server_snapshot_taken_in_region_one_boots_in_region_two(
     _wait(lambda: glance.show(snapshot_id).json().get("status") == "active",
           "the snapshot to be active")
     assert [r.region_name for r in _image_rows(gateway, snapshot_id)] == ["RegionOne"]
+    # Nova's image proxy through the gateway knows it too (tempest's compute image tests)
+    nova = requests.get(f"{gateway.compute_url}/images/{snapshot_id}", timeout=60,
+                        headers={"X-Auth-Token": demo.auth_token})
+    assert nova.status_code == 200 and nova.json()["image"]["status"] == "ACTIVE"
+    listed = requests.get(f"{gateway.compute_url}/images/detail", timeout=60,
+                          headers={"X-Auth-Token": demo.auth_token}).json()["images"]
+    assert [i["id"] for i in listed].count(snapshot_id) == 1
 
     booted = _boot(demo, lab, cleanup, snapshot_id, "az2")
     assert booted.status == "ACTIVE" and booted.availability_zone == "az2"
