@@ -120,6 +120,8 @@ class Routing(Timestamps, Base):
         Index("ix_routing_top_type", "top_id", "resource_type"),
         # Does a pod hold resources of a type (any project): one seek per pod.
         Index("ix_routing_pod_type", "pod_id", "resource_type"),
+        # SQLite would reuse a deleted row's id (max + 1); jobs name rows by id
+        {"sqlite_autoincrement": True},
     )
     __mapper_args__ = {"eager_defaults": True}
 

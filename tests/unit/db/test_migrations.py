@@ -91,3 +91,34 @@ async def test_upgrade_from_the_first_release_keeps_the_rows(db_url: str) -> Non
     rows = await _sync(db_url, lambda c: c.exec_driver_sql(
         "SELECT top_id, pod_id FROM routings").all())
     assert [tuple(r) for r in rows] == [("s1", "p1")]
+
+
+async def test_a_deleted_routing_id_is_never_handed_out_again(db_url: str) -> None:
+    """SQLite reused max(id) + 1 before 0003; sequences elsewhere never go back."""
+    await migrate.upgrade(db_url, "0002")
+    engine = create_async_engine(db_url)
+    insert = ("INSERT INTO routings (top_id, bottom_id, pod_id, project_id, resource_type,"
+              " created_at, updated_at) VALUES ('{}', NULL, 'p1', 'proj', 'server',"
+              " '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "INSERT INTO pods (id, region_name, az_name, pod_az_name, dc_name, state, health,"
+            " consecutive_failures, consecutive_successes, capabilities, created_at,"
+            " updated_at) VALUES ('p1', 'RegionOne', 'az1', '', '', 'enabled', 'unknown',"
+            " 0, 0, '{}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        for top in ("s1", "s2"):
+            await conn.exec_driver_sql(insert.format(top))
+    await engine.dispose()
+    assert await migrate.upgrade(db_url) == migrate.head()
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        kept = (await conn.exec_driver_sql("SELECT id, top_id FROM routings ORDER BY id")).all()
+        assert [t for _, t in kept] == ["s1", "s2"]   # rows and ids survive the copy
+        newest = kept[-1][0]
+        await conn.exec_driver_sql(insert.format("s3"))
+        await conn.exec_driver_sql("DELETE FROM routings WHERE top_id = 's3'")
+        await conn.exec_driver_sql(insert.format("s4"))
+        ids = dict((t, i) for i, t in
+                   (await conn.exec_driver_sql("SELECT id, top_id FROM routings")).all())
+    await engine.dispose()
+    assert ids["s2"] == newest and ids["s4"] > newest + 1   # s3's id was not reused
