@@ -136,5 +136,8 @@ def test_unknown_or_excluded_networks_are_novas_400_and_nothing_is_made(
         ndemo.compute.delete_server(placed)
         ndemo.compute.wait_for_delete(placed, wait=WAIT)
         servers.remove(placed)
+        _wait(lambda: not list(ndemo.network.ports(device_id=placed.id)), "ports released")
     finally:
         ndemo.network.delete_network(only_az1["id"])
+    _wait(lambda: not [n for n in pod_admin("RegionOne").network.networks()
+                       if only_az1["id"] in (n.tags or [])], "RegionOne copy removed")
