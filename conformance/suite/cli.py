@@ -44,7 +44,7 @@ from .venv import ensure
 STATE = ROOT / ".lab" / "conformance"
 RESULTS = STATE / "results"
 GATE_FILE = Path(__file__).resolve().parent.parent / "gate-passing.txt"
-GATE_SUBSETS = ("smoke", "compute-core")
+GATE_SUBSETS = ("smoke", "compute-core", "network-core")
 
 
 def now() -> str:
@@ -72,8 +72,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", action="store_true",
                    help="run the openstacksdk and OSC functional tests (too)")
     p.add_argument("--no-tempest", action="store_true", help="with --clients: clients only")
-    p.add_argument("--client-timeout", type=float, default=900,
-                   help="seconds per client suite and target")
+    p.add_argument("--client-timeout", type=float, default=480,
+                   help="seconds per client suite and target (a suite cut short is "
+                        "reported as such)")
     p.add_argument("--client-suites", default=",".join(clients.DEFAULT_SUITES),
                    help=f"with --clients; known: {', '.join(clients.SUITES)}")
     return p.parse_args(argv)

@@ -45,7 +45,7 @@ SUITES = {s.name: s for s in (
     Suite("sdk-image", "openstack/tests/functional/image/v2", "image"),
     Suite("osc-image", "openstackclient/tests/functional/image/v2", "image"),
 )}
-DEFAULT_SUITES = ("sdk-compute", "osc-compute")
+DEFAULT_SUITES = tuple(SUITES)  # compute, network, block storage, image: both clients
 
 
 def clouds_yaml(lab: dict[str, Any], region: str) -> str:

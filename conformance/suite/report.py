@@ -244,8 +244,8 @@ def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Pa
     n_gate = sum(1 for ln in gate.read_text().splitlines()
                  if ln.strip() and not ln.startswith("#")) if gate.exists() else 0
     lines += [f"CI gate (`make test` → `tests/conformance/test_tempest_gate.py`): the {n_gate} "
-              "tests of `conformance/gate-passing.txt` (smoke and compute-core tests that passed "
-              "through the gateway) must still pass through it.", ""]
+              "tests of `conformance/gate-passing.txt` (smoke, compute-core and network-core tests "
+              "that passed through the gateway) must still pass through it.", ""]
     lines += tempest_section(results, subsets, gaps)
     lines += clients_section(results)
     lines += config_section()
