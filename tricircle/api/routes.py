@@ -60,6 +60,7 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("*", f"{base}/{_UUID}", volumes.member(resource)),
                 ("*", f"{base}/{_UUID}/{{tail:.+}}", volumes.member(resource)),
             ]
+        routes.append(("GET", f"{prefix}/volumes/summary", volume_lists.summary))
         for segment in ("os-volume-transfer", "volume-transfers"):  # the latter 3.55+
             base, listed = f"{prefix}/{segment}", volume_collections.transfers_at(segment)
             routes += [

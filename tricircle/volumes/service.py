@@ -39,6 +39,7 @@ class VolumeCore:
     creates: dict[str, PlacedCreate]     # by resource name
     listers: dict[str, ServerLister]     # by resource name
     types: TypeIds                       # volume types by name in each pod
+    volume_pods: RoutedServerSource      # where a project's volumes are
 
 
 def build(app: web.Application) -> VolumeCore:
@@ -67,7 +68,8 @@ def build(app: web.Application) -> VolumeCore:
                for r in (VOLUME, SNAPSHOT, BACKUP, TRANSFER)}
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
-    return VolumeCore(locator, forwarder, versions, creates, listers, types)
+    return VolumeCore(locator, forwarder, versions, creates, listers, types,
+                      RoutedServerSource(db, locator.pods, routing_type=VOLUME.routing_type))
 
 
 def type_for_pod(types: TypeIds, db: Database) -> Prepare:

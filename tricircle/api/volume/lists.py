@@ -17,8 +17,10 @@ from tricircle.api import keys
 from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
 from tricircle.api.volume.common import SURFACE_PATH, Handler, cinder_answer, path_prefix
 from tricircle.fanout.servers import Collection, ListRequest
-from tricircle.resources import Resource
+from tricircle.proxy.forward import pod_path, request_headers
+from tricircle.resources import VOLUME_SURFACE, Resource
 from tricircle.routing.translate import top_base
+from tricircle.volumes import summary as volume_summary
 from tricircle.volumes.collections import BY_RESOURCE
 from tricircle.volumes.service import volume_core
 
@@ -49,3 +51,25 @@ def listing(resource: Resource, *, detail: bool,
         return response
 
     return handler
+
+
+@cinder_answer
+async def summary(request: web.Request) -> web.StreamResponse:
+    """GET /volumes/summary: 200 with the sums over the pods holding the caller's
+    volumes (pods down left out and named); a pod's 4xx (e.g. below 3.12) as is."""
+    app, ctx = request.app, request[keys.CTX]
+    core = volume_core(app)
+    everyone = ctx.is_admin and request.query.get("all_tenants") not in (None, "0", "false")
+    listed = await core.volume_pods.pods(None if everyone else ctx.project_id)
+    result = await volume_summary.summarise(
+        app[keys.PODS], listed, pod_path(request, VOLUME_SURFACE).split("?")[0],
+        params=list(request.query.items()), headers=request_headers(request, ctx),
+        deadline=app[keys.CONF].fanout.pod_deadline)
+    if result.passthrough is not None:
+        return pod_answer(request, result.passthrough)
+    rid = request[keys.REQUEST_ID]
+    response = web.json_response(result.body, headers={
+        **result.headers, "X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})
+    if result.missing:
+        response.headers[MISSING_HEADER] = ", ".join(result.missing)
+    return response
