@@ -14,6 +14,8 @@ from aiohttp import web
 from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
+from tricircle.distributed.volume_types import TypeIds
+from tricircle.pods.registry import PodInfo
 from tricircle.proxy.locate import Located, Locator, NotFoundInGateway
 from tricircle.resources import BACKUP, TRANSFER, VOLUME, Resource
 from tricircle.routing import repair, table
@@ -142,3 +144,20 @@ async def transferred(app: web.Application, ctx: RequestContext, locator: Locato
     locator.forget(TRANSFER, transfer.route.top_id)
     LOG.info("volume %s transferred to project %s [%s]", volume, ctx.project_id,
              ctx.request_id)
+
+
+async def retype_body(types: TypeIds, pods: list[PodInfo], located: Located,
+                      body: bytes | None) -> bytes | None:
+    """An ``os-retype`` naming a type by its top id: the pod gets the type's name
+    where its own id of the type differs (Cinder takes either)."""
+    if not body or b"os-retype" not in body:
+        return body
+    doc = _json(body)
+    retype = doc.get("os-retype") if isinstance(doc, dict) else None
+    if not isinstance(retype, dict):
+        return body
+    value = retype.get("new_type")
+    if not isinstance(value, str) or not value:
+        return body
+    retype["new_type"] = await types.for_pod(pods, located.pod.region_name, value)
+    return json.dumps(doc).encode()

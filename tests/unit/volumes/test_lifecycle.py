@@ -28,3 +28,16 @@ async def test_a_restore_to_a_new_volume_or_the_same_pod_passes(locator):
     for body in (b'{"restore": {}}', json.dumps({"restore": {"volume_id": "vol"}}).encode(),
                  None, b"not json"):
         await lifecycle.check_restore_target(locator, CTX, backup, body)  # type: ignore
+
+
+async def test_a_retype_to_a_top_type_id_names_the_type_in_a_pod_with_another_id(locator):
+    from tests.unit.distributed.test_volume_types import OTHER, TOP, FakeIds
+
+    locator.add(VOLUME, "vol", POD2)
+    volume = await locator.find(VOLUME, "vol", CTX)
+    ids = FakeIds({"RegionOne": {"gold": TOP}, "RegionTwo": {"gold": OTHER}})
+    body = json.dumps({"os-retype": {"new_type": TOP, "migration_policy": "never"}}).encode()
+    sent = json.loads(await lifecycle.retype_body(ids, [POD1, POD2], volume, body) or b"")
+    assert sent == {"os-retype": {"new_type": "gold", "migration_policy": "never"}}
+    other = b'{"os-extend": {"new_size": 2}}'
+    assert await lifecycle.retype_body(ids, [POD1, POD2], volume, other) == other

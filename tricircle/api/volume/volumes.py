@@ -14,8 +14,9 @@ from aiohttp import web
 
 from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
+from tricircle.distributed import replicate
 from tricircle.proxy import member as routed
-from tricircle.resources import BACKUP, TRANSFER, Resource
+from tricircle.resources import BACKUP, TRANSFER, VOLUME, Resource
 from tricircle.scheduler.errors import AvailabilityZoneNotAvailable
 from tricircle.volumes import lifecycle, placement
 from tricircle.volumes.service import volume_core
@@ -47,6 +48,9 @@ def member(resource: Resource) -> Handler:
         tail = request.match_info.get("tail")
         if resource is BACKUP and tail == "restore" and request.method == "POST":
             await lifecycle.check_restore_target(core.locator, ctx, located, body)
+        elif resource is VOLUME and tail == "action" and body and b"os-retype" in body:
+            body = await lifecycle.retype_body(
+                core.types, await replicate.pods_in_service(request.app[keys.DB]), located, body)
         answer, resp, located = await routed.forward(core.forwarder, core.locator, request,
                                                      resource, located, body)
         if 200 <= resp.status < 300:
