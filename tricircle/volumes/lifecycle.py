@@ -14,6 +14,7 @@ from aiohttp import web
 from tricircle import faults
 from tricircle.api import keys
 from tricircle.context import RequestContext
+from tricircle.distributed import replicate
 from tricircle.distributed.volume_types import TypeIds
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.locate import Located, Locator, NotFoundInGateway
@@ -69,6 +70,20 @@ async def check_restore_target(locator: Locator, ctx: RequestContext, backup: Lo
     if target.pod.id != backup.pod.id:
         raise RestoreToAnotherPod(backup=backup.route.top_id, backup_pod=backup.pod.region_name,
                                   volume=volume, volume_pod=target.pod.region_name)
+
+
+async def before(app: web.Application, ctx: RequestContext, locator: Locator, types: TypeIds,
+                 call: Call, located: Located) -> bytes | None:
+    """Checks and body changes before a call goes to the pod; the body to send.
+    Raises RestoreToAnotherPod."""
+    if call.method != "POST":
+        return call.body
+    if call.resource is BACKUP and call.tail == "restore":
+        await check_restore_target(locator, ctx, located, call.body)
+    elif call.resource is VOLUME and call.tail == "action" and b"os-retype" in (call.body or b""):
+        pods = await replicate.pods_in_service(app[keys.DB])
+        return await retype_body(types, pods, located, call.body)
+    return call.body
 
 
 async def after(app: web.Application, ctx: RequestContext, call: Call, located: Located,

@@ -14,9 +14,8 @@ from aiohttp import web
 
 from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
-from tricircle.distributed import replicate
 from tricircle.proxy import member as routed
-from tricircle.resources import BACKUP, TRANSFER, VOLUME, Resource
+from tricircle.resources import TRANSFER, Resource
 from tricircle.scheduler.errors import AvailabilityZoneNotAvailable
 from tricircle.volumes import lifecycle, placement
 from tricircle.volumes.service import volume_core
@@ -46,11 +45,8 @@ def member(resource: Resource) -> Handler:
         located = await core.locator.find(resource, request.match_info["id"], ctx)
         body = await request.read() or None
         tail = request.match_info.get("tail")
-        if resource is BACKUP and tail == "restore" and request.method == "POST":
-            await lifecycle.check_restore_target(core.locator, ctx, located, body)
-        elif resource is VOLUME and tail == "action" and body and b"os-retype" in body:
-            body = await lifecycle.retype_body(
-                core.types, await replicate.pods_in_service(request.app[keys.DB]), located, body)
+        body = await lifecycle.before(request.app, ctx, core.locator, core.types, lifecycle.Call(
+            resource, request.method, tail, body, b""), located)
         answer, resp, located = await routed.forward(core.forwarder, core.locator, request,
                                                      resource, located, body)
         if 200 <= resp.status < 300:
