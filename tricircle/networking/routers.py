@@ -228,8 +228,9 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
     bottom_router, _ = await bottom.ensure(
         ROUTER, run.router_id, lambda: create(bottom, "routers", body))
     observed = (await bottom.neutron.call("GET", f"/routers/{bottom_router}"))["router"]
-    found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}&fields=id")
-    attached = {p["id"] for p in (found or {}).get("ports", [])}
+    found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
+    ports = (found or {}).get("ports", [])
+    attached = {p["id"] for p in ports}
     tops = [run.ports[p] for p in want.interfaces]
     if want.bridge:
         tops.append(run.bridge_ports[want.pod])
@@ -248,7 +249,7 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
             != list(want.routes):
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}", {"router": {
             "routes": [{"destination": d, "nexthop": n} for d, n in want.routes]}})
-    await _detach_others(bottom, bottom_router, set(keep))
+    await _detach_others(bottom, bottom_router, set(keep), ports)
     if want.gateway is None and observed.get("external_gateway_info"):
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}",
                                   {"router": {"external_gateway_info": {}}})
@@ -349,16 +350,20 @@ async def _set_gateway(run: _Run, bottom: BottomNetworking, bottom_router: str,
                                   {"router": {"external_gateway_info": wanted}})
 
 
-async def _detach_others(bottom: BottomNetworking, bottom_router: str, keep: set[str]) -> None:
-    """Remove interfaces the plan no longer has (the pod deletes their ports)."""
-    ports = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
+async def _detach_others(bottom: BottomNetworking, bottom_router: str, keep: set[str],
+                         ports: list[dict[str, Any]] | None = None) -> None:
+    """Remove interfaces the plan no longer has (the pod deletes their ports);
+    `ports`: the router's ports as listed before (else listed now)."""
+    if ports is None:
+        found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
+        ports = (found or {}).get("ports", [])
 
     async def detach(port: str) -> None:  # (gone already: a network clean-up was first)
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}/remove_router_interface",
                                   {"port_id": port}, missing_ok=True)
         await _forget(bottom, port, PORT)
 
-    await _parallel([detach(p["id"]) for p in (ports or {}).get("ports", [])
+    await _parallel([detach(p["id"]) for p in ports
                      if p.get("device_owner") in l3plan.INTERFACE_OWNERS
                      and p["id"] not in keep])
 

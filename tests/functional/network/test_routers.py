@@ -206,6 +206,10 @@ async def test_a_second_run_changes_nothing(env: Env) -> None:
     writes = [c for fake in (env.central, *env.pods.values()) for c in fake.calls
               if not c.startswith("GET ")]
     assert writes == []
+    # reads: the bottom router and its ports; the gateway pod its floating IPs too
+    assert [c.split("?")[0] for c in env.pods[R1].calls] == \
+        [f"GET /v2.0/routers/{env.router(R1)['id']}", "GET /v2.0/ports"]
+    assert len(env.pods[R2].calls) == 3
 
 
 async def test_router_in_one_pod_has_no_bridge(env: Env) -> None:
