@@ -250,8 +250,11 @@ class PlacedCreate:
             if pinned.state == "disabled":
                 raise faults.PodUnavailable(pod=pinned.region_name)
             return pinned
+        size_field = self.resource.extra.get("size_field")
         return await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
-                                           boot_from_volume=_boot_from_volume(member))
+                                           boot_from_volume=_boot_from_volume(member),
+                                           volume_gb=_size(member.get(size_field))
+                                           if size_field else None)
 
     async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
                                   member: dict[str, Any], engine: Any = None) -> None:
@@ -348,6 +351,15 @@ def _on_top_networks(app: web.Application, member: dict[str, Any]) -> bool:
 def _count(member: dict[str, Any]) -> int:
     counts = [member.get("max_count"), member.get("min_count")]
     return max([c for c in counts if isinstance(c, int)] or [1])
+
+
+def _size(value: Any) -> int | None:
+    """A positive size in GB from a create body (Cinder takes "1" as well as 1)."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return None
+    return size if size > 0 else None
 
 
 def _json(body: bytes) -> Any:

@@ -43,7 +43,8 @@ VOLUME = Resource(
     marker=VOLUME_MARKER,
     list_merge=ListMerge(links_key="volumes_links", default_sort=_DEFAULT_SORT),
     not_found="Volume %(id)s could not be found.",
-    extra={"marker_filter": True},
+    # Cinder filters lists by metadata; `size` is what the scheduler weighs
+    extra={"marker_filter": True, "size_field": "size"},
 )
 
 SNAPSHOT = Resource(

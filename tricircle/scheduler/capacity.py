@@ -1,9 +1,15 @@
-"""Free capacity of a pod for a flavor, read from the pod's Placement API.
+"""Free capacity of a pod for a flavor, read from the pod's Placement API; for a
+volume, from the pod's Cinder pools.
 
 `GET /allocation_candidates?resources=VCPU:n,MEMORY_MB:m,DISK_GB:d` at
 ``placement 1.36`` with the service token: the number of allocation requests
 says whether the pod can host the flavor at all, the provider summaries how
 much is left (capacity already includes allocation ratios and reserved).
+
+Volumes (resource class `VOLUME_GB`): `GET /scheduler-stats/get_pools?detail=true`
+(admin, service token): the pools whose free capacity holds the volume are its
+candidates; the free capacity of all pools is what is left ("infinite" or
+"unknown" pools count as candidates with no known amount).
 """
 
 from __future__ import annotations
@@ -76,3 +82,39 @@ async def read_capacity(client: PodClient, token: str, resources: dict[str, int]
         return parse_candidates(resp.json())
     except ValueError as exc:
         raise CapacityUnknown(f"{client.region} placement sent invalid JSON") from exc
+
+
+VOLUME_GB = "VOLUME_GB"
+
+
+def parse_pools(body: Any, size_gb: int) -> PodCapacity:
+    """PodCapacity for a volume of `size_gb` from a get_pools body. Raises CapacityUnknown."""
+    if not isinstance(body, dict) or not isinstance(body.get("pools"), list):
+        raise CapacityUnknown("no pools in the answer")
+    candidates, free = 0, 0
+    for pool in body["pools"]:
+        caps = pool.get("capabilities") if isinstance(pool, dict) else None
+        value = (caps or {}).get("free_capacity_gb")
+        if isinstance(value, int | float):
+            free += max(int(value), 0)
+            candidates += value >= size_gb
+        else:  # "infinite", "unknown": the backend may take it
+            candidates += 1
+    return PodCapacity(candidates=candidates, free={VOLUME_GB: free})
+
+
+async def read_volume_capacity(client: PodClient, token: str, size_gb: int, *,
+                               timeout: float) -> PodCapacity:
+    """Ask one pod's Cinder for its pools. Raises CapacityUnknown on any failure."""
+    try:
+        resp = await client.request("volumev3", "GET", "/scheduler-stats/get_pools",
+                                    headers={"X-Auth-Token": token},
+                                    params={"detail": "true"}, timeout=timeout)
+    except PodRequestError as exc:
+        raise CapacityUnknown(str(exc)) from exc
+    if resp.status != 200:
+        raise CapacityUnknown(f"{client.region} get_pools answered {resp.status}")
+    try:
+        return parse_pools(resp.json(), size_gb)
+    except ValueError as exc:
+        raise CapacityUnknown(f"{client.region} get_pools sent invalid JSON") from exc

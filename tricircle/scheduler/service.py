@@ -42,8 +42,10 @@ class Scheduler:
         self._auth = service_auth
 
     async def place(self, spec: RequestSpec, ctx: RequestContext, *,
-                    flavor_ref: str | None = None, boot_from_volume: bool = False) -> PodInfo:
-        """Return the chosen pod. Raises the errors of `select_pod`."""
+                    flavor_ref: str | None = None, boot_from_volume: bool = False,
+                    volume_gb: int | None = None) -> PodInfo:
+        """Return the chosen pod (`volume_gb`: a volume of that size, weighed on
+        the pods' Cinder pools). Raises the errors of `select_pod`."""
         async with self._db.session() as s:
             pods = await pod_registry.list_pods(s)
             bound = frozenset(b.pod_id for b in await bindings.list_bindings(
@@ -53,6 +55,8 @@ class Scheduler:
         if flavor_ref and worth_asking:
             resources = await self._flavor(worth_asking, flavor_ref, ctx, boot_from_volume)
             spec = replace(spec, resources=resources)
+        elif volume_gb:
+            spec = replace(spec, resources={cap.VOLUME_GB: volume_gb})
         observed = await self._capacities(worth_asking, spec.resources)
         group_pods = await self._group_pods(worth_asking, spec.server_group, ctx)
         copies = await self._image_copies(spec.images)
@@ -128,6 +132,10 @@ class Scheduler:
         try:
             async with asyncio.timeout(timeout):
                 client = await self._pods.get(pod.region_name)
+                if cap.VOLUME_GB in resources:
+                    return await cap.read_volume_capacity(client, token,
+                                                          resources[cap.VOLUME_GB],
+                                                          timeout=timeout)
                 return await cap.read_capacity(client, token, resources, timeout=timeout)
         except (cap.CapacityUnknown, PodRequestError, TimeoutError) as exc:
             LOG.warning("capacity of %s unknown: %s", pod.region_name, exc)

@@ -45,6 +45,15 @@ class InvalidAvailabilityZone(faults.BadRequest):
     message = "Availability zone '%(az)s' is invalid."
 
 
+class NoValidBackend(faults.NoValidPod):
+    """No pod can take the volume (Cinder's NoValidBackend words)."""
+
+    message = "No valid backend was found. %(reason)s"
+
+    def __init__(self) -> None:
+        super().__init__(reason="There are not enough backends available.")
+
+
 def requested_az(body: bytes, member_key: str) -> str:
     """The AZ a create body asks for ("" when none or unreadable)."""
     try:

@@ -35,6 +35,7 @@ class FakeCinder:
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    free_gb: int = 1000
     calls: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
 
@@ -55,6 +56,7 @@ class FakeCinder:
             r.add_post(f"{prefix}/types", self._type_create)
             r.add_get(f"{prefix}/types/{{id}}", self._type_show)
             r.add_post(f"{prefix}/types/{{id}}/extra_specs", self._type_specs)
+            r.add_get(f"{prefix}/scheduler-stats/get_pools", self._pools)
         # a pod enabled again also gets its flavors synchronised: there are none here
         app.router.add_get("/nova/flavors", self._no_flavors)
         app.router.add_route("*", "/{tail:.*}", self._other)
@@ -64,6 +66,11 @@ class FakeCinder:
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.calls.append(f"{request.method} {request.path_qs}")
         return await handler(request)
+
+    async def _pools(self, request: web.Request) -> web.Response:
+        pool = {"name": f"{self.region}@lab#lab", "capabilities": {
+            "free_capacity_gb": self.free_gb, "total_capacity_gb": 1000}}
+        return web.json_response({"pools": [pool]}, headers=HEADERS)
 
     async def _no_flavors(self, request: web.Request) -> web.Response:
         return web.json_response({"flavors": []})

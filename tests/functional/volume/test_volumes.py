@@ -138,3 +138,13 @@ async def test_a_pod_enabled_again_gets_the_types_defined_meanwhile(gateway):
     await gateway.run_jobs()
     (copy,) = gateway.pods["RegionTwo"].types.values()
     assert (copy["name"], copy["extra_specs"]) == ("silver", {"tier": "2"})
+
+
+async def test_a_volume_without_az_goes_where_cinder_has_the_most_room(gateway):
+    gateway.pods["RegionOne"].free_gb = 10
+    volume = (await (await gateway.create(size=2)).json())["volume"]
+    assert volume["id"] in gateway.pods["RegionTwo"].volumes
+    gateway.pods["RegionTwo"].free_gb = 1
+    resp = await gateway.create(size=50)
+    assert resp.status == 400
+    assert (await resp.json())["badRequest"]["message"].startswith("No valid backend was found.")

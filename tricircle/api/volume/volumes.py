@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tricircle import faults
 from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
 from tricircle.proxy import member as routed
@@ -32,6 +33,8 @@ def create(resource: Resource) -> Handler:
         except AvailabilityZoneNotAvailable as exc:
             az = placement.requested_az(body, resource.member_key)
             raise placement.InvalidAvailabilityZone(az=az) from exc
+        except faults.NoValidPod as exc:
+            raise placement.NoValidBackend() from exc
 
     return handler
 

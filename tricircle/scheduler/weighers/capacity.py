@@ -13,6 +13,7 @@ from tricircle.scheduler.spec import Observations, RequestSpec
 from tricircle.scheduler.weighers import normalise
 
 _CLASSES = ("MEMORY_MB", "VCPU")
+_VOLUME_CLASSES = ("VOLUME_GB",)
 
 
 def _free(obs: Observations, pod: PodLike, rc: str) -> float | None:
@@ -24,10 +25,11 @@ def _free(obs: Observations, pod: PodLike, rc: str) -> float | None:
 
 def weigh(spec: RequestSpec, pods: Sequence[PodLike], obs: Observations) -> list[float]:
     totals = [0.0] * len(pods)
-    for rc in _CLASSES:
+    classes = _VOLUME_CLASSES if _VOLUME_CLASSES[0] in spec.resources else _CLASSES
+    for rc in classes:
         values = [_free(obs, pod, rc) for pod in pods]
         if spec.strategy == "pack":
             values = [None if v is None else -v for v in values]
         for i, w in enumerate(normalise(values)):
-            totals[i] += w / len(_CLASSES)
+            totals[i] += w / len(classes)
     return totals
