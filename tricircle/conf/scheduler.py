@@ -8,8 +8,8 @@ OPTS = [
                help="spread: prefer the pod with the most free capacity; pack: the least."),
     cfg.ListOpt("filters", default=["availability_zone", "state", "health", "capability"],
                 help="Filters applied in order."),
-    cfg.ListOpt("weighers", default=["binding", "image", "capacity"],
-                help="Weighers summed (binding, image, capacity)."),
+    cfg.ListOpt("weighers", default=["binding", "affinity", "image", "capacity"],
+                help="Weighers summed (binding, affinity, image, capacity)."),
     cfg.FloatOpt("capacity_timeout", default=3.0, min=0.1,
                  help="Seconds to wait for a pod's Placement when reading capacity."),
 ]

@@ -12,6 +12,7 @@ from tricircle.scheduler.filters import (
     state,
 )
 from tricircle.scheduler.weighers import Weigher
+from tricircle.scheduler.weighers import affinity as affinity_weigher
 from tricircle.scheduler.weighers import binding as binding_weigher
 from tricircle.scheduler.weighers import capacity as capacity_weigher
 from tricircle.scheduler.weighers import image as image_weigher
@@ -26,9 +27,11 @@ FILTERS: dict[str, Filter] = {
 }
 
 # name -> (weigher, multiplier). A binding outweighs any capacity difference; so
-# does holding the boot image already (a copy costs more than an uneven spread).
+# does holding the boot image already (a copy costs more than an uneven spread),
+# and, for a volume, the project's servers being there (it can be attached).
 WEIGHERS: dict[str, tuple[Weigher, float]] = {
     "binding": (binding_weigher.weigh, 1000.0),
+    "affinity": (affinity_weigher.weigh, 20.0),
     "image": (image_weigher.weigh, 10.0),
     "capacity": (capacity_weigher.weigh, 1.0),
 }

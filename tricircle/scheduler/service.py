@@ -15,10 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from oslo_config import cfg
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tricircle.clients.pod import PodClients, PodRequestError
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
+from tricircle.db.models import Routing
 from tricircle.identity.service_auth import ServiceAuth
 from tricircle.images import registry as image_registry
 from tricircle.pods import bindings
@@ -50,6 +53,8 @@ class Scheduler:
             pods = await pod_registry.list_pods(s)
             bound = frozenset(b.pod_id for b in await bindings.list_bindings(
                 s, project_id=spec.project_id, az_name=spec.availability_zone))
+            servers = await _project_servers(s, spec.project_id) \
+                if spec.surface == "volume" else {}
         spec = replace(spec, strategy=self._conf.scheduler.strategy)
         worth_asking = [p for p in pods if _may_host(spec, p)]
         if flavor_ref and worth_asking:
@@ -62,7 +67,8 @@ class Scheduler:
         copies = await self._image_copies(spec.images)
         pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound,
                                                   group_pods=group_pods,
-                                                  image_copies=copies),
+                                                  image_copies=copies,
+                                                  project_servers=servers),
                          filters=self._conf.scheduler.filters,
                          weighers=self._conf.scheduler.weighers)
         LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,
@@ -140,6 +146,14 @@ class Scheduler:
         except (cap.CapacityUnknown, PodRequestError, TimeoutError) as exc:
             LOG.warning("capacity of %s unknown: %s", pod.region_name, exc)
             return None
+
+
+async def _project_servers(s: AsyncSession, project_id: str) -> dict[str, int]:
+    """pod id -> how many servers the project has there (one indexed scan)."""
+    stmt = (select(Routing.pod_id, func.count()).where(
+        Routing.project_id == project_id, Routing.resource_type == "server",
+        Routing.bottom_id.is_not(None)).group_by(Routing.pod_id))
+    return {str(pod_id): int(count) for pod_id, count in (await s.execute(stmt)).all()}
 
 
 def _may_host(spec: RequestSpec, pod: PodInfo) -> bool:

@@ -67,3 +67,5 @@ class Observations:
     group_pods: frozenset[str] | None = None
     # pod id -> how many of the requested images it holds a usable copy of
     image_copies: dict[str, int] = field(default_factory=dict)
+    # pod id -> how many servers the project has there (read for volume creates)
+    project_servers: dict[str, int] = field(default_factory=dict)

@@ -35,3 +35,18 @@ def test_no_pool_with_room_means_no_valid_pod():
                                  "p2": parse_pools(_pools(2), 50)})
     with pytest.raises(errors.NoValidPod):
         select_pod(spec(resources={VOLUME_GB: 50}), [ONE, TWO], obs)
+
+
+def test_a_volume_goes_where_the_projects_servers_are_rather_than_most_room():
+    obs = Observations(capacity={"p1": parse_pools(_pools(100), 1),
+                                 "p2": parse_pools(_pools(900), 1)},
+                       project_servers={"p1": 2})
+    weighers = ["binding", "affinity", "image", "capacity"]
+    volume = spec(surface="volume", resources={VOLUME_GB: 1})
+    assert select_pod(volume, [ONE, TWO], obs, weighers=weighers) is ONE
+    # a server is not pulled by it, and a binding still wins
+    assert select_pod(spec(resources={VOLUME_GB: 1}), [ONE, TWO], obs,
+                      weighers=weighers) is TWO
+    bound = Observations(capacity=obs.capacity, project_servers={"p1": 2},
+                         bound_pods=frozenset({"p2"}))
+    assert select_pod(volume, [ONE, TWO], bound, weighers=weighers) is TWO
