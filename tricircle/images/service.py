@@ -41,6 +41,7 @@ from tricircle.fanout.images import (
 from tricircle.identity.service_auth import ServiceAuth
 from tricircle.images import registry, replicate, sync
 from tricircle.pods.registry import PodInfo
+from tricircle.proxy.cache import TTLCache
 from tricircle.proxy.forward import Forwarder, Target, answer_headers, pod_path, request_headers
 from tricircle.proxy.locate import Locator
 from tricircle.resources.image import IMAGE
@@ -79,6 +80,7 @@ class ImageService:
         self.chunk_size = chunk_size
         self.read_timeout = read_timeout
         self.lister = ImageLister(pods, self.homes, self.adopt_seen)
+        self._homes: TTLCache[ImageHome] = TTLCache(ttl=5.0, max_size=100_000)
 
     # ---- where ---------------------------------------------------------------------
     async def default_pod(self) -> PodInfo:
@@ -92,14 +94,23 @@ class ImageService:
         return usable[0]
 
     async def home(self, image_id: str) -> ImageHome | None:
-        """The image's home (registered now if only the pods knew it)."""
+        """The image's home (registered now if only the pods knew it). Cached a few
+        seconds: a stale entry only sends a call to a pod that answers Glance's
+        404, as it would have (a deleted image), and deletes here invalidate it."""
+        cached = self._homes.get(image_id)
+        if cached is not None:
+            return cached
         async with self.db.session() as s:
             rows = await registry.copies(s, image_id)
         if not rows and _UUID.fullmatch(image_id):  # Glance ids are UUIDs; names are not
             rows = await replicate.adopt(image_id, db=self.db, pods=self.pods,
                                          token=await self.auth.token())
         home = registry.home(rows)
-        return ImageHome(home, await self.locator.pod(home.pod_id)) if home else None
+        if home is None:
+            return None
+        found = ImageHome(home, await self.locator.pod(home.pod_id))
+        self._homes.put(image_id, found)
+        return found
 
     async def homes(self, image_ids: Sequence[str]) -> dict[str, str]:
         """image id -> home pod id, for the ids the registry knows."""
@@ -198,6 +209,7 @@ class ImageService:
         ctx: RequestContext = request[keys.CTX]
         async with self.db.session() as s:
             if request.method == "DELETE" and not tail:
+                self._homes.invalidate(image_id)
                 rows = await registry.forget(s, image_id)
                 replicas = [r for r in rows if r.id != home.route.id]
                 if replicas:
