@@ -48,7 +48,7 @@ def _conf_file(workdir: Path, info: dict[str, Any], db: Path, port: int = 0) -> 
     return path
 
 
-async def _prepare_db(conf: Any, regions: tuple[str, ...]) -> None:
+async def _prepare_db(conf: Any, info: dict[str, Any], regions: tuple[str, ...]) -> None:
     from tricircle.db import migrate
     from tricircle.db.engine import Database
     from tricircle.pods import registry
@@ -58,7 +58,9 @@ async def _prepare_db(conf: Any, regions: tuple[str, ...]) -> None:
     try:
         async with db.session() as s:
             for i, region in enumerate(regions):
-                await registry.create_pod(s, region_name=region, az_name=f"az{i + 1}")
+                pod_az = info["regions"][region].get("availability_zone", "")
+                await registry.create_pod(s, region_name=region, az_name=f"az{i + 1}",
+                                          pod_az_name=pod_az)
     finally:
         await db.close()
 
@@ -179,7 +181,7 @@ async def _router_bench(workdir: Path, info: dict[str, Any], subnets: int
 
     conf = tconf.new_config([], config_files=[str(_conf_file(workdir, info,
                                                              workdir / "l3.db"))])
-    await _prepare_db(conf, (R1, R2))
+    await _prepare_db(conf, info, (R1, R2))
     auth = ServiceAuth(conf)
     clients = PodClients(auth)
     db = Database(conf.database.connection)
@@ -280,7 +282,7 @@ async def _boot_bench(workdir: Path, info: dict[str, Any], samples: int
     from tricircle import conf as tconf
 
     conf = tconf.new_config([], config_files=[str(conf_path)])
-    await _prepare_db(conf, (R1,))
+    await _prepare_db(conf, info, (R1,))
     argv = [procs.PY, "-m", "tricircle.cmd.main", "--config-file", str(conf_path), "api"]
     proc = procs.start("gw-l3", argv, core=procs.PROXY_CORE, workdir=workdir)
     base = f"http://127.0.0.1:{port}"
