@@ -93,6 +93,24 @@ class TypeIds:
                     return name
         return None
 
+    async def top_ids(self, pods: list[PodInfo]) -> dict[str, str]:
+        """Every other pod's id of a type -> its top id (the reference pod's, the
+        first of `pods` that answers), matched by name. Pods that cannot be asked
+        are left out."""
+        mapping: dict[str, str] = {}
+        reference: dict[str, str] | None = None
+        for pod in pods:
+            try:
+                names = await self.by_name(pod.region_name)
+            except PodRequestError:
+                continue
+            if reference is None:
+                reference = names
+                continue
+            mapping.update({ident: reference[name] for name, ident in names.items()
+                            if name in reference and reference[name] != ident})
+        return mapping
+
     async def id_in(self, region: str, name: str) -> str | None:
         return (await self.by_name(region)).get(name)
 

@@ -50,9 +50,12 @@ async def send(forwarder: Forwarder, locator: Locator, request: web.Request,
 
 
 async def forward(forwarder: Forwarder, locator: Locator, request: web.Request,
-                  resource: Resource, located: Located, body: bytes | None
+                  resource: Resource, located: Located, body: bytes | None, *,
+                  other_ids: dict[str, str] | None = None
                   ) -> tuple[web.Response, PodResponse, Located]:
-    """`send`, then the gateway's answer (ids mapped back to top ids)."""
+    """`send`, then the gateway's answer (ids mapped back to top ids; `other_ids`:
+    more bottom -> top ids to map in the answer, e.g. of related resources)."""
     target, resp, located = await send(forwarder, locator, request, resource, located, body)
-    answer = await forwarder.respond(request, target, resp, ids=id_map(located))
+    ids = {**(other_ids or {}), **(id_map(located) or {})} or None
+    answer = await forwarder.respond(request, target, resp, ids=ids)
     return answer, resp, located

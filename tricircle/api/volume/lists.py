@@ -18,9 +18,10 @@ from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
 from tricircle.api.volume.common import SURFACE_PATH, Handler, cinder_answer, path_prefix
 from tricircle.fanout.servers import Collection, ListRequest
 from tricircle.proxy.forward import pod_path, request_headers
-from tricircle.resources import VOLUME_SURFACE, Resource
+from tricircle.resources import VOLUME, VOLUME_SURFACE, Resource
 from tricircle.routing.translate import top_base
 from tricircle.volumes import summary as volume_summary
+from tricircle.volumes import type_ids
 from tricircle.volumes.collections import BY_RESOURCE
 from tricircle.volumes.service import volume_core
 
@@ -43,6 +44,10 @@ def listing(resource: Resource, *, detail: bool,
             collection=collection, path_prefix=path_prefix(request)))
         if result.passthrough is not None:
             return pod_answer(request, result.passthrough)
+        if resource is VOLUME and detail:
+            core = volume_core(request.app)
+            type_ids.map_listed(result.body, collection.name, await type_ids.top_ids(
+                core.types, request.app[keys.DB], request.headers))
         rid = request[keys.REQUEST_ID]
         response = web.json_response(result.body, headers={
             **result.headers, "X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})

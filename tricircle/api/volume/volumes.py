@@ -16,9 +16,9 @@ from tricircle import faults
 from tricircle.api import keys
 from tricircle.api.volume.common import Handler, cinder_answer
 from tricircle.proxy import member as routed
-from tricircle.resources import TRANSFER, Resource
+from tricircle.resources import TRANSFER, VOLUME, Resource
 from tricircle.scheduler.errors import AvailabilityZoneNotAvailable
-from tricircle.volumes import lifecycle, placement
+from tricircle.volumes import lifecycle, placement, type_ids
 from tricircle.volumes.service import volume_core
 
 
@@ -50,8 +50,11 @@ def member(resource: Resource) -> Handler:
         tail = request.match_info.get("tail")
         body = await lifecycle.before(request.app, ctx, core.locator, core.types, lifecycle.Call(
             resource, request.method, tail, body, b""), located)
+        other_ids = await type_ids.top_ids(core.types, request.app[keys.DB], request.headers) \
+            if resource is VOLUME else None
         answer, resp, located = await routed.forward(core.forwarder, core.locator, request,
-                                                     resource, located, body)
+                                                     resource, located, body,
+                                                     other_ids=other_ids)
         if 200 <= resp.status < 300:
             await lifecycle.after(request.app, ctx, lifecycle.Call(
                 resource, request.method, tail, body, resp.body), located, core.locator)
