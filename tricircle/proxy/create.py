@@ -17,6 +17,7 @@ leads to it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -183,30 +184,33 @@ class PlacedCreate:
                            doc: dict[str, Any]) -> web.Response:
         """A multiple create on top networks, made as one create per server: each
         boots on its own ports (Nova refuses several servers on one given port).
-        Servers are named as Nova names them ("<name>-<n>", from 1); the answer is
-        the first one's (its id, or its reservation id). Fewer than ``min_count``
-        created: those are deleted again and the refusal is the answer."""
+        Servers are named as Nova names them ("<name>-<n>", from 1); the first is
+        made alone (it brings the networks into the pod), the others at once. The
+        answer is the first one's (its id, or its reservation id). Fewer than
+        ``min_count`` created: those are deleted again and a refusal is the answer."""
         member = doc[self.resource.member_key]
         minimum = member.get("min_count") if isinstance(member.get("min_count"), int) else 1
-        first: tuple[Target, PodResponse] | None = None
-        made: list[str] = []
-        for n in range(1, _count(member) + 1):
-            one = json.loads(json.dumps(doc))
-            single = one[self.resource.member_key]
-            single.pop("min_count", None)
-            single.pop("max_count", None)
-            if isinstance(single.get("name"), str):
-                single["name"] = f"{single['name']}-{n}"
-            target, resp, ids = await self._create_in(request, ctx, pod, one)
-            if not 200 <= resp.status < 300:
-                if len(made) >= minimum:
-                    break
-                await self._undo(request, ctx, pod, made)
-                return await self._forwarder.respond(request, target, resp)
-            made += ids
-            first = first or (target, resp)
-        assert first is not None  # count >= 1: the loop answered or made one
-        return await self._forwarder.respond(request, *first)
+        first = await self._create_in(request, ctx, pod, self._single(doc, 1))
+        if not 200 <= first[1].status < 300:
+            return await self._forwarder.respond(request, first[0], first[1])
+        rest = await asyncio.gather(*(self._create_in(request, ctx, pod, self._single(doc, n))
+                                      for n in range(2, _count(member) + 1)))
+        made = [i for _t, _r, ids in (first, *rest) for i in ids]
+        refused = [(t, r) for t, r, _ids in rest if not 200 <= r.status < 300]
+        if 1 + len(rest) - len(refused) < minimum:
+            await self._undo(request, ctx, pod, made)
+            return await self._forwarder.respond(request, *refused[0])
+        return await self._forwarder.respond(request, first[0], first[1])
+
+    def _single(self, doc: dict[str, Any], n: int) -> dict[str, Any]:
+        """Server `n` of a multiple create as a create of its own."""
+        one: dict[str, Any] = json.loads(json.dumps(doc))
+        single = one[self.resource.member_key]
+        single.pop("min_count", None)
+        single.pop("max_count", None)
+        if isinstance(single.get("name"), str):
+            single["name"] = f"{single['name']}-{n}"
+        return one
 
     async def _undo(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
                     made: list[str]) -> None:
