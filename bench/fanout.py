@@ -120,13 +120,18 @@ async def _measure_size(gw: gateway.Gateway, stub: Stub, direct: DirectFanout, p
             direct.once()
         cpu0 = procs.cpu_seconds(gw.proc.pid)
         for _ in range(samples):
-            elapsed, status, _, body = await _gateway_list(session, url)
+            elapsed, status, headers, body = await _gateway_list(session, url)
             out["gw"].append(elapsed)
             got = [s["id"] for s in (body or {}).get("servers", [])] if status == 200 else []
             if got != want:
-                out["errors"].append(f"status {status}, {len(got)} servers, "
-                                     f"order {'ok' if got == want else 'wrong'}: "
-                                     f"{str(body)[:200]}")
+                # a page the gateway flagged as partial (pods past the deadline) is
+                # not the same failure as a silently wrong one: say which it was
+                missing = headers.get("X-Tricircle-Missing-Pods", "")
+                out["errors"].append(
+                    f"status {status}, {len(got)} servers, {elapsed:.1f} s, "
+                    f"{len(set(got) & set(want))}/{len(want)} of the expected, "
+                    + (f"flagged partial ({len(missing.split(','))} pods)" if missing
+                       else "not flagged") + f": {str(body)[:120]}")
             d = direct.once()
             out["direct"].append(d["wall"])
             out["direct_cpu"].append(d["cpu"])
@@ -228,7 +233,9 @@ def _size_row(n: int, spp: int, concurrency: int, m: dict[str, Any], rss_idle: f
     value = (f"p50 {_ms(p50)}, p95 {_ms(p95)}, CPU {_ms(m['gw_cpu'])}/req; "
              f"RSS {rss_idle:.0f}→{rss_peak:.0f} MB peak")
     if m["errors"]:
-        value += f"; {len(m['errors'])}/{len(m['gw'])} WRONG answers"
+        flagged = sum("flagged partial" in e for e in m["errors"])
+        value += (f"; {len(m['errors'])}/{len(m['gw'])} WRONG answers"
+                  f" ({flagged} flagged partial by the gateway)")
     row = Row("fanout", f"{n} pods x {spp} servers, limit {LIMIT}, max_concurrency {concurrency}",
               value, f"direct fan-out p50 {_ms(d50)}, CPU {_ms(dcpu)} (gateway {p50 / d50:.1f}x)",
               raw={"gw": m["gw"], "direct": m["direct"], "rss_peak": rss_peak,

@@ -57,7 +57,8 @@ class LinkRewriter:
     Instances are cheap; build one per pod and request.
     """
 
-    __slots__ = ("pod_root", "top_root", "_ids", "_str_re", "_bytes_re", "_top_bytes")
+    __slots__ = ("pod_root", "top_root", "_ids", "_str_re", "_bytes_re", "_top_bytes",
+                 "_pod_bytes", "_id_bytes")
 
     def __init__(self, pod_base: str, top_base: str, *,
                  ids: Mapping[str, str] | None = None) -> None:
@@ -70,6 +71,9 @@ class LinkRewriter:
         # re.sub treats backslashes in the replacement specially; URLs have none,
         # but escape them anyway.
         self._top_bytes = (b'"' + self.top_root.encode()).replace(b"\\", b"\\\\")
+        # encoded once: rewrite_bytes runs on every proxied answer
+        self._pod_bytes = self.pod_root.encode() if self.pod_root != self.top_root else None
+        self._id_bytes = [(b.encode(), t.encode()) for b, t in self._ids.items()]
 
     @property
     def identity(self) -> bool:
@@ -108,10 +112,10 @@ class LinkRewriter:
         are left alone. Bottom ids that differ from top ids are replaced
         everywhere they appear (ids are UUIDs: no accidental matches).
         """
-        if self.pod_root != self.top_root and self.pod_root.encode() in body:
+        if self._pod_bytes is not None and self._pod_bytes in body:
             body = self._bytes_re.sub(self._top_bytes, body)
-        for bottom, top in self._ids.items():
-            body = body.replace(bottom.encode(), top.encode())
+        for bottom, top in self._id_bytes:
+            body = body.replace(bottom, top)
         return body
 
     def _map_ids(self, text: str) -> str:
@@ -146,7 +150,7 @@ class AzRewriter:
     AZ in a parsed body becomes the pod's AZ (`to_pod`).
     """
 
-    __slots__ = ("pod_az", "top_az", "_re", "_needle")
+    __slots__ = ("pod_az", "top_az", "_re", "_needle", "_replacement")
 
     def __init__(self, pod_az: str, top_az: str, fields: tuple[str, ...]) -> None:
         self.pod_az = pod_az or DEFAULT_POD_AZ
@@ -155,6 +159,10 @@ class AzRewriter:
         self._re = re.compile(b'("(?:' + names + rb')"\s*:\s*")' +
                               re.escape(self.pod_az.encode()) + b'"')
         self._needle = b'"' + self.pod_az.encode() + b'"'
+        # a re template, expanded in C (\g<1>: a top AZ starting with a digit is no
+        # group); backslashes escaped for JSON, then for the template
+        in_json = self.top_az.encode().replace(b"\\", b"\\\\")
+        self._replacement = rb"\g<1>" + in_json.replace(b"\\", b"\\\\") + b'"'
 
     @property
     def identity(self) -> bool:
@@ -164,8 +172,7 @@ class AzRewriter:
         """Pod AZ -> top AZ in a raw JSON answer; cheap when the pod AZ is absent."""
         if self.identity or self._needle not in body:
             return body
-        top = self.top_az.encode().replace(b"\\", b"\\\\")
-        return self._re.sub(lambda m: m.group(1) + top + b'"', body)
+        return self._re.sub(self._replacement, body)
 
     def to_pod(self, az: str | None) -> str | None:
         """The pod's name for a top AZ (keeping Nova's ``az:host:node`` suffix);

@@ -108,3 +108,13 @@ def test_az_rewriter_maps_top_az_to_pod_az_in_requests_keeping_host_suffix():
     assert rw.to_pod("az2") == "az2"
     assert rw.to_pod(None) is None
     assert AzRewriter("az1", "az1", ()).identity
+
+
+def test_az_rewrite_writes_any_top_name_literally_into_the_json():
+    import json
+
+    from tricircle.routing.translate import AzRewriter
+    for top in ("1zone", "z\\1", "a\\g<0>"):
+        rw = AzRewriter("nova", top, ("OS-EXT-AZ:availability_zone",))
+        out = rw.rewrite_bytes(b'{"OS-EXT-AZ:availability_zone": "nova", "name": "nova"}')
+        assert json.loads(out) == {"OS-EXT-AZ:availability_zone": top, "name": "nova"}
