@@ -110,7 +110,7 @@ async def router_setup(ctx: JobContext) -> None:
         pods = {p.id: p for p in await registry.list_pods(s)}
     doc = await central.get(f"/routers/{ctx.resource_key}")
     router = doc["router"] if doc else None
-    project = (router or {}).get("project_id") or ctx.project_id
+    project = (router or {}).get("project_id") or await _owner(deps, ctx)
     run = _Run(deps, central, token, ctx.resource_key, project, pods)
     if router is None:
         await _teardown(run, keep=())
@@ -119,12 +119,22 @@ async def router_setup(ctx: JobContext) -> None:
     state = await read_state(run, router)
     placement = l3plan.place(state)
     bridge_ips = await _bridge(run, state, placement)
-    await asyncio.gather(*(_realise(run, router, l3plan.pod_plan(state, placement, pod,
-                                                                 bridge_ips))
-                           for pod in placement.pods))
+    done = await asyncio.gather(*(_realise(run, router, l3plan.pod_plan(
+        state, placement, pod, bridge_ips)) for pod in placement.pods), return_exceptions=True)
+    failed = [r for r in done if isinstance(r, BaseException)]
+    if failed:  # every pod had its chance; the retry re-plans
+        raise failed[0]
     await _teardown(run, keep=placement.pods)
     if not placement.bridged:
         await _drop_bridge(run)
+
+
+async def _owner(deps: JobDeps, ctx: JobContext) -> str:
+    """The project of a router gone from central: its routing rows say (the job's
+    project is whoever deleted it, maybe an admin)."""
+    async with deps.db.session() as s:
+        rows = await table.lookup(s, ctx.resource_key, ROUTER, project_id=None)
+    return rows[0].project_id if rows else ctx.project_id
 
 
 async def read_state(run: _Run, router: dict[str, Any]) -> l3plan.RouterState:
