@@ -268,3 +268,50 @@ async def test_router_deleted_at_the_top_leaves_every_pod(env: Env) -> None:
         assert await table.list_routes(s, resource_type=routers.ROUTER) == []
         done = await jobs.list_jobs(s, job_type=NETWORK_CLEANUP)
     assert [j.status for j in done] == ["succeeded"]
+
+
+async def _vm_port_in(env: Env, region: str) -> str:
+    """The VM port `vm1` (on net1) has its bottom copy in `region` (a boot there)."""
+    pod = env.pods[region]
+    copy = {**env.central.items["ports"]["vm1"], "id": f"{region}-vm1", "tags": ["vm1"],
+            "description": "vm1"}
+    pod.items["ports"][copy["id"]] = copy
+    async with env.db.session() as s:
+        for route in await table.lookup(s, "vm1", "port", project_id=None):
+            await table.release(s, route.id)
+        await table.create_route(s, top_id="vm1", pod_id=env.pod_ids[region], project_id=P1,
+                                 resource_type="port", bottom_id=copy["id"])
+    return str(copy["id"])
+
+
+async def test_floating_ip_lives_in_the_gateway_pod_on_a_shadow_then_on_the_vm_port(
+        env: Env) -> None:
+    env.central.items["ports"]["vm1"] = {
+        "id": "vm1", "network_id": "net1", "device_id": "server", "tags": [],
+        "device_owner": "compute:az1", "mac_address": "fa:16:3e:aa:bb:cc",
+        "fixed_ips": [{"subnet_id": "sub-net1", "ip_address": "10.0.1.20"}]}
+    env.central.items["floatingips"]["f1"] = {
+        "id": "f1", "router_id": "r1", "port_id": "vm1", "fixed_ip_address": "10.0.1.20",
+        "floating_ip_address": "163.3.124.15", "floating_network_id": "ext", "tags": []}
+    await env.copy_in(R1, "net1")
+    await env.copy_in(R2, "net2")
+    await _vm_port_in(env, R1)
+    await env.setup_router()
+    [fip] = env.pods[R2].of("floatingips")
+    [shadow] = [p for p in env.pods[R2].of("ports") if p["description"] == "shadow:vm1"]
+    assert (fip["floating_ip_address"], fip["port_id"], fip["router_id"]) == \
+        ("163.3.124.15", shadow["id"], env.router(R2)["id"])
+    assert (shadow["mac_address"], shadow["fixed_ips"][0]["ip_address"]) == \
+        ("fa:16:3e:aa:bb:cc", "10.0.1.20")
+    assert env.pods[R1].of("floatingips") == []
+    # the VM moves to the gateway pod: the floating IP follows, the shadow goes
+    del env.pods[R1].items["ports"]["RegionOne-vm1"]
+    moved = await _vm_port_in(env, R2)
+    await env.setup_router()
+    [fip] = env.pods[R2].of("floatingips")
+    assert fip["port_id"] == moved
+    assert [p for p in env.pods[R2].of("ports") if p["description"] == "shadow:vm1"] == []
+    # disassociated at the top: gone from the pod
+    env.central.items["floatingips"]["f1"].update(port_id=None, router_id=None)
+    await env.setup_router()
+    assert env.pods[R2].of("floatingips") == []
