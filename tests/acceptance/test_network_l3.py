@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from openstack import exceptions as os_exc
 
+from tests.acceptance.conftest import TOP_AZ
 from tests.acceptance.test_network_surface import central_admin, network_conn
 
 pytestmark = pytest.mark.lab
@@ -118,10 +119,15 @@ class Made:
         return net, sub
 
     def external(self, name: str, pod: str, cidr: str, **provider: Any) -> tuple[Any, Any]:
+        """An external network in `pod`: named by its top AZ as
+        availability_zone_hints (through the gateway), else by a region tag."""
+        zone = {"availability_zone_hints": [TOP_AZ[pod]]} if pod == R2 else {}
         net = self.admin.network.create_network(
-            name=f"l3-{name}-{uuid.uuid4().hex[:6]}", is_router_external=True, **provider)
+            name=f"l3-{name}-{uuid.uuid4().hex[:6]}", is_router_external=True, **zone,
+            **provider)
         self.ext_networks.append(net)
-        self.admin.network.set_tags(net, [pod])
+        if not zone:
+            self.admin.network.set_tags(net, [pod])
         sub = self.admin.network.create_subnet(network_id=net.id, cidr=cidr, ip_version=4,
                                                is_dhcp_enabled=False)
         self.top_ids |= {net.id, sub.id}

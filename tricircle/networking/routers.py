@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, JobDeps, PermanentFailure, register
+from tricircle.networking import azhints, l3plan, plan
 from tricircle.networking import bridge as bridges
-from tricircle.networking import l3plan, plan
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron
 from tricircle.networking.groups import create
@@ -50,9 +50,11 @@ class ExternalNetworkUnplaced(PermanentFailure):
 
 def external_pod(network: dict[str, Any], pods: list[PodInfo]) -> str:
     """The pod owning an external network: the pod whose region or top AZ is
-    named by the network's ``availability_zone_hints`` or one of its tags; the
-    only pod when there is one. Raises ExternalNetworkUnplaced."""
-    names = [*(network.get("availability_zone_hints") or []), *(network.get("tags") or [])]
+    named by the network's ``availability_zone_hints`` (kept by the gateway as
+    `azhints` tags) or one of its tags; the only pod when there is one. Raises
+    ExternalNetworkUnplaced."""
+    names = [*(network.get("availability_zone_hints") or []), *azhints.hints_of(network),
+             *(network.get("tags") or [])]
     for name in names:
         matches = sorted(p.id for p in pods if name in (p.region_name, p.az_name))
         if matches:
@@ -60,8 +62,8 @@ def external_pod(network: dict[str, Any], pods: list[PodInfo]) -> str:
     if len(pods) == 1:
         return pods[0].id
     raise ExternalNetworkUnplaced(
-        f"external network {network['id']} names no pod: tag it with the region or "
-        "availability zone of the pod that owns it")
+        f"external network {network['id']} names no pod: give it the availability zone "
+        "of the pod that owns it (availability_zone_hints), or tag it with its region")
 
 
 @dataclass

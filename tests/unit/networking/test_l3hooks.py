@@ -50,6 +50,7 @@ PODS = [_pod("p1", "RegionOne", "az1"), _pod("p2", "RegionTwo", "az2")]
     ({"id": "e", "tags": ["RegionTwo"]}, "p2"),
     ({"id": "e", "tags": ["other", "az1"]}, "p1"),
     ({"id": "e", "availability_zone_hints": ["az2"], "tags": []}, "p2"),
+    ({"id": "e", "tags": ["tricircle-az:az2"]}, "p2"),   # hints kept by the gateway
 ])
 def test_external_network_lives_in_the_pod_it_names(network: dict[str, object], pod: str) -> None:
     assert routers.external_pod(network, PODS) == pod
