@@ -125,6 +125,13 @@ def test_a_volume_created_at_the_top_lands_in_each_az_and_lists_merged(demo, mad
     assert len(paged) == len(set(paged)) and {one.id, two.id} <= set(paged)
     rows = {r.top_id: r.region_name for r in gateway.routes(resource_type="volume")}
     assert (rows[one.id], rows[two.id]) == ("RegionOne", "RegionTwo")
+    # Nova's volume proxy (below 2.36) reaches each volume in its own pod
+    token = {"X-Auth-Token": demo.session.get_token()}
+    shown = requests.get(f"{gateway.compute_url}/os-volumes/{two.id}", headers=token,
+                         timeout=30)
+    assert shown.status_code == 200 and shown.json()["volume"]["availabilityZone"] == "az2"
+    proxied = requests.get(f"{gateway.compute_url}/os-volumes", headers=token, timeout=30)
+    assert {one.id, two.id} <= {v["id"] for v in proxied.json()["volumes"]}
 
 
 def test_update_metadata_extend_and_delete_reach_the_volumes_pod(demo, made, pod_admin):

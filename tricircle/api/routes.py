@@ -24,6 +24,7 @@ from tricircle.api.compute import (
     interfaces,
     keypairs,
     lists,
+    os_volumes,
     passthrough,
     servers,
     versions,
@@ -181,6 +182,10 @@ ROUTES: list[tuple[str, str, object]] = [
     ("POST", f"/compute/v2.1/{_PROJECT}/servers", servers.create),
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}", servers.member),
     ("*", f"/compute/v2.1/{_PROJECT}/servers/{_SERVER}/{{tail:.+}}", servers.member),
+    # Nova's proxy to its pod's Cinder: a volume's calls go to the volume's pod
+    ("GET", "/compute/v2.1/os-volumes", os_volumes.index),
+    ("GET", "/compute/v2.1/os-volumes/detail", os_volumes.index),
+    ("*", "/compute/v2.1/os-volumes/{volume_id:[0-9a-fA-F-]{36}}", os_volumes.member),
     ("*", "/compute/v2.1/{tail:.*}", passthrough.forward),
     # ---- volume /volume (tricircle.api.volume: Cinder v3) ---------------------
     ("GET", "/volume", volume_versions.root),
