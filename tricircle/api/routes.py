@@ -62,6 +62,7 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("*", f"{base}/{_UUID}/{{tail:.+}}", volumes.member(resource)),
             ]
         routes.append(("GET", f"{prefix}/volumes/summary", volume_lists.summary))
+        routes.append(("GET", f"{prefix}/limits", volume_lists.limits))
         for segment in ("os-volume-transfer", "volume-transfers"):  # the latter 3.55+
             base, listed = f"{prefix}/{segment}", volume_collections.transfers_at(segment)
             routes += [

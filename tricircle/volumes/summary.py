@@ -67,3 +67,43 @@ async def summarise(pods: PodClients, listed: list[ListPod], path: str, *,
     version = {h: answers[0].headers[h] for h in ("OpenStack-API-Version", "Vary")
                if answers and h in answers[0].headers}
     return Summary(body=merge(parts), headers=version, missing=missing)
+
+
+def merge_limits(first: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cinder's limits over several pods: the limits (``max*``) of `first` (the
+    default pod: quota is set in every pod alike), the usage (``total*Used``)
+    summed over all of them."""
+    absolute = dict((first.get("limits") or {}).get("absolute") or {})
+    for other in others:
+        for key, value in ((other.get("limits") or {}).get("absolute") or {}).items():
+            if key.startswith("total") and isinstance(value, int | float) \
+                    and isinstance(absolute.get(key, 0), int | float):
+                absolute[key] = absolute.get(key, 0) + value
+    return {"limits": {**(first.get("limits") or {}), "absolute": absolute}}
+
+
+async def limits(pods: PodClients, regions: list[str], default: str, path: str, *,
+                 params: Any, headers: Mapping[str, str], deadline: float) -> Summary:
+    """GET /limits in `default` and every region of `regions`, merged; a pod's 4xx
+    is the answer; pods down are left out (named), the default one included."""
+
+    async def call(region: str) -> PodResponse:
+        client = await pods.get(region)
+        return await client.request("volumev3", "GET", path, params=params, headers=headers,
+                                    timeout=deadline)
+
+    ordered = [default, *sorted(r for r in set(regions) if r != default)]
+    results = await gather(ordered, call, deadline=deadline)
+    answers = {r.pod: r.value for r in results if r.ok and r.value is not None
+               and r.value.status < 500}
+    refused = next((a for a in answers.values() if a.status != 200), None)
+    if refused is not None:
+        return Summary(passthrough=refused)
+    missing = [r for r in ordered if r not in answers]
+    if not answers:
+        return Summary(missing=missing)
+    docs = [answers[r].json() or {} for r in ordered if r in answers]
+    first = answers[next(r for r in ordered if r in answers)]
+    version = {h: first.headers[h] for h in ("OpenStack-API-Version", "Vary")
+               if h in first.headers}
+    return Summary(body=merge_limits(docs[0], docs[1:]), headers=version, missing=missing)

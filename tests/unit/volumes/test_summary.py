@@ -14,3 +14,14 @@ def test_sizes_and_counts_add_up_and_metadata_values_join():
 def test_below_3_36_there_is_no_metadata():
     assert merge([{"total_size": 1, "total_count": 1}]) == {
         "volume-summary": {"total_size": 1, "total_count": 1}}
+
+
+def test_limits_are_the_default_pods_and_usage_is_summed():
+    from tricircle.volumes.summary import merge_limits
+
+    first = {"limits": {"rate": [], "absolute": {"maxTotalVolumes": 10, "totalVolumesUsed": 1,
+                                                 "totalGigabytesUsed": 1}}}
+    other = {"limits": {"rate": [], "absolute": {"maxTotalVolumes": 10, "totalVolumesUsed": 2,
+                                                 "totalGigabytesUsed": 3}}}
+    assert merge_limits(first, [other]) == {"limits": {"rate": [], "absolute": {
+        "maxTotalVolumes": 10, "totalVolumesUsed": 3, "totalGigabytesUsed": 4}}}

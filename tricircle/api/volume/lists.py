@@ -13,10 +13,12 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tricircle import faults
 from tricircle.api import keys
 from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
 from tricircle.api.volume.common import SURFACE_PATH, Handler, cinder_answer, path_prefix
 from tricircle.fanout.servers import Collection, ListRequest
+from tricircle.proxy import home
 from tricircle.proxy.forward import pod_path, request_headers
 from tricircle.resources import VOLUME, VOLUME_SURFACE, Resource
 from tricircle.routing.translate import top_base
@@ -72,6 +74,32 @@ async def summary(request: web.Request) -> web.StreamResponse:
         deadline=app[keys.CONF].fanout.pod_deadline)
     if result.passthrough is not None:
         return pod_answer(request, result.passthrough)
+    rid = request[keys.REQUEST_ID]
+    response = web.json_response(result.body, headers={
+        **result.headers, "X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})
+    if result.missing:
+        response.headers[MISSING_HEADER] = ", ".join(result.missing)
+    return response
+
+
+@cinder_answer
+async def limits(request: web.Request) -> web.StreamResponse:
+    """GET /limits: 200, the default pod's limits with the usage summed over the pods
+    holding the caller's volumes (pods down left out and named); a pod's 4xx as is;
+    503 when no pod answers."""
+    app, ctx = request.app, request[keys.CTX]
+    core = volume_core(app)
+    listed = [p.region for p in await core.volume_pods.pods(ctx.project_id) if p.usable]
+    default = await home.default_pod(app[keys.DB], core.locator, ctx.project_id)
+    result = await volume_summary.limits(
+        app[keys.PODS], listed, default.region_name,
+        pod_path(request, VOLUME_SURFACE).split("?")[0],
+        params=list(request.query.items()), headers=request_headers(request, ctx),
+        deadline=app[keys.CONF].fanout.pod_deadline)
+    if result.passthrough is not None:
+        return pod_answer(request, result.passthrough)
+    if result.body is None:
+        raise faults.PodUnavailable(pod=", ".join(result.missing))
     rid = request[keys.REQUEST_ID]
     response = web.json_response(result.body, headers={
         **result.headers, "X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})
