@@ -111,7 +111,7 @@ def _server(conn: Any, made: Made, lab: dict[str, Any], **kw: Any) -> Any:
 
 
 def test_a_volume_created_at_the_top_lands_in_each_az_and_lists_merged(demo, made, pod_admin,
-                                                                        gateway):
+                                                                        gateway, lab):
     one, two = _volume(demo, made, "az1"), _volume(demo, made, "az2")
     assert (one.availability_zone, two.availability_zone) == ("az1", "az2")
     assert _in_pod(pod_admin, "RegionOne", one.id).name == one.name
@@ -132,6 +132,18 @@ def test_a_volume_created_at_the_top_lands_in_each_az_and_lists_merged(demo, mad
     assert shown.status_code == 200 and shown.json()["volume"]["availabilityZone"] == "az2"
     proxied = requests.get(f"{gateway.compute_url}/os-volumes", headers=token, timeout=30)
     assert {one.id, two.id} <= {v["id"] for v in proxied.json()["volumes"]}
+    # the usage in /limits is the sum of both pods' (read around it: other tests may race)
+    assert _until(lambda: _limits_add_up(gateway, lab, token), wait=20)
+
+
+def _used(url: str, token: dict[str, str]) -> int:
+    absolute = requests.get(url, headers=token, timeout=30).json()["limits"]["absolute"]
+    return int(absolute["totalVolumesUsed"])
+
+
+def _limits_add_up(gateway: Any, lab: dict[str, Any], token: dict[str, str]) -> bool:
+    pods = sum(_used(lab["regions"][r]["volumev3"] + "/limits", token) for r in REGIONS.values())
+    return _used(f"{gateway.url}/volume/v3/limits", token) == pods
 
 
 def test_update_metadata_extend_and_delete_reach_the_volumes_pod(demo, made, pod_admin):
