@@ -81,7 +81,7 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
 
 # A delete refused while a deleted server's ports wait for their release job.
 _IN_USE = re.compile(r"^/v2\.0/(networks|subnets)/([^/?]+)/?(?:\?.*)?$")
-_WAIT_GONE = (0.5, 1.0, 1.5, 2.0)
+_WAIT_GONE = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)  # about 12 s: a busy pod or worker
 
 
 async def release_now(app: web.Application, method: str, path: str, status: int) -> bool:
@@ -99,7 +99,8 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
     resp = await CentralNeutron(deps.conf, deps.pods).call(
         "GET", f"/v2.0/ports?{query}&fields=device_id", token)
     servers = sorted({p["device_id"] for p in (resp.json() or {}).get("ports", [])
-                      if p.get("device_id")}) if resp.status == 200 else []
+                      if p.get("device_id") not in ("", None, plan.DHCP_DEVICE)}) \
+        if resp.status == 200 else []
     ran = False
     for server in servers:
         async with deps.db.session() as s:
@@ -109,6 +110,9 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
             ran = await _job_ended(deps, found[0].id) or ran
         elif found and found[0].status in ("new", "failed"):
             ran = await _release_waiting(deps, found[0].project_id, found[0].payload) or ran
+        else:
+            LOG.info("%s %s in use by %s: no pending release (%s)", kind, top_id, server,
+                     found[0].status if found else "none")
     return ran
 
 
