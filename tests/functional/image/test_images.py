@@ -238,6 +238,9 @@ async def test_novas_image_proxy_lists_every_pods_images_once_with_gateway_links
                                         headers={"X-Auth-Token": "p1"})).json()
     assert sorted(i["name"] for i in brief["images"]) == ["seeded", "snapshot-in-two"]
     assert set(brief["images"][0]) == {"id", "name", "links"}
+    resp = await env.client.get("/compute/v2.1/images", headers={
+        "X-Auth-Token": "p1", "X-OpenStack-Nova-API-Version": "2.1"})
+    assert resp.headers["X-OpenStack-Nova-API-Version"] == "2.1"
 
 
 async def test_novas_image_proxy_shows_an_image_from_its_home_pods_nova(env):

@@ -15,7 +15,7 @@ from tricircle.api.compute.lists import MISSING_HEADER, pod_answer
 from tricircle.fanout.images import NOVA
 from tricircle.fanout.servers import VERSION_HEADERS
 from tricircle.images.service import image_service
-from tricircle.proxy import home
+from tricircle.proxy import home, microversion
 from tricircle.proxy.forward import Target, pod_path
 from tricircle.proxy.service import compute_core
 from tricircle.resources import COMPUTE
@@ -42,6 +42,9 @@ async def _list(request: web.Request, *, detail: bool) -> web.Response:
         return pod_answer(request, result.passthrough)
     rid = request[keys.REQUEST_ID]
     headers = CIMultiDict({"X-OpenStack-Request-ID": rid, "X-Compute-Request-ID": rid})
+    # Nova's microversion headers, as a pod would send them (clients check them)
+    _low, high = await compute_core(request.app).versions.compute()
+    headers.update(microversion.response_headers(request.headers, f"{high[0]}.{high[1]}"))
     response = web.json_response(result.body, headers=headers)
     if result.missing:
         response.headers[MISSING_HEADER] = ", ".join(result.missing)
