@@ -52,19 +52,30 @@ async def enqueue(s: Any, *, key: str = ON_DEMAND, delay: float = 0,
     return await jobs.enqueue(s, AUDIT, key, delay=delay, request_id=request_id)
 
 
-def periodic_key(interval: float, now: float | None = None) -> tuple[str, float]:
+def periodic_key(interval: float, now: float | None = None,
+                 after: str | None = None) -> tuple[str, float]:
     """(key, delay) of the next periodic run: one key per slot of `interval`
-    seconds, so every process that schedules it names the same job."""
+    seconds, so every process that schedules it names the same job. `after`, the
+    key of a run that just finished: the slot after it at the earliest (a run
+    made early, e.g. redone by hand, must not queue its own slot again)."""
     now = time.time() if now is None else now
     slot = math.floor(now / interval) + 1
-    return f"periodic:{slot}", slot * interval - now
+    done = _slot(after)
+    if done is not None:
+        slot = max(slot, done + 1)
+    return f"periodic:{slot}", max(0.0, slot * interval - now)
 
 
-async def schedule_periodic(db: Database, interval: float) -> None:
+def _slot(key: str | None) -> int | None:
+    prefix, _, number = (key or "").partition(":")
+    return int(number) if prefix == "periodic" and number.isdigit() else None
+
+
+async def schedule_periodic(db: Database, interval: float, *, after: str | None = None) -> None:
     """Make sure the next periodic run is queued (no-op when `interval` is 0)."""
     if interval <= 0:
         return
-    key, delay = periodic_key(interval)
+    key, delay = periodic_key(interval, after=after)
     async with db.session() as s:
         await enqueue(s, key=key, delay=delay)
 
@@ -80,7 +91,7 @@ async def audit_job(ctx: JobContext) -> None:
     await ctx.set_progress(report=report)
     interval = float(ctx.deps.conf.networking.audit_interval)
     if ctx.resource_key.startswith("periodic:") and interval > 0:
-        await schedule_periodic(ctx.deps.db, interval)
+        await schedule_periodic(ctx.deps.db, interval, after=ctx.resource_key)
 
 
 async def run(deps: JobDeps, *, repair: bool = True) -> dict[str, Any]:

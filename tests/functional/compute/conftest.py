@@ -86,6 +86,9 @@ class Gateway:
 @pytest.fixture
 async def gateway(aiohttp_client, aiohttp_server, tmp_path):
     conf = tconf.new_config([], config_files=[])
+    # the tests set each pod's health themselves; the app's periodic prober would
+    # call the fakes' roots (unserved) once a slow test outlasts its interval
+    conf.set_override("probe_interval", 3600, group="pods")
     conf.set_override("backoff_base", 0.1, group="jobs")
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
     async with db.engine.begin() as conn:

@@ -48,6 +48,9 @@ class Gateway:
 async def _gateway(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Any,
                    configured: bool = True, down: bool = False) -> tuple[Gateway, Database]:
     conf = tconf.new_config([], config_files=[])
+    # the tests set each pod's health themselves; the app's periodic prober would
+    # call the fakes' roots (unserved) once a slow test outlasts its interval
+    conf.set_override("probe_interval", 3600, group="pods")
     conf.set_override("run_worker", False, group="api")
     neutron = FakeNeutron()
     server = await aiohttp_server(neutron.app())
