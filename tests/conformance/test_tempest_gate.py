@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAB_JSON = ROOT / ".lab" / "lab.json"
 GATEWAY = os.environ.get("TRICIRCLE_GATEWAY_URL", "http://127.0.0.1:19999")
-GATE_TIMEOUT_S = 720  # first pass; a failure is retried alone (<= 300 s): ~15 minutes at most
+GATE_TIMEOUT_S = 1200  # first pass (isolated networks: servers boot on top networks); a failure
+# is retried alone (<= 300 s): ~25 minutes at most
 
 pytestmark = pytest.mark.lab
 
