@@ -97,6 +97,9 @@ def code_changed_since_start() -> bool:
 
 
 def start_api() -> None:
+    if running() is None and answering():
+        sys.exit(f"another process already answers on {URL} (not the gateway of this "
+                 f"checkout, {PIDFILE}): stop it first")
     if running() and answering():
         if not code_changed_since_start():
             print(f"gateway already running (pid {running()}) on {URL}")

@@ -1,4 +1,4 @@
-"""Run the API server (aiohttp); several processes may share the port."""
+"""Run the API server (aiohttp); its worker processes share one listening socket."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _socket(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the workers fork (they inherit it). No
+    SO_REUSEPORT: a second gateway started on a port already served must fail, not
+    share it silently (two gateways with different databases would each answer
+    part of the requests)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(1024)
     return sock
