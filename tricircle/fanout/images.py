@@ -32,7 +32,7 @@ from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
 from tricircle.fanout import cursor, merge
 from tricircle.fanout.gather import gather
-from tricircle.routing.translate import LinkRewriter
+from tricircle.routing.translate import rewriter_for
 
 LOG = logging.getLogger(__name__)
 DEFAULT_LIMIT = 25        # Glance's [DEFAULT] limit_param_default
@@ -111,7 +111,6 @@ class ImageLister:
         self._pods = pods
         self._homes = homes
         self._adopt = adopt
-        self._rewriters: dict[tuple[str, str], LinkRewriter] = {}
 
     async def list_page(self, req: ImageListRequest) -> ImageListResult:
         """The page for `req`; a pod's 4xx (bad limit, sort key, marker) comes back
@@ -208,20 +207,12 @@ class ImageLister:
             return _Page(pod, [], None, False, resp)
         body = resp.body
         if req.collection.nova_links:  # one regex pass over the raw body
-            body = self._rewriter(client.endpoints.get(kind, ""), req.top_base
+            body = rewriter_for(client.endpoints.get(kind, ""), req.top_base
                                   ).rewrite_bytes(body)
         images = list((json.loads(body) or {}).get("images", []))
         last = str(images[-1]["id"]) if images else None
         return _Page(pod, images, last, len(images) >= size > 0, resp)
 
-    def _rewriter(self, endpoint: str, top_base: str) -> LinkRewriter:
-        key = (endpoint, top_base)
-        rewriter = self._rewriters.get(key)
-        if rewriter is None:
-            if len(self._rewriters) > 4096:  # many Host headers: stay bounded
-                self._rewriters.clear()
-            rewriter = self._rewriters[key] = LinkRewriter(endpoint, top_base)
-        return rewriter
 
     async def _keep_homes(self, pages: list[_Page]) -> None:
         """Filter each page to the images whose home is its pod (in place)."""

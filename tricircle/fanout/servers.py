@@ -26,7 +26,7 @@ from tricircle.context import RequestContext
 from tricircle.fanout import cursor, merge
 from tricircle.fanout.gather import PodResult, gather
 from tricircle.resources.compute import SERVER_MARKER
-from tricircle.routing.translate import LinkRewriter
+from tricircle.routing.translate import rewriter_for
 
 LOG = logging.getLogger(__name__)
 
@@ -185,17 +185,7 @@ class ServerLister:
     def __init__(self, pods: PodClients, source: ServerSource) -> None:
         self._pods = pods
         self._source = source
-        # LinkRewriters compile a regex: one per (pod endpoint, gateway base)
-        self._rewriters: dict[tuple[str, str], LinkRewriter] = {}
 
-    def _rewriter(self, endpoint: str, top_base: str) -> LinkRewriter:
-        key = (endpoint, top_base)
-        rewriter = self._rewriters.get(key)
-        if rewriter is None:
-            if len(self._rewriters) > 4096:  # many Host headers: stay bounded
-                self._rewriters.clear()
-            rewriter = self._rewriters[key] = LinkRewriter(endpoint, top_base)
-        return rewriter
 
     async def list_page(self, req: ListRequest) -> ListResult:
         """Return the page for `req`.
@@ -355,7 +345,7 @@ class ServerLister:
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         top_ids = await self._source.top_ids(emitted)
-        items = [_render(page, self._rewriter(page.endpoint, req.top_base).rewrite(server), req,
+        items = [_render(page, rewriter_for(page.endpoint, req.top_base).rewrite(server), req,
                          top_ids.get((page.pod.region, str(server["id"]))))
                  for page, server in chosen]
         items += await self._minimal_records(req, missing, plan.limit - len(items))

@@ -16,6 +16,7 @@ already parsed document. Both also map bottom ids to top ids when the two differ
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -183,3 +184,9 @@ class AzRewriter:
         if name != self.top_az:
             return az
         return self.pod_az + sep + rest
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: one per (pod endpoint, gateway base URL)
+def rewriter_for(pod_base: str, top: str) -> LinkRewriter:
+    """The LinkRewriter of a pod endpoint and a gateway base, compiled once per process."""
+    return LinkRewriter(pod_base, top)
