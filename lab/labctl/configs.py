@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 from .ini import Section, render, write_if_changed
-from .settings import CENTRAL_NEUTRON_PORT, CENTRAL_REGION, HOST, KEYSTONE_PORT, PASSWORD, Lab, Pod
+from .settings import (CENTRAL_NEUTRON_PORT, CENTRAL_REGION, HOST, KEYSTONE_PORT, PASSWORD, PODS,
+                       Lab, Pod)
 
 CENTRAL_VLAN_RANGES = "physnet1:2000:2999,physnet2:3000:3099"
 CENTRAL_VNI_RANGES = "100000:199999"
@@ -195,7 +196,16 @@ def write_glance(lab: Lab, pod: Pod) -> None:
     etc, data = conf_dir(lab, pod.name, "glance"), data_dir(lab, pod.name, "glance")
     _copy_paste_ini(lab, "glance", "glance-api-paste.ini", etc)
     _write(etc / "glance-api.conf", {
-        "DEFAULT": {"workers": 1, "enabled_backends": "fs:file", "use_stderr": True},
+        "DEFAULT": {"workers": 1, "enabled_backends": "fs:file", "use_stderr": True,
+                    # glance-download: a pod imports a replica straight from another
+                    # pod's Glance (found in the user's catalog by region; issue 5)
+                    "enabled_import_methods":
+                        "[glance-direct,web-download,copy-image,glance-download]"},
+        # the import fetches over http with Glance's URL filter, which refuses
+        # loopback hosts and ports other than 80/443 unless allowed (lab only)
+        "import_filtering_opts": {
+            "allowed_hosts": f"[{HOST}]",
+            "allowed_ports": "[" + ",".join(str(p.port("image")) for p in PODS) + "]"},
         "glance_store": {"default_backend": "fs"},
         "fs": {"filesystem_store_datadir": data / "images"},
         "os_glance_staging_store": {"filesystem_store_datadir": data / "staging"},
