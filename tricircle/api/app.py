@@ -34,8 +34,7 @@ def build_app(conf: cfg.ConfigOpts, *, db: Database | None = None,
               tokens: TokenValidator | None = None,
               extra_hooks: list[StartupHook] | None = None) -> web.Application:
     """Return the gateway application (not yet started)."""
-    app = web.Application(middlewares=[middleware.errors, middleware.pin_latest,
-                                       middleware.authenticate],
+    app = web.Application(middlewares=[middleware.gateway],
                           client_max_size=conf.api.max_request_body_size)
     app[keys.CONF] = conf
     app[keys.SERVICES] = {}

@@ -9,6 +9,7 @@ from tricircle import conf as tconf
 from tricircle import faults
 from tricircle.api import keys, middleware
 from tricircle.identity.tokens import KeystoneUnavailable, TokenInfo
+from tricircle.proxy.service import SERVICE_NAME
 
 
 class StubTokens:
@@ -25,17 +26,33 @@ class StubTokens:
                          datetime.now(UTC) + timedelta(hours=1))
 
 
+class StubVersions:
+    """The compute core's version range, counting lookups."""
+
+    def __init__(self) -> None:
+        self.versions = self
+        self.calls = 0
+
+    async def compute(self):
+        self.calls += 1
+        return (2, 1), (2, 96)
+
+
 @pytest.fixture
 async def client(aiohttp_client):
-    app = web.Application(middlewares=[middleware.errors, middleware.authenticate],
+    app = web.Application(middlewares=[middleware.gateway],
                           client_max_size=1024)
     app[keys.CONF] = tconf.new_config([], config_files=[])
     tokens = StubTokens()
     app[keys.TOKENS] = tokens  # type: ignore[assignment]
 
+    versions = StubVersions()
+    app[keys.SERVICES] = {SERVICE_NAME: versions}
+
     async def whoami(request):
         ctx = request[keys.CTX]
-        return web.json_response({"project": ctx.project_id, "request_id": ctx.request_id})
+        return web.json_response({"project": ctx.project_id, "request_id": ctx.request_id,
+                                  "version": request.headers.get("OpenStack-API-Version")})
 
     async def boom(request):
         raise RuntimeError("secret detail")
@@ -52,11 +69,13 @@ async def client(aiohttp_client):
 
     for path, handler in (("/compute/v2.1/whoami", whoami), ("/compute/v2.1/boom", boom),
                           ("/network/v2.0/conflict", conflict), ("/compute/", version),
-                          ("/v1.0/whoami", whoami)):
+                          ("/v1.0/whoami", whoami),
+                          ("/volume/v3/whoami", whoami)):
         app.router.add_get(path, handler)
     app.router.add_post("/compute/v2.1/echo", echo)
     c = await aiohttp_client(app)
     c.tokens = tokens
+    c.versions = versions
     return c
 
 
@@ -112,3 +131,23 @@ async def test_keystone_down_is_503_not_401(client):
     client.tokens.down = True
     resp = await client.get("/compute/v2.1/whoami", headers={"X-Auth-Token": "good"})
     assert resp.status == 503
+
+
+async def test_compute_latest_is_pinned_to_the_gateways_maximum(client):
+    resp = await client.get("/compute/v2.1/whoami",
+                            headers={"X-Auth-Token": "good",
+                                     "OpenStack-API-Version": "compute latest"})
+    assert (await resp.json())["version"] == "compute 2.96"
+    assert client.versions.calls == 1
+
+
+async def test_latest_is_left_alone_outside_compute_and_without_a_valid_token(client):
+    resp = await client.get("/volume/v3/whoami",
+                            headers={"X-Auth-Token": "good",
+                                     "OpenStack-API-Version": "compute latest"})
+    assert (await resp.json())["version"] == "compute latest"
+    resp = await client.get("/compute/v2.1/whoami",
+                            headers={"X-Auth-Token": "bad",
+                                     "OpenStack-API-Version": "compute latest"})
+    assert resp.status == 401
+    assert client.versions.calls == 0
