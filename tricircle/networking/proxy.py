@@ -9,7 +9,6 @@ central Neutron's root to the gateway's ``/network``.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from aiohttp import web
@@ -20,7 +19,7 @@ from tricircle.clients.pod import PodResponse
 from tricircle.networking.central import CentralNeutron
 from tricircle.proxy.forward import answer_headers, request_headers
 from tricircle.resources.network import NETWORK_SURFACE
-from tricircle.routing.translate import LinkRewriter, top_base
+from tricircle.routing.translate import rewriter_for, top_base
 
 LOG = logging.getLogger(__name__)
 
@@ -51,15 +50,9 @@ async def forward(request: web.Request, central: CentralNeutron, *,
     return respond(request, central, resp)
 
 
-@functools.lru_cache(maxsize=64)
-def _rewriter(central_url: str, top: str) -> LinkRewriter:
-    # compiles its patterns: one per (central URL, gateway base), not one per call
-    return LinkRewriter(central_url, top)
-
-
 def respond(request: web.Request, central: CentralNeutron, resp: PodResponse) -> web.Response:
     """The gateway's answer built from central Neutron's."""
-    links = _rewriter(central.url, top_base(request, NETWORK_SURFACE.surface_path))
+    links = rewriter_for(central.url, top_base(request, NETWORK_SURFACE.surface_path))
     headers = answer_headers(resp, links)
     body = resp.body
     if body and "json" in resp.headers.get("Content-Type", ""):
