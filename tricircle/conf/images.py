@@ -14,6 +14,10 @@ OPTS = [
     cfg.FloatOpt("read_timeout", default=120.0, min=1.0,
                  help="Seconds without data after which a streamed copy (or a "
                       "download through the gateway) is abandoned."),
+    cfg.FloatOpt("import_timeout", default=600.0, min=1.0,
+                 help="Seconds a glance-download import into a pod (used where the "
+                      "pod's Glance offers it) may take before the copy job deletes it "
+                      "and streams the data itself instead."),
 ]
 
 
