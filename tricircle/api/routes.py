@@ -26,6 +26,7 @@ from tricircle.api.compute import (
     lists,
     os_volumes,
     passthrough,
+    replicated,
     servers,
     versions,
 )
@@ -129,12 +130,12 @@ ROUTES: list[tuple[str, str, object]] = [
     *[(method, prefix + path, handler)
       for prefix in ("/compute/v2.1", f"/compute/v2.1/{_PROJECT}")
       for method, path, handler in (
-          ("GET", "/flavors", flavors.read),
-          ("GET", "/flavors/{tail:.+}", flavors.read),
+          ("GET", "/flavors", replicated.read),
+          ("GET", "/flavors/{tail:.+}", replicated.read),
           ("POST", "/flavors", flavors.write),
           ("*", "/flavors/{tail:.+}", flavors.write),
-          ("GET", "/os-keypairs", keypairs.read),
-          ("GET", "/os-keypairs/{name}", keypairs.read),
+          ("GET", "/os-keypairs", replicated.read),
+          ("GET", "/os-keypairs/{name}", replicated.read),
           ("POST", "/os-keypairs", keypairs.write),
           ("DELETE", "/os-keypairs/{name}", keypairs.write),
           ("GET", "/os-availability-zone", availability_zones.index),

@@ -23,16 +23,6 @@ from tricircle.proxy.service import compute_core
 from tricircle.resources import COMPUTE
 
 
-async def read(request: web.Request) -> web.Response:
-    """GET any flavor URL: answered by one pod in service."""
-    app, path = request.app, pod_path(request, COMPUTE)
-    candidates = await replicate.pods_in_service(app[keys.DB])
-    answer = await replicate.read_any(app[keys.PODS], candidates, path,
-                                      headers=request_headers(request, request[keys.CTX]))
-    return await compute_core(app).forwarder.respond(request, Target(answer.pod, path),
-                                                     answer.response)
-
-
 async def write(request: web.Request) -> web.Response:
     """POST/PUT/DELETE on flavor URLs: applied in every pod in service."""
     app, path = request.app, pod_path(request, COMPUTE)
