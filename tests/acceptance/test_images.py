@@ -118,6 +118,17 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> No
         time.sleep(0.5)
 
 
+def _pod_glance(pod_admin: Any, region: str, path: str) -> Any:
+    """GET straight from a pod's Glance v2 (admin)."""
+    conn = pod_admin(region)
+    base = conn.endpoint_for("image").rstrip("/")
+    resp = requests.get(f"{base}/v2{path}", timeout=60,
+                        headers={"X-Auth-Token": conn.auth_token,
+                                 "OpenStack-API-Version": "image 2.12"})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
 def _image_rows(gateway: Any, image_id: str) -> list[Any]:
     return gateway.routes(resource_type="image", top_id=image_id)
 
@@ -169,7 +180,14 @@ def test_image_uploaded_at_top_boots_in_both_pods_with_one_replica_and_delete_re
         ("RegionOne", image["id"]), ("RegionTwo", image["id"])]
     copies = _jobs(gateway, "image_replicate", image["id"])
     assert len(copies) == 1 and copies[0].status == "succeeded"
-    assert copies[0].progress == {"bytes": len(DATA), "total": len(DATA)}
+    # the lab's Glance offers glance-download: RegionTwo's Glance fetched the data
+    # from RegionOne's itself (one import task in RegionTwo), verified by hash
+    assert copies[0].progress == {"method": "glance-download", "status": "active",
+                                  "bytes": len(DATA), "total": len(DATA)}
+    tasks = _pod_glance(pod_admin, "RegionTwo", f"/images/{image['id']}/tasks")["tasks"]
+    assert [(t["status"], t["input"]["import_req"]["method"]["name"],
+             t["input"]["import_req"]["method"]["glance_region"]) for t in tasks] == [
+        ("success", "glance-download", "RegionOne")]
     # the merged list shows the image once although two pods hold it
     assert glance.list_ids(limit=2).count(image["id"]) == 1
 

@@ -127,3 +127,28 @@ async def upload(client: PodClient, token: str, image_id: str,
         if resp.status != 204:
             raise GlanceRefused(client.region, f"upload image {image_id}",
                                 PodResponse(resp.status, resp.headers, body))
+
+
+async def import_methods(client: PodClient, token: str) -> frozenset[str]:
+    """The import methods the pod's Glance offers (GET /v2/info/import); empty
+    when it does not answer that call (an old Glance, or one without imports)."""
+    resp = await client.request(SERVICE, "GET", "/v2/info/import", headers=headers(token))
+    if resp.status != 200:
+        return frozenset()
+    try:
+        value = ((resp.json() or {}).get("import-methods") or {}).get("value")
+    except (ValueError, AttributeError):
+        return frozenset()
+    return frozenset(v for v in value if isinstance(v, str)) if isinstance(value, list) \
+        else frozenset()
+
+
+async def start_import(client: PodClient, token: str, image_id: str,
+                       method: dict[str, Any]) -> None:
+    """POST /v2/images/{id}/import with `method` (Glance answers 202 and imports
+    in the background: poll the image)."""
+    resp = await client.request(SERVICE, "POST", f"/v2/images/{image_id}/import",
+                                body=json.dumps({"method": method}).encode(),
+                                headers=headers(token, **{"Content-Type": "application/json"}))
+    if resp.status != 202:
+        raise GlanceRefused(client.region, f"import {method.get('name')} of {image_id}", resp)

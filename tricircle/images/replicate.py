@@ -11,9 +11,12 @@ as the home's. A copy that fails midway is deleted before the job retries, so no
 half image is left in the pod; the routing row stays a reservation (bottom id
 NULL, not usable) until the copy is verified.
 
-The lab's Glance offers no ``glance-download`` import (GET /v2/info/import:
-glance-direct, web-download, copy-image), so the streamed copy is the only path
-implemented; docs/images.md.
+Where the target pod's Glance offers the ``glance-download`` import (GET
+/v2/info/import), the job creates the replica and asks that Glance to fetch the
+data from the home pod's Glance itself (found in the catalog by region), polls
+it to active and verifies it the same way; an import that fails, times out
+(``[images] import_timeout``) or yields other data is deleted and the job
+streams the copy instead. docs/images.md.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tricircle import faults
@@ -44,6 +47,8 @@ LOG = logging.getLogger(__name__)
 REPLICATE = "image_replicate"
 _POLL = 0.25
 _PROGRESS_EVERY = 1.0  # seconds between progress writes
+_IMPORT_POLL = 0.5
+GLANCE_DOWNLOAD = "glance-download"
 
 
 class ImageNotActive(faults.BadRequest):
@@ -200,7 +205,7 @@ async def replicate(ctx: JobContext) -> None:
     if source.get("status") != "active":
         raise RuntimeError(f"image {image_id} is {source.get('status')} in {home.region_name}")
     if not await _usable_copy(target_client, token, source):
-        await _copy(ctx, source_client, target_client, token, source)
+        await _copy(ctx, source_client, target_client, token, source, home.region_name)
     await _sync_members(source_client, target_client, token, source)
     try:
         async with ctx.deps.db.session() as s:
@@ -234,13 +239,34 @@ def _same_data(copy: dict[str, Any], source: dict[str, Any]) -> bool:
 
 
 async def _copy(ctx: JobContext, source_client: PodClient, target_client: PodClient,
-                token: str, source: dict[str, Any]) -> None:
-    """Create the replica and stream the data; on any failure the replica is
-    deleted (no half image left) and the error re-raised (the job retries)."""
+                token: str, source: dict[str, Any], home_region: str) -> None:
+    """Make a verified replica: by a glance-download import where the target
+    offers it, else (or when the import fails) by streaming the data."""
+    if GLANCE_DOWNLOAD in await glance.import_methods(target_client, token):
+        async def fetch() -> None:
+            await _import(ctx, target_client, token, source, home_region)
+
+        try:
+            await _made(target_client, token, source, fetch)
+            return
+        except Exception as exc:  # any failure (refused, failed, timed out): stream
+            LOG.warning("image %s: glance-download into %s failed (%s); streaming it",
+                        source["id"], target_client.region, exc)
+
+    async def stream() -> None:
+        await _stream(ctx, source_client, target_client, token, source)
+
+    await _made(target_client, token, source, stream)
+
+
+async def _made(target_client: PodClient, token: str, source: dict[str, Any],
+                fill: Callable[[], Awaitable[None]]) -> None:
+    """Create the replica, `fill` it with data, verify it; on any failure the
+    replica is deleted (no half image left) and the error re-raised."""
     image_id = source["id"]
     await glance.create(target_client, token, glance.replica_body(source))
     try:
-        await _stream(ctx, source_client, target_client, token, source)
+        await fill()
         copy = await glance.show(target_client, token, image_id)
         if copy is None or copy.get("status") != "active" or not _same_data(copy, source):
             raise RuntimeError(f"copy of {image_id} in {target_client.region} does not match "
@@ -252,6 +278,35 @@ async def _copy(ctx: JobContext, source_client: PodClient, target_client: PodCli
             LOG.warning("half copy of %s in %s not deleted: %s", image_id,
                         target_client.region, exc)
         raise
+
+
+async def _import(ctx: JobContext, target_client: PodClient, token: str,
+                  source: dict[str, Any], home_region: str) -> None:
+    """Have the target's Glance fetch the data from `home_region`'s Glance and
+    wait until the replica leaves the import: active (returns) or failed, or
+    ``[images] import_timeout`` passed (raises RuntimeError)."""
+    image_id, total = source["id"], int(source.get("size") or 0)
+    await glance.start_import(target_client, token, image_id, {
+        "name": GLANCE_DOWNLOAD, "glance_image_id": image_id, "glance_region": home_region,
+        "glance_service_interface": "public"})
+    deadline = time.monotonic() + float(ctx.deps.conf.images.import_timeout)
+    last = 0.0
+    while True:
+        copy = await glance.show(target_client, token, image_id)
+        status = copy.get("status") if copy else "deleted"
+        if time.monotonic() - last >= _PROGRESS_EVERY or status == "active":
+            last = time.monotonic()
+            await ctx.set_progress(method=GLANCE_DOWNLOAD, status=status, total=total,
+                                   bytes=total if status == "active" else 0)
+        if status == "active":
+            return
+        if copy is None or status in ("killed", "deleted", "deactivated") \
+                or (status == "queued" and copy.get("os_glance_failed_import")):
+            raise RuntimeError(f"the import ended {status}")
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the import was still {status} after "
+                               f"{ctx.deps.conf.images.import_timeout:g} s")
+        await asyncio.sleep(_IMPORT_POLL)
 
 
 async def _stream(ctx: JobContext, source_client: PodClient, target_client: PodClient,
@@ -271,14 +326,14 @@ async def _stream(ctx: JobContext, source_client: PodClient, target_client: PodC
 async def _counted(ctx: JobContext, chunks: AsyncIterator[bytes],
                    total: int) -> AsyncIterator[bytes]:
     done, last = 0, time.monotonic()
-    await ctx.set_progress(bytes=0, total=total)
+    await ctx.set_progress(method="stream", bytes=0, total=total)
     async for chunk in chunks:
         done += len(chunk)
         yield chunk
         if time.monotonic() - last >= _PROGRESS_EVERY:
             last = time.monotonic()
-            await ctx.set_progress(bytes=done, total=total)
-    await ctx.set_progress(bytes=done, total=total)
+            await ctx.set_progress(method="stream", bytes=done, total=total)
+    await ctx.set_progress(method="stream", bytes=done, total=total)
 
 
 async def _sync_members(source_client: PodClient, target_client: PodClient, token: str,

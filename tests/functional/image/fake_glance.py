@@ -1,16 +1,23 @@
 """A small in-memory Glance v2 for functional tests: create (with a given id),
 show, list (limit, marker, sort_key/sort_dir, os_hidden), data upload/download
-with sha512, delete, PATCH, members. Visibility: a private image is shown only to
-its owner or the service account. Unknown calls answer 501 so a test notices."""
+with sha512, delete, PATCH, members, and (when `import_methods` is set) GET
+/v2/info/import and the glance-download import, which fetches from the Glance
+of another region found in `catalog` as Glance does (in the background, the
+image queued -> importing -> active, or back to queued with
+``os_glance_failed_import`` when it fails). Visibility: a private image is shown
+only to its owner or the service account. Unknown calls answer 501 so a test
+notices."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 SERVICE = "service-token"
@@ -24,6 +31,12 @@ class FakeGlance:
     fail_upload_after: int | None = None     # break the next upload after n bytes
     calls: list[tuple[str, str]] = field(default_factory=list)
     clock: int = 0
+    import_methods: list[str] | None = None  # None: no /v2/info/import (501)
+    catalog: dict[str, str] = field(default_factory=dict)  # region -> Glance URL
+    corrupt_import: bool = False             # the next import stores other bytes
+    stall_import: bool = False               # imports stay "importing" (a stuck task)
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def add(self, name: str, *, owner: str = "p1", image_id: str | None = None,
             visibility: str = "public", hidden: bool = False, data: bytes = b"") -> str:
@@ -57,6 +70,8 @@ class FakeGlance:
         app.router.add_put("/v2/images/{id}/file", self.upload)
         app.router.add_get("/v2/images/{id}/file", self.download)
         app.router.add_get("/v2/images/{id}/members", self.list_members)
+        app.router.add_get("/v2/info/import", self.info_import)
+        app.router.add_post("/v2/images/{id}/import", self.start_import)
         # Nova's image proxy of the same pod, over the same images
         app.router.add_get("/v2.1/images/detail", self.nova_list)
         app.router.add_get("/v2.1/images/{id}", self.nova_show)
@@ -153,6 +168,60 @@ class FakeGlance:
         members = self.members.get(image["id"], {})
         return web.json_response({"members": [{"member_id": m, "status": s}
                                               for m, s in members.items()]})
+
+    async def info_import(self, request: web.Request) -> web.Response:
+        if self.import_methods is None:
+            return await self.unknown(request)
+        return web.json_response({"import-methods": {
+            "description": "Import methods available.", "type": "array",
+            "value": self.import_methods}})
+
+    async def start_import(self, request: web.Request) -> web.Response:
+        if self.import_methods is None:
+            return await self.unknown(request)
+        image = self._find(request)
+        method = (await request.json()).get("method") or {}
+        if method.get("name") not in (self.import_methods or []):
+            return web.Response(status=400, text="<h1>400 Bad Request</h1>",
+                                content_type="text/html")
+        if image["status"] != "queued":
+            return web.Response(status=409, text="<h1>409 Conflict</h1>",
+                                content_type="text/html")
+        if method["name"] != "glance-download" or "glance_region" not in method \
+                or "glance_image_id" not in method:
+            return web.Response(status=400, text="<h1>400 Bad Request</h1>",
+                                content_type="text/html")
+        uuid.UUID(method["glance_image_id"])
+        self.imports.append(method)
+        image["status"] = "importing"
+        if self.stall_import:
+            return web.Response(status=202)
+        task = asyncio.create_task(self._download(image, method,
+                                                  request.headers["X-Auth-Token"]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(status=202)
+
+    async def _download(self, image: dict[str, Any], method: dict[str, Any],
+                        token: str) -> None:
+        interface = method.get("glance_service_interface", "public")
+        base = self.catalog.get(method["glance_region"]) if interface == "public" else None
+        try:
+            if base is None:
+                raise LookupError(f"no image endpoint in {method['glance_region']}")
+            url = f"{base}/v2/images/{method['glance_image_id']}/file"
+            async with aiohttp.ClientSession() as session, \
+                    session.get(url, headers={"X-Auth-Token": token}) as resp:
+                resp.raise_for_status()
+                data = await resp.read()
+        except (LookupError, aiohttp.ClientError):
+            image.update(status="queued", os_glance_failed_import="fs")
+            return
+        if self.corrupt_import:
+            self.corrupt_import = False
+            data = data[:-1] + b"?"
+        if image["id"] in self.images:
+            self._store(image["id"], data)
 
     def _nova(self, request: web.Request, image: dict[str, Any]) -> dict[str, Any]:
         base = f"http://{request.host}/v2.1/images/{image['id']}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -308,3 +309,62 @@ async def test_a_leftover_half_copy_in_the_target_is_replaced(env):
     await replicate.replicate(env.job(replicate.REPLICATE, image_id, {
         "image_id": image_id, "pod_id": env.pod_ids["RegionTwo"]}))
     assert env.glances["RegionTwo"].data[image_id] == DATA
+
+
+# ---- glance-download, where the target pod's Glance offers it ----------------------------
+async def _offer_download(env: Env) -> FakeGlance:
+    target = env.glances["RegionTwo"]
+    target.import_methods = ["glance-direct", "web-download", "copy-image", "glance-download"]
+    target.catalog = {"RegionOne": (await env.clients.get("RegionOne")).url("image", "")}
+    return target
+
+
+async def _replicate_to_region_two(env: Env, image_id: str) -> None:
+    await replicate.replicate(env.job(replicate.REPLICATE, image_id, {
+        "image_id": image_id, "pod_id": env.pod_ids["RegionTwo"]}))
+
+
+async def test_a_pod_offering_glance_download_imports_the_replica_from_the_home(env):
+    target = await _offer_download(env)
+    image_id = await _home_image(env)
+    await _replicate_to_region_two(env, image_id)
+    assert target.imports == [{"name": "glance-download", "glance_image_id": image_id,
+                               "glance_region": "RegionOne",
+                               "glance_service_interface": "public"}]
+    assert ("PUT", f"/v2/images/{image_id}/file") not in target.calls  # not streamed
+    assert target.data[image_id] == DATA and target.images[image_id]["os_hidden"] is True
+    assert await env.rows(image_id) == [("RegionOne", image_id), ("RegionTwo", image_id)]
+
+
+async def test_a_failed_glance_download_falls_back_to_the_streamed_copy(env):
+    target = await _offer_download(env)
+    target.catalog = {}  # the home's region is not in the target's catalog
+    image_id = await _home_image(env)
+    await _replicate_to_region_two(env, image_id)
+    assert len(target.imports) == 1
+    assert ("DELETE", f"/v2/images/{image_id}") in target.calls  # the failed import's image
+    assert ("PUT", f"/v2/images/{image_id}/file") in target.calls
+    assert target.data[image_id] == DATA
+    assert await env.rows(image_id) == [("RegionOne", image_id), ("RegionTwo", image_id)]
+
+
+async def test_an_import_with_other_data_is_deleted_and_the_copy_streamed(env):
+    target = await _offer_download(env)
+    target.corrupt_import = True
+    image_id = await _home_image(env)
+    await _replicate_to_region_two(env, image_id)
+    assert target.data[image_id] == DATA
+    assert target.images[image_id]["os_hash_value"] == hashlib.sha512(DATA).hexdigest()
+
+
+async def test_an_import_that_outlasts_the_timeout_is_abandoned_for_the_stream(env):
+    target = await _offer_download(env)
+    env.conf.set_override("import_timeout", 1.0, group="images")
+    target.stall_import = True
+    image_id = await _home_image(env)
+    started = time.monotonic()
+    await _replicate_to_region_two(env, image_id)
+    assert time.monotonic() - started >= 1.0
+    assert len(target.imports) == 1
+    assert ("PUT", f"/v2/images/{image_id}/file") in target.calls
+    assert target.data[image_id] == DATA
