@@ -241,3 +241,47 @@ def test_multiple_create_on_a_top_network_gives_each_server_its_own_port(
         [top_port] = ndemo.network.ports(device_id=server.id)
         [bottom] = _bottom_ports(pod, top_port.id)
         assert bottom.device_id == server.id
+
+
+def test_subnet_and_network_delete_right_after_the_server_delete_succeed(
+        lab: dict[str, Any], ndemo: Any, pod_admin: Any, servers: list[Any]) -> None:
+    """tempest ServersTestMultiNic's clean-up: a server with NICs on two networks
+    (one of them twice) is deleted, and as soon as it answers 404 its subnets and
+    networks are deleted. Directly, Nova has dropped the ports by then; through the
+    gateway the deletes succeed too (no 409 while the release job is pending)."""
+    tag = uuid.uuid4().hex[:6]
+    nets, subnets = [], []
+    try:
+        for i in (1, 2):
+            nets.append(ndemo.network.create_network(name=f"nb-nics-{tag}-{i}"))
+            subnets.append(ndemo.network.create_subnet(
+                network_id=nets[-1].id, cidr=f"10.79.{i}.0/24", ip_version=4))
+        server = _boot(ndemo, lab, servers, "az1", [{"uuid": nets[0].id},
+                                                   {"uuid": nets[1].id},
+                                                   {"uuid": nets[0].id}])
+        assert len(list(ndemo.network.ports(device_id=server.id))) == 3
+        ndemo.compute.delete_server(server)
+        ndemo.compute.wait_for_delete(server, interval=0.5, wait=WAIT)
+        servers.remove(server)
+        for subnet in subnets:
+            ndemo.network.delete_subnet(subnet)       # raises on a 409
+        for net in nets:
+            ndemo.network.delete_network(net)
+        assert not list(ndemo.network.ports(device_id=server.id))
+    finally:
+        for net in nets:
+            _wait(lambda net=net: _deleted_now(ndemo, net), f"network {net.id} deleted")
+    pod = pod_admin("RegionOne")
+    _wait(lambda: not [n for n in pod.network.networks()
+                       if {x.id for x in nets} & set(n.tags or [])],
+          "copies of the networks removed from RegionOne")
+
+
+def _deleted_now(conn: Any, net: Any) -> bool:
+    try:
+        for port in conn.network.ports(network_id=net.id):
+            conn.network.delete_port(port.id, ignore_missing=True)
+        conn.network.delete_network(net.id, ignore_missing=True)
+    except os_exc.SDKException:
+        return False
+    return True
