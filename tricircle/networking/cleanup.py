@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -61,21 +62,35 @@ async def after_answer(app: web.Application, method: str, path: str, status: int
         engine.wake()
 
 
-@register(NETWORK_CLEANUP)
-async def network_cleanup(ctx: JobContext) -> None:
+# What must go from a pod before the copy itself: (the pod's side, its routing row).
+Before = Callable[[BottomNetworking, table.Route], Awaitable[None]]
+
+
+async def _remove_copies(ctx: JobContext, kind: str, before: Before | None = None) -> None:
+    """In every pod holding a copy of the top object `ctx.resource_key` of `kind`:
+    `before` (what has to go first), then the copy and its routing row. A pod
+    that cannot be reached fails the job, which retries (the pods done stay done)."""
     deps = ctx.deps
     token = await deps.service_auth.token()
     async with deps.db.session() as s:
-        routes = await table.lookup(s, ctx.resource_key, NETWORK, project_id=None)
+        routes = await table.lookup(s, ctx.resource_key, kind, project_id=None)
     for route in routes:
         async with deps.db.session() as s:
             pod = await registry.get_pod(s, route.pod_id)
         neutron = PodNeutron(await deps.pods.get(pod.region_name), token, pod)
         bottom = BottomNetworking(deps.db, neutron, route.project_id)
-        if route.bottom_id:
-            await _empty(bottom, route.bottom_id, pod.id)
-        await bottom.remove(NETWORK, ctx.resource_key)
-        LOG.info("network %s removed from %s", ctx.resource_key, pod.region_name)
+        if before is not None and route.bottom_id:
+            await before(bottom, route)
+        await bottom.remove(kind, ctx.resource_key)
+        LOG.info("%s %s removed from %s", kind, ctx.resource_key, pod.region_name)
+
+
+@register(NETWORK_CLEANUP)
+async def network_cleanup(ctx: JobContext) -> None:
+    async def empty(bottom: BottomNetworking, route: table.Route) -> None:
+        await _empty(bottom, route.bottom_id or "", route.pod_id)
+
+    await _remove_copies(ctx, NETWORK, empty)
 
 
 async def _empty(bottom: BottomNetworking, network: str, pod_id: str) -> None:
@@ -95,20 +110,10 @@ async def _empty(bottom: BottomNetworking, network: str, pod_id: str) -> None:
 
 @register(GROUP_CLEANUP)
 async def security_group_cleanup(ctx: JobContext) -> None:
-    deps = ctx.deps
-    token = await deps.service_auth.token()
-    async with deps.db.session() as s:
-        routes = await table.lookup(s, ctx.resource_key, SECURITY_GROUP, project_id=None)
-    for route in routes:
-        async with deps.db.session() as s:
-            pod = await registry.get_pod(s, route.pod_id)
-        neutron = PodNeutron(await deps.pods.get(pod.region_name), token, pod)
-        await BottomNetworking(deps.db, neutron, route.project_id).remove(
-            SECURITY_GROUP, ctx.resource_key)
-        LOG.info("security group %s removed from %s", ctx.resource_key, pod.region_name)
+    await _remove_copies(ctx, SECURITY_GROUP)
     # rules naming the group as remote group went with it (central cascades): the
     # project's other copies drop the addresses they were expanded to
-    async with deps.db.session() as s:
+    async with ctx.deps.db.session() as s:
         others = await table.list_routes(s, project_id=ctx.project_id,
                                          resource_type=SECURITY_GROUP)
         for top_id in sorted({r.top_id for r in others} - {ctx.resource_key}):
@@ -122,48 +127,34 @@ async def subnet_cleanup(ctx: JobContext) -> None:
     still on the copy (the pod's DHCP port, and its central reservation) and the
     copy go."""
     deps = ctx.deps
-    token = await deps.service_auth.token()
     central = CentralNeutron(deps.conf, deps.pods)
-    async with deps.db.session() as s:
-        routes = await table.lookup(s, ctx.resource_key, SUBNET, project_id=None)
-    for route in routes:
-        async with deps.db.session() as s:
-            pod = await registry.get_pod(s, route.pod_id)
-        bottom = BottomNetworking(deps.db, PodNeutron(await deps.pods.get(pod.region_name),
-                                                      token, pod), route.project_id)
-        if route.bottom_id:
-            found = await bottom.neutron.call(
-                "GET", f"/ports?fixed_ips=subnet_id%3D{route.bottom_id}"
-                "&fields=id&fields=device_owner")
-            for item in (found or {}).get("ports", []):
-                async with deps.db.session() as s:
-                    port = await table.find_by_bottom(s, item["id"], PORT, pod.id)
-                if port is not None:
-                    await bottom.remove(PORT, port.top_id)
-                    if item.get("device_owner") == "network:dhcp":  # the pod's reservation
-                        await central.call("DELETE", f"/v2.0/ports/{port.top_id}", token)
-        await bottom.remove(SUBNET, ctx.resource_key)
-        LOG.info("subnet %s removed from %s", ctx.resource_key, pod.region_name)
+
+    async def ports_first(bottom: BottomNetworking, route: table.Route) -> None:
+        found = await bottom.neutron.call(
+            "GET", f"/ports?fixed_ips=subnet_id%3D{route.bottom_id}"
+            "&fields=id&fields=device_owner")
+        for item in (found or {}).get("ports", []):
+            async with deps.db.session() as s:
+                port = await table.find_by_bottom(s, item["id"], PORT, route.pod_id)
+            if port is not None:
+                await bottom.remove(PORT, port.top_id)
+                if item.get("device_owner") == "network:dhcp":  # the pod's reservation
+                    token = await deps.service_auth.token()
+                    await central.call("DELETE", f"/v2.0/ports/{port.top_id}", token)
+
+    await _remove_copies(ctx, SUBNET, ports_first)
 
 
 @register(PORT_CLEANUP)
 async def port_cleanup(ctx: JobContext) -> None:
     """A top port deleted: its copies go, and other pods forget its address."""
-    deps = ctx.deps
-    token = await deps.service_auth.token()
-    async with deps.db.session() as s:
-        routes = await table.lookup(s, ctx.resource_key, PORT, project_id=None)
     groups: list[str] = []
-    for route in routes:
-        async with deps.db.session() as s:
-            pod = await registry.get_pod(s, route.pod_id)
-        bottom = BottomNetworking(deps.db, PodNeutron(await deps.pods.get(pod.region_name),
-                                                      token, pod), route.project_id)
-        if route.bottom_id:
-            groups += await _top_groups(bottom, route.bottom_id, pod.id)
-        await bottom.remove(PORT, ctx.resource_key)
-        LOG.info("port %s removed from %s", ctx.resource_key, pod.region_name)
-    async with deps.db.session() as s:
+
+    async def note_groups(bottom: BottomNetworking, route: table.Route) -> None:
+        groups.extend(await _top_groups(bottom, route.bottom_id or "", route.pod_id))
+
+    await _remove_copies(ctx, PORT, note_groups)
+    async with ctx.deps.db.session() as s:
         await sync.enqueue_members(s, groups, ctx.project_id)
 
 
