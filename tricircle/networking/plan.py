@@ -7,6 +7,7 @@ missing, so every rule is unit-tested without a cloud.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,16 +110,34 @@ def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str, project_id: 
     is empty; with DHCP (`dhcp_address`: the pod's DHCP address, reserved as a
     central port) the pool is that one address, which the pod's DHCP port holds."""
     pool = [{"start": dhcp_address, "end": dhcp_address}] if dhcp_address else []
+    modes = {k: top[k] for k in IPV6_MODES if top.get(k)}
     return {"subnet": {"network_id": bottom_network_id, "name": top.get("name") or "",
                        "tenant_id": project_id, "cidr": top["cidr"],
                        "ip_version": top.get("ip_version", 4),
-                       "gateway_ip": top.get("gateway_ip"), "enable_dhcp": bool(dhcp_address),
-                       "allocation_pools": pool, "description": top["id"]}}
+                       "gateway_ip": top.get("gateway_ip"),
+                       # Neutron takes IPv6 modes only with DHCP on
+                       "enable_dhcp": bool(dhcp_address) or bool(modes),
+                       "allocation_pools": pool, "description": top["id"], **modes}}
+
+
+# IPv6 attributes a copy keeps (fixed at creation, like the CIDR): with ``slaac``
+# or ``dhcpv6-stateless`` every port's address is derived from its MAC (EUI-64),
+# so a bottom port with central's MAC has central's address.
+IPV6_MODES = ("ipv6_address_mode", "ipv6_ra_mode")
 
 
 def wants_pod_dhcp(top_subnet: dict[str, Any]) -> bool:
-    """Whether a pod's copy of the subnet gets DHCP (IPv4 subnets with DHCP on)."""
-    return bool(top_subnet.get("enable_dhcp")) and top_subnet.get("ip_version", 4) == 4
+    """Whether a pod's copy of the subnet gets DHCP (and the pod's DHCP address
+    reserved in central): every subnet with DHCP on, IPv4 or IPv6 (SLAAC and
+    DHCPv6 subnets have it on: Neutron requires it for their modes)."""
+    return bool(top_subnet.get("enable_dhcp"))
+
+
+def reserved_address(port: dict[str, Any], top_subnet_id: str) -> str:
+    """The address a central port holds on one subnet (a port on a network with
+    SLAAC subnets also holds their addresses)."""
+    ips = port.get("fixed_ips") or []
+    return str(next((ip for ip in ips if ip["subnet_id"] == top_subnet_id), ips[0])["ip_address"])
 
 
 def dhcp_port_name(region: str, top_subnet_id: str) -> str:
@@ -137,15 +156,51 @@ def central_dhcp_port_body(top_subnet: dict[str, Any], region: str) -> dict[str,
 
 
 def bottom_dhcp_port_body(top_port: dict[str, Any], bottom_network_id: str,
-                          bottom_subnet_id: str, project_id: str) -> dict[str, Any]:
-    """The pod's DHCP port: central's reserved address and MAC; a pod's DHCP agent
-    takes over a port whose device_id is ``reserved_dhcp_port``."""
+                          bottom_subnet_id: str, project_id: str,
+                          top_subnet_id: str | None = None) -> dict[str, Any]:
+    """The pod's DHCP port: central's reserved address (on `top_subnet_id`; the
+    port's first one if not given) and MAC; a pod's DHCP agent takes over a port
+    whose device_id is ``reserved_dhcp_port``."""
+    address = reserved_address(top_port, top_subnet_id or "")
+    fixed = {"subnet_id": bottom_subnet_id}
+    if not is_derived(address, str(top_port["mac_address"])):
+        fixed["ip_address"] = address  # (a SLAAC address the pod derives from the MAC)
     return {"port": {"network_id": bottom_network_id, "name": top_port.get("name") or "",
                      "tenant_id": project_id, "mac_address": top_port["mac_address"],
                      "device_owner": "network:dhcp", "device_id": DHCP_DEVICE,
-                     "fixed_ips": [{"subnet_id": bottom_subnet_id,
-                                    "ip_address": top_port["fixed_ips"][0]["ip_address"]}],
-                     "description": top_port["id"]}}
+                     "fixed_ips": [fixed], "description": top_port["id"]}}
+
+
+def fixed_ips(top_port: dict[str, Any], subnets: dict[str, str], *,
+              router_port: bool = False) -> list[dict[str, str]]:
+    """The bottom ``fixed_ips`` of a top port (`subnets`: top -> bottom ids):
+    central's addresses, except an IPv6 address derived from the port's MAC
+    (EUI-64: a SLAAC or DHCPv6-stateless subnet), which a pod derives itself from
+    the same MAC and refuses to be given as well (it allocates it twice); only
+    the subnet is named. A router's port (`router_port`) gets no derived address
+    from a pod, so it is given every address."""
+    mac = str(top_port.get("mac_address") or "")
+    found = []
+    for ip in top_port.get("fixed_ips") or []:
+        item = {"subnet_id": subnets[ip["subnet_id"]]}
+        if router_port or not is_derived(ip["ip_address"], mac):
+            item["ip_address"] = ip["ip_address"]
+        found.append(item)
+    return found
+
+
+def is_derived(address: str, mac: str) -> bool:
+    """Whether an IPv6 `address` has the modified EUI-64 interface id of `mac`
+    (what Neutron gives every port on a SLAAC or DHCPv6-stateless subnet)."""
+    try:
+        ip = ipaddress.ip_address(address)
+        octets = bytes(int(part, 16) for part in mac.split(":"))
+    except ValueError:
+        return False
+    if ip.version != 6 or len(octets) != 6:
+        return False
+    eui = bytes([octets[0] ^ 0x02, *octets[1:3], 0xFF, 0xFE, *octets[3:]])
+    return int(ip) & (2 ** 64 - 1) == int.from_bytes(eui, "big")
 
 
 def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str, Any]:
@@ -155,14 +210,15 @@ def bottom_security_group_body(top: dict[str, Any], project_id: str) -> dict[str
 
 
 def bottom_port_body(top: dict[str, Any], bottom_network_id: str, subnets: dict[str, str],
-                     groups: dict[str, str], project_id: str) -> dict[str, Any]:
+                     groups: dict[str, str], project_id: str, *,
+                     router_port: bool = False) -> dict[str, Any]:
     """The bottom port carrying the top port's MAC and addresses (`subnets` and
-    `groups`: top id -> bottom id), marked with the top port id."""
+    `groups`: top id -> bottom id), marked with the top port id (`router_port`:
+    made as a router's port, see `fixed_ips`)."""
     port: dict[str, Any] = {
         "network_id": bottom_network_id, "name": top.get("name") or "",
         "tenant_id": project_id, "mac_address": top["mac_address"],
-        "fixed_ips": [{"subnet_id": subnets[ip["subnet_id"]], "ip_address": ip["ip_address"]}
-                      for ip in top.get("fixed_ips", [])],
+        "fixed_ips": fixed_ips(top, subnets, router_port=router_port),
         "description": top["id"]}
     if top.get("port_security_enabled") is False:
         port["port_security_enabled"] = False

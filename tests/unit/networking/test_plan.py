@@ -62,6 +62,46 @@ def test_bottom_subnet_hands_out_no_address_of_its_own() -> None:
         ("10.1.0.0/24", "10.1.0.1", "bottom-net")
 
 
+@pytest.mark.parametrize("mode", ["slaac", "dhcpv6-stateful", "dhcpv6-stateless"])
+def test_an_ipv6_copy_keeps_its_modes_and_hands_out_only_the_reserved_address(
+        mode: str) -> None:
+    top = {"id": "top6", "name": "v6", "cidr": "2001:db8:1::/64", "ip_version": 6,
+           "gateway_ip": "2001:db8:1::1", "enable_dhcp": True,
+           "ipv6_address_mode": mode, "ipv6_ra_mode": mode,
+           "allocation_pools": [{"start": "2001:db8:1::2", "end": "2001:db8:1::ffff"}]}
+    assert plan.wants_pod_dhcp(top)
+    body = plan.bottom_subnet_body(top, "bottom-net", "proj", "2001:db8:1::5")["subnet"]
+    assert (body["ipv6_address_mode"], body["ipv6_ra_mode"], body["enable_dhcp"]) == \
+        (mode, mode, True)
+    assert body["allocation_pools"] == [{"start": "2001:db8:1::5", "end": "2001:db8:1::5"}]
+    assert (body["cidr"], body["ip_version"], body["gateway_ip"]) == \
+        ("2001:db8:1::/64", 6, "2001:db8:1::1")
+    # a copy without a reservation (a router's) still has DHCP on: Neutron wants it
+    # with the modes; its pool is empty
+    bare = plan.bottom_subnet_body(top, "bottom-net", "proj")["subnet"]
+    assert bare["enable_dhcp"] is True and bare["allocation_pools"] == []
+
+
+def test_an_ipv6_subnet_without_dhcp_gets_none_and_no_modes() -> None:
+    top = {"id": "top6", "cidr": "2001:db8:2::/64", "ip_version": 6, "enable_dhcp": False,
+           "gateway_ip": "2001:db8:2::1", "ipv6_address_mode": None, "ipv6_ra_mode": None}
+    assert not plan.wants_pod_dhcp(top)
+    body = plan.bottom_subnet_body(top, "n", "p")["subnet"]
+    assert body["enable_dhcp"] is False and "ipv6_address_mode" not in body
+
+
+def test_the_dhcp_reservation_uses_its_own_subnets_address() -> None:
+    """A central port on a network with a SLAAC subnet also holds a SLAAC address."""
+    reserved = {"id": "r", "name": "tricircle-dhcp:RegionOne:v4",
+                "mac_address": "fa:16:3e:00:00:09",
+                "fixed_ips": [{"subnet_id": "v6", "ip_address": "2001:db8::f816:3eff:fe00:9"},
+                              {"subnet_id": "v4", "ip_address": "10.0.0.2"}]}
+    assert plan.reserved_address(reserved, "v4") == "10.0.0.2"
+    port = plan.bottom_dhcp_port_body(reserved, "n", "bottom-v4", "p", "v4")["port"]
+    assert port["fixed_ips"] == [{"subnet_id": "bottom-v4", "ip_address": "10.0.0.2"}]
+    assert port["mac_address"] == "fa:16:3e:00:00:09"
+
+
 def test_bottom_port_carries_central_mac_and_addresses() -> None:
     top = {"id": "top-port", "name": "", "mac_address": "fa:16:3e:00:00:01",
            "fixed_ips": [{"subnet_id": "top-sub", "ip_address": "10.1.0.7"}],
@@ -113,3 +153,20 @@ def test_requested_interface_reads_net_fixed_ip_port_and_tag() -> None:
 @pytest.mark.parametrize("attachment", [{}, {"net_id": 5}, {"fixed_ips": [{"ip_address": "x"}]}])
 def test_requested_interface_leaves_other_shapes_to_the_pod(attachment: dict) -> None:
     assert plan.requested_interface(attachment) is None
+
+
+def test_a_slaac_address_is_left_to_the_pod_to_derive_from_the_mac() -> None:
+    mac = "fa:16:3e:12:34:05"
+    derived = "2001:db8:a1:0:f816:3eff:fe12:3405"        # EUI-64 of the MAC
+    assert plan.is_derived(derived, mac)
+    assert not plan.is_derived("2001:db8:a1::5", mac) and not plan.is_derived("10.0.0.5", mac)
+    top = {"id": "p", "mac_address": mac, "security_groups": [],
+           "fixed_ips": [{"subnet_id": "v4", "ip_address": "10.0.0.5"},
+                         {"subnet_id": "v6", "ip_address": derived}]}
+    subnets = {"v4": "b4", "v6": "b6"}
+    body = plan.bottom_port_body(top, "n", subnets, {}, "proj")["port"]
+    assert body["fixed_ips"] == [{"subnet_id": "b4", "ip_address": "10.0.0.5"},
+                                 {"subnet_id": "b6"}]
+    # a router's port gets no derived address from the pod: every address is given
+    router = plan.bottom_port_body(top, "n", subnets, {}, "proj", router_port=True)["port"]
+    assert router["fixed_ips"][1] == {"subnet_id": "b6", "ip_address": derived}
