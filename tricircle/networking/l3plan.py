@@ -215,6 +215,24 @@ def bottom_router_body(top: Mapping[str, Any], project_id: str) -> dict[str, Any
                        "description": top["id"]}}
 
 
+def router_update(top: Mapping[str, Any], observed: Mapping[str, Any],
+                  routes: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The body of the one PUT bringing a bottom router in step: the top router's
+    ``name`` and ``admin_state_up``, and the planned `routes` (sorted pairs);
+    empty when nothing differs. The description stays the top id (the marker)."""
+    body: dict[str, Any] = {}
+    for attr, default in (("name", ""), ("admin_state_up", True)):
+        wanted = top.get(attr, default)
+        if wanted is None:
+            wanted = default
+        if observed.get(attr, default) != wanted:
+            body[attr] = wanted
+    have = sorted((r["destination"], r["nexthop"]) for r in observed.get("routes") or [])
+    if have != sorted(routes):
+        body["routes"] = [{"destination": d, "nexthop": n} for d, n in sorted(routes)]
+    return body
+
+
 def gateway_info(gateway: Gateway, bottom_network: str,
                  subnets: Mapping[str, str]) -> dict[str, Any]:
     """``external_gateway_info`` of the bottom router: central's addresses

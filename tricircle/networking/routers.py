@@ -242,13 +242,10 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
     observed = (await bottom.neutron.call("GET", f"/routers/{bottom_router}"))["router"]
     found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
     ports = (found or {}).get("ports", [])
-    attached = {p["id"] for p in ports}
     tops = [run.ports[p] for p in want.interfaces]
     if want.bridge:
         tops.append(run.bridge_ports[want.pod])
-    marked = await _marked_ports(bottom, tops)
-    keep = await _parallel([_attach(run, bottom, top, bottom_router, attached,
-                                    marked.get(top["id"])) for top in tops])
+    keep = await _attach_all(run, bottom, bottom_router, tops, ports)
     # floating IPs live only where the router has (or had) its gateway
     had_gateway = want.gateway is not None or bool(observed.get("external_gateway_info"))
     fips = await _prune_floating(run, bottom, bottom_router, want) if had_gateway else {}
@@ -257,10 +254,9 @@ async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) ->
         await _floating(run, bottom, bottom_router, want, fips)
     elif had_gateway:
         await _drop_shadows(run, bottom, set())
-    if sorted((r["destination"], r["nexthop"]) for r in observed.get("routes") or []) \
-            != list(want.routes):
-        await bottom.neutron.call("PUT", f"/routers/{bottom_router}", {"router": {
-            "routes": [{"destination": d, "nexthop": n} for d, n in want.routes]}})
+    update = l3plan.router_update(router, observed, want.routes)
+    if update:  # name, admin state, routes: one PUT
+        await bottom.neutron.call("PUT", f"/routers/{bottom_router}", {"router": update})
     await _detach_others(bottom, bottom_router, set(keep), ports)
     if want.gateway is None and observed.get("external_gateway_info"):
         await bottom.neutron.call("PUT", f"/routers/{bottom_router}",
@@ -281,6 +277,34 @@ async def _parallel(calls: list[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
+async def _attach_all(run: _Run, bottom: BottomNetworking, bottom_router: str,
+                      tops: list[dict[str, Any]], ports: list[dict[str, Any]]) -> list[str]:
+    """The bottom interfaces of the central router-side ports `tops`, attached to
+    the bottom router (`ports`: the bottom router's ports as listed). Copies of
+    the networks first, then the attachments, a few at a time (a pod serialises
+    the interface changes of one router)."""
+    copies = await _parallel([copy_network(run, bottom, top["network_id"]) for top in tops])
+    on_router = {(ip["subnet_id"], ip["ip_address"]): p["id"]
+                 for p in ports for ip in p.get("fixed_ips") or []}
+    by_port = [top for top in tops if not _by_subnet(run, top)]
+    marked = await _marked_ports(bottom, by_port)
+    return await _parallel([
+        _attach(run, bottom, bottom_router, top, copy, on_router, marked.get(top["id"]))
+        for top, copy in zip(tops, copies, strict=True)])
+
+
+def _by_subnet(run: _Run, top_port: dict[str, Any]) -> bool:
+    """Whether a central interface port is attached in a pod by its subnet: one
+    address, the subnet's gateway (what ``add_router_interface {subnet_id}``
+    gives the pod's port)."""
+    ips = top_port.get("fixed_ips") or []
+    if len(ips) != 1:
+        return False
+    subnets = run.subnets.get(top_port["network_id"]) or []
+    gateway = next((s.get("gateway_ip") for s in subnets if s["id"] == ips[0]["subnet_id"]), None)
+    return bool(gateway) and gateway == ips[0]["ip_address"]
+
+
 async def _marked_ports(bottom: BottomNetworking,
                         tops: list[dict[str, Any]]) -> dict[str, str]:
     """Bottom ports already marked with the top ids of `tops` whose routing rows
@@ -299,26 +323,67 @@ async def _marked_ports(bottom: BottomNetworking,
     return found
 
 
-async def _attach(run: _Run, bottom: BottomNetworking, top_port: dict[str, Any],
-                  bottom_router: str, attached: set[str], marked: str | None) -> str:
-    """The bottom copy of a central router-side port, attached to the bottom router
-    (`marked`: a copy the pod already has, found by `_marked_ports`)."""
-    network, subnets = await copy_network(run, bottom, top_port["network_id"])
-    body = plan.bottom_port_body({**top_port, "port_security_enabled": False}, network,
-                                 subnets, {}, run.project_id)
+async def _attach(run: _Run, bottom: BottomNetworking, bottom_router: str,
+                  top_port: dict[str, Any], copy: tuple[str, dict[str, str]],
+                  on_router: dict[tuple[str, str], str], marked: str | None) -> str:
+    """The bottom interface of a central router-side port, attached to the bottom
+    router. `copy`: the network's bottom copy and its subnets (top -> bottom);
+    `on_router`: (bottom subnet, address) -> port of the bottom router;
+    `marked`: a port copy the pod already has (a run cut short before attaching).
 
-    async def made() -> str:
-        return marked or await create(bottom, "ports", body)
+    Interface ports are not tagged: the routing row is the record, the address
+    on the bottom router what a cut-short run finds again."""
+    top_id = top_port["id"]
+    network, subnets = copy
+    wanted = [(subnets.get(ip["subnet_id"], ""), ip["ip_address"])
+              for ip in top_port.get("fixed_ips") or []]
+    route = await bottom.existing(PORT, top_id)
+    if route is not None and route.bottom_id:
+        if route.bottom_id in on_router.values():
+            return route.bottom_id
+        if not _by_subnet(run, top_port) and await _add_interface(
+                bottom, bottom_router, {"port_id": route.bottom_id}) is not None:
+            return route.bottom_id
+        await _forget(bottom, route.bottom_id, PORT)  # gone behind our back: made again
+    found = next((on_router[w] for w in wanted if w in on_router), None)
+    if found is None and _by_subnet(run, top_port):
+        done = await _add_interface(bottom, bottom_router, {"subnet_id": wanted[0][0]})
+        if done is None:
+            raise bridges.CentralError(f"bottom subnet of {top_id} vanished")
+        found = str(done["port_id"])
+    elif found is None:
+        body = plan.bottom_port_body({**top_port, "port_security_enabled": False}, network,
+                                     subnets, {}, run.project_id, router_port=True)
+        # a router's port already: a pod takes any address on an IPv6 SLAAC subnet then
+        body["port"]["device_owner"] = l3plan.INTERFACE_OWNERS[0]
+        found = marked or await create(bottom, "ports", body)
+        if await _add_interface(bottom, bottom_router, {"port_id": found}) is None:
+            raise bridges.CentralError(f"bottom port {found} of {top_id} vanished")
+    await _record(bottom, run.project_id, PORT, top_id, found)
+    return found
 
-    port, _ = await bottom.ensure(PORT, top_port["id"], made, adopt=False)
-    if port in attached:
-        return port
+
+async def _add_interface(bottom: BottomNetworking, bottom_router: str,
+                         info: dict[str, str]) -> dict[str, Any] | None:
+    """``add_router_interface`` in the pod; None when the port or subnet is gone."""
     done = await bottom.neutron.call("PUT", f"/routers/{bottom_router}/add_router_interface",
-                                     {"port_id": port}, missing_ok=True)
-    if done is None:  # the copy was deleted behind our back: forget it, the retry remakes it
-        await bottom.remove(PORT, top_port["id"])
-        raise bridges.CentralError(f"bottom port {port} of {top_port['id']} vanished")
-    return port
+                                     info, missing_ok=True)
+    return done if isinstance(done, dict) else None
+
+
+async def _record(bottom: BottomNetworking, project: str, kind: str, top_id: str,
+                  bottom_id: str) -> None:
+    """Bind the routing row of a copy (reserved or taken over: only this
+    router's job makes its interfaces)."""
+    pod = bottom.neutron.pod.id
+    async with bottom.db.session() as s:
+        try:
+            route = await table.reserve(s, top_id=top_id, pod_id=pod,
+                                        project_id=project, resource_type=kind)
+        except table.RoutingConflict:
+            rows = await table.lookup(s, top_id, kind, project_id=None)
+            route = next(r for r in rows if r.pod_id == pod)
+        await table.bind(s, route.id, bottom_id)
 
 
 async def copy_network(run: _Run, bottom: BottomNetworking, top_id: str, *,

@@ -4,6 +4,7 @@ plays central Neutron, two play the pods' (RegionOne, RegionTwo)."""
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,26 @@ class FakeL3(FakeStore):
         return resp
 
     async def interface(self, request: web.Request) -> web.Response:
-        port_id = json.loads(await request.read())["port_id"]
+        info = json.loads(await request.read())
+        router = request.match_info["id"]
+        if "subnet_id" in info:  # like Neutron: a new port with the subnet's gateway address
+            if request.match_info["action"] != "add_router_interface":
+                return web.json_response({}, status=400)
+            subnet = self.items["subnets"].get(info["subnet_id"])
+            if subnet is None:
+                return web.json_response({}, status=404)
+            if any(ip["subnet_id"] == subnet["id"] for p in self.of("ports")
+                   if p.get("device_id") == router for ip in p["fixed_ips"]):
+                return web.json_response({}, status=400)  # already on that subnet
+            port_id = str(uuid.uuid4())
+            self.items["ports"][port_id] = {
+                "id": port_id, "network_id": subnet["network_id"], "tags": [],
+                "description": "", "device_id": router, "mac_address": "fa:16:3e:99:99:99",
+                "device_owner": "network:router_interface", "name": "",
+                "fixed_ips": [{"subnet_id": subnet["id"], "ip_address": subnet["gateway_ip"]}]}
+            return web.json_response({"id": router, "port_id": port_id,
+                                      "subnet_id": subnet["id"]})
+        port_id = info["port_id"]
         if request.match_info["action"] == "add_router_interface":
             self.items["ports"][port_id].update(device_id=request.match_info["id"],
                                                device_owner="network:router_interface")
@@ -315,3 +335,52 @@ async def test_floating_ip_lives_in_the_gateway_pod_on_a_shadow_then_on_the_vm_p
     env.central.items["floatingips"]["f1"].update(port_id=None, router_id=None)
     await env.setup_router()
     assert env.pods[R2].of("floatingips") == []
+
+
+async def test_interfaces_cost_one_call_each_and_are_not_tagged(env: Env) -> None:
+    await env.copy_in(R1, "net1")
+    await env.copy_in(R2, "net2")
+    await env.setup_router()
+    calls = [c.split("?")[0] for c in env.pods[R1].calls]
+    # the gateway-address interface: one add_router_interface by subnet; the bridge
+    # port (no gateway on the bridge): POST + add by port; no PUT tags on ports
+    r1 = env.router(R1)["id"]
+    assert calls.count(f"PUT /v2.0/routers/{r1}/add_router_interface") == 2
+    assert [c for c in calls if c.startswith("PUT /v2.0/ports/")] == []
+    [itf] = [p for p in env.pods[R1].of("ports")
+             if p["device_id"] == r1 and p["fixed_ips"][0]["ip_address"] == "10.0.1.1"]
+    async with env.db.session() as s:
+        [route] = await table.lookup(s, "if-net1", "port", project_id=None)
+    assert route.bottom_id == itf["id"] and itf["tags"] == []
+
+
+async def test_an_interface_attached_by_a_cut_short_run_is_found_again(env: Env) -> None:
+    await env.copy_in(R1, "net1")
+    await env.copy_in(R2, "net2")
+    await env.setup_router()
+    async with env.db.session() as s:  # the run died between the attach and the row
+        for route in await table.lookup(s, "if-net1", "port", project_id=None):
+            await table.release(s, route.id)
+    env.pods[R1].calls.clear()
+    await env.setup_router()
+    assert not [c for c in env.pods[R1].calls if "add_router_interface" in c]
+    r1 = env.router(R1)
+    assert env.interfaces(R1, r1) == sorted(["10.0.1.1", env.bridge_ip(R1)])
+    async with env.db.session() as s:
+        [route] = await table.lookup(s, "if-net1", "port", project_id=None)
+    assert route.bottom_id in {p["id"] for p in env.pods[R1].of("ports")}
+
+
+async def test_a_rename_and_admin_state_reach_every_bottom_router(env: Env) -> None:
+    await env.copy_in(R1, "net1")
+    await env.copy_in(R2, "net2")
+    await env.setup_router()
+    env.central.items["routers"]["r1"].update(name="renamed", admin_state_up=False,
+                                              description="mine")
+    await env.setup_router()
+    for region in (R1, R2):
+        bottom = env.router(region)
+        assert (bottom["name"], bottom["admin_state_up"]) == ("renamed", False)
+        assert bottom["description"] == "r1"   # the marker stays
+    assert env.router(R2)["routes"] == [{"destination": "10.0.1.0/24",
+                                         "nexthop": env.bridge_ip(R1)}]
