@@ -181,6 +181,32 @@ def test_snapshot_backup_and_restore_stay_in_the_volumes_pod(demo, made, pod_adm
     assert new.availability_zone == "az2"
     assert _in_pod(pod_admin, "RegionTwo", new.id).id == new.id
     assert {r.top_id for r in gateway.routes(resource_type="volume")} >= {new.id}
+    # a backup in the other pod too: paging by one visits every backup once
+    other = made.add("backup", demo.block_storage.create_backup(
+        volume_id=_volume(demo, made, "az1").id, name=_name("bk1")))
+    other = demo.block_storage.wait_for_status(other, "available", failures=["error"],
+                                               wait=WAIT)
+    token = {"X-Auth-Token": demo.session.get_token()}
+    project = demo.current_project_id
+    for view in ("backups", "backups/detail"):
+        everything = _paged(f"{gateway.url}/volume/v3/{project}/{view}", token, "backups")
+        paged = _paged(f"{gateway.url}/volume/v3/{project}/{view}?limit=1", token, "backups")
+        assert len(paged) == len(set(paged)) and paged == everything
+        assert {backup.id, other.id} <= set(paged)
+
+
+def _paged(url: str, token: dict[str, str], key: str) -> list[str]:
+    """Every id of a Cinder list, following its `<key>_links` next hrefs."""
+    ids: list[str] = []
+    while url:
+        resp = requests.get(url, headers=token, timeout=30)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        ids += [item["id"] for item in body[key]]
+        url = next((link["href"] for link in body.get(f"{key}_links", [])
+                    if link.get("rel") == "next"), "")
+        assert len(ids) < 1000, "the next hrefs loop"
+    return ids
 
 
 def test_attach_in_one_pod_and_409_across_pods(demo, made, pod_admin, lab):
@@ -197,7 +223,8 @@ def test_attach_in_one_pod_and_409_across_pods(demo, made, pod_admin, lab):
     demo.block_storage.wait_for_status(near, "available", wait=WAIT)
 
 
-def test_boot_from_volume_places_the_server_in_the_volumes_pod(demo, made, lab, pod_admin):
+def test_boot_from_volume_places_the_server_in_the_volumes_pod(demo, made, lab, pod_admin,
+                                                               gateway):
     volume = _volume(demo, made, "az2", image_id=lab["image_id"])
     assert demo.block_storage.get_volume(volume).is_bootable
     server = _server(demo, made, lab, block_device_mapping=[{
@@ -205,6 +232,43 @@ def test_boot_from_volume_places_the_server_in_the_volumes_pod(demo, made, lab, 
         "destination_type": "volume", "delete_on_termination": False}])
     assert server.availability_zone == "az2"
     assert pod_admin("RegionTwo").compute.get_server(server.id).id == server.id
+    _attachments_route_to_their_pod(demo, made, gateway, volume, server)
+
+
+def _cinder(gateway: Any, demo: Any, method: str, path: str, version: str = "3.27",
+            **kw: Any) -> requests.Response:
+    return requests.request(method, f"{gateway.url}/volume/v3/{demo.current_project_id}{path}",
+                            headers={"X-Auth-Token": demo.session.get_token(),
+                                     "OpenStack-API-Version": f"volume {version}"},
+                            timeout=60, **kw)
+
+
+def _attachments_route_to_their_pod(demo: Any, made: Made, gateway: Any, volume: Any,
+                                    server: Any) -> None:
+    """v3 attachments (3.27) in RegionTwo, not the default pod: the one RegionTwo's
+    Nova made at boot is found and routed; one made through the gateway too."""
+    nova_made = demo.block_storage.get_volume(volume).attachments[0]["attachment_id"]
+    shown = _cinder(gateway, demo, "GET", f"/attachments/{nova_made}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["attachment"]["volume_id"] == volume.id
+    rows = gateway.routes(resource_type="volume_attachment", top_id=nova_made)
+    assert [r.region_name for r in rows] == ["RegionTwo"]
+    listed = _cinder(gateway, demo, "GET", f"/attachments?volume_id={volume.id}")
+    assert [a["id"] for a in listed.json()["attachments"]] == [nova_made]
+    assert nova_made in [a["id"] for a in _cinder(gateway, demo, "GET",
+                                                 "/attachments/detail").json()["attachments"]]
+    spare = _volume(demo, made, "az2")
+    made_here = _cinder(gateway, demo, "POST", "/attachments", json={"attachment": {
+        "volume_uuid": spare.id, "instance_uuid": server.id}})
+    assert made_here.status_code == 200, made_here.text
+    attachment = made_here.json()["attachment"]["id"]
+    rows = gateway.routes(resource_type="volume_attachment", top_id=attachment)
+    assert [(r.region_name, r.bottom_id) for r in rows] == [("RegionTwo", attachment)]
+    assert demo.block_storage.get_volume(spare).status == "reserved"
+    assert _cinder(gateway, demo, "DELETE", f"/attachments/{attachment}").status_code == 200
+    demo.block_storage.wait_for_status(spare, "available", wait=WAIT)
+    missing = _cinder(gateway, demo, "GET", f"/attachments/{uuid.uuid4()}")
+    assert missing.status_code == 404 and "itemNotFound" in missing.text
 
 
 def test_upload_to_image_then_a_volume_from_it_in_a_pod_without_the_image(demo, alt, made,

@@ -33,12 +33,21 @@ from tricircle.api.compute import (
 from tricircle.api.compute import images as compute_images
 from tricircle.api.image import images
 from tricircle.api.network import proxy as network_proxy
+from tricircle.api.volume import backends as volume_backends
 from tricircle.api.volume import lists as volume_lists
 from tricircle.api.volume import passthrough as volume_passthrough
 from tricircle.api.volume import types as volume_types
 from tricircle.api.volume import versions as volume_versions
 from tricircle.api.volume import volumes
-from tricircle.resources import BACKUP, SNAPSHOT, TRANSFER, VOLUME
+from tricircle.resources import (
+    ATTACHMENT,
+    BACKUP,
+    GROUP,
+    GROUP_SNAPSHOT,
+    SNAPSHOT,
+    TRANSFER,
+    VOLUME,
+)
 from tricircle.volumes import collections as volume_collections
 
 # A server id (dashed UUID; anything else falls through to a pod, which answers
@@ -53,7 +62,9 @@ def _volume_routes() -> list[tuple[str, str, object]]:
     in the URL (``/volume/v3/<project_id>/volumes``, ``/volume/v3/volumes``)."""
     routes: list[tuple[str, str, object]] = []
     for prefix in ("/volume/v3", f"/volume/v3/{_PROJECT}"):
-        for resource in (VOLUME, SNAPSHOT, BACKUP):
+        # issue 5: groups route by their row, attachments by theirs (or are found)
+        routes += [("POST", f"{prefix}/groups/action", volume_backends.group_action)]
+        for resource in (VOLUME, SNAPSHOT, BACKUP, ATTACHMENT, GROUP, GROUP_SNAPSHOT):
             base = f"{prefix}/{resource.collection}"
             routes += [
                 ("GET", base, volume_lists.listing(resource, detail=False)),
@@ -74,6 +85,15 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("POST", f"{base}/{_UUID}/accept", volumes.accept),
                 ("*", f"{base}/{_UUID}", volumes.member(TRANSFER)),
             ]
+        # adopting backend volumes/snapshots: the pod of the AZ, host or volume named
+        for manage_path, handler in (
+                ("manageable_volumes", volume_backends.manageable_volumes),
+                ("manageable_volumes/detail", volume_backends.manageable_volumes),
+                ("os-volume-manage", volume_backends.manageable_volumes),
+                ("manageable_snapshots", volume_backends.manageable_snapshots),
+                ("manageable_snapshots/detail", volume_backends.manageable_snapshots),
+                ("os-snapshot-manage", volume_backends.manageable_snapshots)):
+            routes.append(("*", f"{prefix}/{manage_path}", handler))
         routes += [("GET", f"{prefix}/os-availability-zone",
                     volume_passthrough.availability_zones),
                    ("GET", f"{prefix}/types", volume_types.read),

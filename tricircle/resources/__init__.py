@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from tricircle.resources.base import ListMerge, MetadataMarker, Resource, Surface
 from tricircle.resources.compute import COMPUTE, SERVER
-from tricircle.resources.volume import BACKUP, SNAPSHOT, TRANSFER, VOLUME, VOLUME_SURFACE
+from tricircle.resources.volume import (
+    ATTACHMENT,
+    BACKUP,
+    GROUP,
+    GROUP_SNAPSHOT,
+    SNAPSHOT,
+    TRANSFER,
+    VOLUME,
+    VOLUME_SURFACE,
+)
 
 REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER, VOLUME, SNAPSHOT, BACKUP,
-                                                     TRANSFER)}
+                                                     TRANSFER, ATTACHMENT, GROUP,
+                                                     GROUP_SNAPSHOT)}
 
 
 def get(name: str) -> Resource:
@@ -21,6 +31,6 @@ def get(name: str) -> Resource:
     return REGISTRY[name]
 
 
-__all__ = ["BACKUP", "COMPUTE", "REGISTRY", "SERVER", "SNAPSHOT", "TRANSFER", "VOLUME",
-           "VOLUME_SURFACE",
+__all__ = ["ATTACHMENT", "BACKUP", "COMPUTE", "GROUP", "GROUP_SNAPSHOT", "REGISTRY", "SERVER",
+           "SNAPSHOT", "TRANSFER", "VOLUME", "VOLUME_SURFACE",
            "ListMerge", "MetadataMarker", "Resource", "Surface", "get"]

@@ -89,4 +89,47 @@ TRANSFER = Resource(
     not_found="Transfer %(id)s could not be found.",
 )
 
-VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER)
+# Attachments (v3 attachments API, 3.27+): in the pod of their volume. The ones a
+# pod's Nova made (a server's volume attach) get their row when first asked for.
+ATTACHMENT = Resource(
+    name="attachment",
+    surface=VOLUME_SURFACE,
+    collection="attachments",
+    member_key="attachment",
+    routing_type="volume_attachment",
+    placement="colocated",
+    id_source="bottom",
+    marker=None,
+    list_merge=ListMerge(links_key="attachments_links", default_sort=_DEFAULT_SORT),
+    not_found="Volume attachment could not be found with filter: attachment_id = %(id)s.",
+)
+
+# Generic volume groups (3.13+): placed like a volume (their AZ), and the volumes
+# made in a group, the group's snapshots and groups made from them follow it.
+GROUP = Resource(
+    name="group",
+    surface=VOLUME_SURFACE,
+    collection="groups",
+    member_key="group",
+    routing_type="volume_group",
+    placement="scheduler",
+    id_source="bottom",
+    marker=None,
+    list_merge=ListMerge(links_key="groups_links", default_sort=_DEFAULT_SORT),
+    not_found="Group %(id)s could not be found.",
+)
+
+GROUP_SNAPSHOT = Resource(
+    name="group_snapshot",
+    surface=VOLUME_SURFACE,
+    collection="group_snapshots",
+    member_key="group_snapshot",
+    routing_type="volume_group_snapshot",
+    placement="colocated",   # in the pod of its group
+    id_source="bottom",
+    marker=None,
+    list_merge=ListMerge(links_key="group_snapshots_links", default_sort=_DEFAULT_SORT),
+    not_found="GroupSnapshot %(id)s could not be found.",
+)
+
+VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER, ATTACHMENT, GROUP, GROUP_SNAPSHOT)

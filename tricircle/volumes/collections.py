@@ -63,8 +63,42 @@ class TransferMarkerNotFound(faults.NotFound):
 TRANSFERS = dataclasses.replace(
     _collection("transfers", "transfer", TRANSFER_SORT, ("id", "name", "volume_id", "links"),
                 TransferMarkerNotFound), segment="os-volume-transfer", pod_paging=False)
+
+
+class AttachmentMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Attachment %(marker)s could not be found."
+
+
+class GroupMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Group %(marker)s could not be found."
+
+
+class GroupSnapshotMarkerNotFound(faults.NotFound):
+    code = "tricircle.marker_not_found"
+    message = "GroupSnapshot %(marker)s could not be found."
+
+
+# Attachments, groups and group snapshots: few per project; each pod's whole list
+# is read (the user's filters and sort passed on), sorted and cut here. The
+# attachments' views carry no created_at: attached_at stands in for it.
+ATTACHMENTS = dataclasses.replace(
+    _collection("attachments", "attachment",
+                {"id": ("id",), "status": ("status",), "volume_id": ("volume_id",),
+                 "instance": ("instance",), "created_at": ("attached_at",),
+                 "attached_at": ("attached_at",)},
+                ("id", "status", "instance", "volume_id"), AttachmentMarkerNotFound),
+    pod_paging=False)
+GROUPS = dataclasses.replace(
+    _collection("groups", "group", {**_COMMON_SORT, "availability_zone": ("availability_zone",),
+                                    "group_type": ("group_type",)},
+                ("id", "name"), GroupMarkerNotFound), pod_paging=False)
+GROUP_SNAPSHOTS = dataclasses.replace(
+    _collection("group_snapshots", "group_snapshot",
+                {**_COMMON_SORT, "group_id": ("group_id",)}, ("id", "name"),
+                GroupSnapshotMarkerNotFound), pod_paging=False)
 BY_RESOURCE = {"volume": VOLUMES, "snapshot": SNAPSHOTS, "backup": BACKUPS,
-               "transfer": TRANSFERS}
+               "transfer": TRANSFERS, "attachment": ATTACHMENTS, "group": GROUPS,
+               "group_snapshot": GROUP_SNAPSHOTS}
 
 
 def transfers_at(segment: str) -> Collection:

@@ -1,6 +1,7 @@
 """What follows a call a pod accepted on a volume, snapshot or backup: rows
-released after deletes, rows for volumes a backup restore created, top images
-for volume uploads, and the check before a restore into an existing volume."""
+released after deletes (a group's: its ``delete`` action), rows for volumes a
+backup restore created, top images for volume uploads, and the check before a
+restore into an existing volume."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tricircle.distributed import replicate
 from tricircle.distributed.volume_types import TypeIds
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.locate import Located, Locator, NotFoundInGateway
-from tricircle.resources import BACKUP, TRANSFER, VOLUME, Resource
+from tricircle.resources import BACKUP, GROUP, TRANSFER, VOLUME, Resource
 from tricircle.routing import repair, table
 from tricircle.volumes import images
 
@@ -90,6 +91,9 @@ async def after(app: web.Application, ctx: RequestContext, call: Call, located: 
                 locator: Locator) -> None:
     """Bookkeeping after a 2xx from the pod."""
     if call.method == "DELETE" and call.tail is None:
+        await _deleted(app, locator, call.resource, located)
+    elif call.method == "POST" and call.resource is GROUP and call.tail == "action" \
+            and isinstance(_json(call.body), dict) and "delete" in _json(call.body):
         await _deleted(app, locator, call.resource, located)
     elif call.method == "POST" and call.resource is VOLUME and call.tail == "action" \
             and b"os-volume_upload_image" in (call.body or b""):

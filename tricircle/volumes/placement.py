@@ -3,7 +3,9 @@
 * a volume cloned from a volume, made from a snapshot or restored from a backup
   (``source_volid``, ``snapshot_id``, ``backup_id``), or meant for a server
   (Cinder's scheduler hint ``local_to_instance``): that resource's pod;
-* a snapshot or a backup: the pod of its volume;
+* a volume made in a group (``group_id``): the group's pod;
+* a snapshot, a backup or an attachment (``volume_uuid``): the pod of its volume;
+  a group snapshot: the pod of its group;
 * a server booting from (or attaching at boot) volumes or volume snapshots in
   ``block_device_mapping_v2`` / legacy ``block_device_mapping``: their pod; when
   they are in different pods, 409.
@@ -23,7 +25,7 @@ from tricircle.context import RequestContext
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.create import Prepare
 from tricircle.proxy.locate import Locator, NotFoundInGateway
-from tricircle.resources import BACKUP, SERVER, SNAPSHOT, VOLUME, Resource
+from tricircle.resources import BACKUP, GROUP, SERVER, SNAPSHOT, VOLUME, Resource
 
 Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[PodInfo | None]]
 _VOLUME_SOURCES = (("source_volid", VOLUME), ("snapshot_id", SNAPSHOT), ("backup_id", BACKUP))
@@ -81,6 +83,9 @@ def volume_pin(locator: Locator) -> Pin:
             ident = _ident(member.get(field))
             if ident:
                 return await _pod_of(locator, resource, ident, ctx)
+        group = _ident(member.get("group_id"))
+        if group:  # a volume made in a group lives with the group
+            return await _pod_of(locator, GROUP, group, ctx)
         hints = doc.get("OS-SCH-HNT:scheduler_hints") or member.get("scheduler_hints")
         server = _ident(hints.get("local_to_instance")) if isinstance(hints, dict) else None
         if server:
@@ -93,13 +98,15 @@ def volume_pin(locator: Locator) -> Pin:
     return pin
 
 
-def of_volume_pin(locator: Locator, member_key: str) -> Pin:
-    """Pin of a snapshot or backup create: the pod of its ``volume_id``."""
+def of_volume_pin(locator: Locator, member_key: str, field: str = "volume_id",
+                  resource: Resource = VOLUME) -> Pin:
+    """Pin of a snapshot, backup or attachment create: the pod of its volume
+    (``volume_id``; attachments: ``volume_uuid``); a group snapshot: of its group."""
 
     async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
         member = doc.get(member_key) or {}
-        ident = _ident(member.get("volume_id")) if isinstance(member, dict) else None
-        return await _pod_of(locator, VOLUME, ident, ctx) if ident else None
+        ident = _ident(member.get(field)) if isinstance(member, dict) else None
+        return await _pod_of(locator, resource, ident, ctx) if ident else None
 
     return pin
 
@@ -151,3 +158,8 @@ def both(*steps: Prepare) -> Prepare:
             await step(ctx, pod, doc)
 
     return prepare
+
+
+async def no_pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+    """Creates placed by the scheduler alone (a group: its availability zone)."""
+    return None

@@ -25,7 +25,17 @@ from tricircle.proxy.forward import Forwarder
 from tricircle.proxy.locate import Locator
 from tricircle.proxy.service import compute_core
 from tricircle.proxy.versions import VOLUME_FALLBACK, VersionRange
-from tricircle.resources import BACKUP, SNAPSHOT, TRANSFER, VOLUME, VOLUME_SURFACE, Resource
+from tricircle.resources import (
+    ATTACHMENT,
+    BACKUP,
+    GROUP,
+    GROUP_SNAPSHOT,
+    SNAPSHOT,
+    TRANSFER,
+    VOLUME,
+    VOLUME_SURFACE,
+    Resource,
+)
 from tricircle.volumes import images, placement
 
 SERVICE_NAME = "volume-core"
@@ -62,10 +72,18 @@ def build(app: web.Application) -> VolumeCore:
         SNAPSHOT.name: placed(SNAPSHOT, placement.of_volume_pin(locator, "snapshot")),
         BACKUP.name: placed(BACKUP, placement.of_volume_pin(locator, "backup")),
         TRANSFER.name: placed(TRANSFER, placement.of_volume_pin(locator, "transfer")),
+        ATTACHMENT.name: placed(ATTACHMENT, placement.of_volume_pin(locator, "attachment",
+                                                                     "volume_uuid")),
+        GROUP.name: placed(GROUP, placement.no_pin),
+        GROUP_SNAPSHOT.name: placed(GROUP_SNAPSHOT, placement.of_volume_pin(
+            locator, "group_snapshot", "group_id", GROUP)),
     }
     listers = {r.name: ServerLister(pods, RoutedServerSource(db, locator.pods,
                                                              routing_type=r.routing_type))
-               for r in (VOLUME, SNAPSHOT, BACKUP, TRANSFER)}
+               for r in (VOLUME, SNAPSHOT, BACKUP, TRANSFER, GROUP, GROUP_SNAPSHOT)}
+    # attachments a pod's Nova made have no row: every pod holding the project's volumes
+    listers[ATTACHMENT.name] = ServerLister(pods, RoutedServerSource(
+        db, locator.pods, routing_type=VOLUME.routing_type))
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
     return VolumeCore(locator, forwarder, versions, creates, listers, types,

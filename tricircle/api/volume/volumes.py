@@ -14,11 +14,13 @@ from aiohttp import web
 
 from tricircle import faults
 from tricircle.api import keys
-from tricircle.api.volume.common import Handler, cinder_answer
+from tricircle.api.volume.common import Handler, cinder_answer, path_prefix
 from tricircle.proxy import member as routed
+from tricircle.proxy.forward import request_headers
+from tricircle.proxy.locate import Located
 from tricircle.resources import TRANSFER, VOLUME, Resource
 from tricircle.scheduler.errors import AvailabilityZoneNotAvailable
-from tricircle.volumes import lifecycle, placement, type_ids
+from tricircle.volumes import attachments, lifecycle, placement, type_ids
 from tricircle.volumes.service import volume_core
 
 
@@ -45,7 +47,7 @@ def member(resource: Resource) -> Handler:
     @cinder_answer
     async def handler(request: web.Request) -> web.StreamResponse:
         core, ctx = volume_core(request.app), request[keys.CTX]
-        located = await core.locator.find(resource, request.match_info["id"], ctx)
+        located = await _find(request, resource)
         body = await request.read() or None
         tail = request.match_info.get("tail")
         body = await lifecycle.before(request.app, ctx, core.locator, core.types, lifecycle.Call(
@@ -61,6 +63,21 @@ def member(resource: Resource) -> Handler:
         return answer
 
     return handler
+
+
+async def _find(request: web.Request, resource: Resource) -> Located:
+    """The row of the id in the URL; an attachment a pod's Nova made is looked up
+    in the pods holding the caller's volumes. Raises NotFoundInGateway."""
+    core, ctx, app = volume_core(request.app), request[keys.CTX], request.app
+    ident = request.match_info["id"]
+
+    async def discover() -> bool:
+        return await attachments.discover(
+            app[keys.DB], app[keys.PODS], core.volume_pods, ident, ctx,
+            path_prefix=path_prefix(request), headers=request_headers(request, ctx),
+            deadline=app[keys.CONF].fanout.pod_deadline)
+
+    return await attachments.find(core.locator, resource, ident, ctx, discover=discover)
 
 
 @cinder_answer
