@@ -69,8 +69,13 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## conformance: tempest and the clients' functional tests, through the gateway and directly
-## against the pods (baseline); regenerates docs/conformance.md (see conformance/run --help)
+## against the pods (baseline); regenerates docs/conformance.md (see conformance/run --help).
+## One command on a fresh clone: starts the lab only if it is not running (a running lab,
+## maybe shared with other clones, is left untouched) and this checkout's gateway.
+## CONFORMANCE_ARGS adds options, e.g. CONFORMANCE_ARGS="--client-timeout 300"
 .PHONY: conformance
-conformance: venv lab
-	$(VPY) -m tricircle.demo up || echo "conformance: gateway not started; its columns will say so"
-	conformance/run --clients
+CONFORMANCE_ARGS ?=
+conformance: venv
+	@$(LAB) status >/dev/null 2>&1 || $(LAB) up
+	$(VPY) -m tricircle.demo up
+	conformance/run --clients --jobs 2 $(CONFORMANCE_ARGS)

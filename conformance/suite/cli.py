@@ -15,6 +15,11 @@ import datetime as dt
 import json
 import re
 import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from . import clients, report, targets
@@ -72,9 +77,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", action="store_true",
                    help="run the openstacksdk and OSC functional tests (too)")
     p.add_argument("--no-tempest", action="store_true", help="with --clients: clients only")
-    p.add_argument("--client-timeout", type=float, default=480,
-                   help="seconds per client suite and target (a suite cut short is "
-                        "reported as such)")
+    p.add_argument("--client-timeout", type=float, default=300,
+                   help="time box in seconds per client suite and target: the running test "
+                        "finishes, the rest is reported as not reached")
+    p.add_argument("--jobs", type=int, default=1, choices=(1, 2),
+                   help="runs at once (2: a baseline beside a gateway run; never two tempest "
+                        "runs of the same target, nor one client suite on both targets)")
+    p.add_argument("--nice", type=int, default=10,
+                   help="niceness of the tempest and client test runners (0: none)")
     p.add_argument("--client-suites", default=",".join(clients.DEFAULT_SUITES),
                    help=f"with --clients; known: {', '.join(clients.SUITES)}")
     return p.parse_args(argv)
@@ -83,6 +93,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.lock = threading.Lock()
         self.lab = load_lab()
         self.ks = keystone(self.lab)
         self.venv = ensure(STATE / "logs" / "install-venv.log")
@@ -126,20 +137,21 @@ class Runner:
         if down:
             raise LabError(f"lab APIs not answering after {self.args.lab_wait:.0f} s: "
                            f"{', '.join(down)}")
-        self.ks.login()
-        # one workspace per target and subset: several conformance/run processes (one per
-        # surface's engineer) may run at once, and a stestr repository answers only for
-        # the last run made in it
-        ws = Workspace(self.venv, STATE, f"{target.name}-{sub.name}")
-        conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
-        ws.init(conf)
+        with self.lock:  # one Keystone session for the runs of this process
+            self.ks.login()
+            # one workspace per target and subset: several conformance/run processes (one
+            # per surface's engineer) may run at once, and a stestr repository answers only
+            # for the last run made in it
+            ws = Workspace(self.venv, STATE, f"{target.name}-{sub.name}")
+            conf, values = targets.fill(self.lab, self.ks, target, ws.path, isolated)
+            ws.init(conf)
         include = include or sub.include_path
         selected = ws.list_tests(include, self.excludes())
         print(f"[{target.name}] {sub.name}: {len(selected)} tests ...", flush=True)
         log = STATE / "logs" / f"{target.name}-{sub.name}.log"
         rc, secs, timed_out = ws.run(include, self.excludes(), log,
                                      timeout or self.args.timeout,
-                                     min(self.args.concurrency, 2))
+                                     min(self.args.concurrency, 2), self.args.nice)
         raw = ws.last_results()
         interrupted = wait_lab(self.lab, timeout=0)
         symptoms = failure_digests(log)
@@ -184,9 +196,95 @@ def reclassify() -> None:
             save(path, data)
 
 
+_REPORT_LOCK = threading.Lock()
+
+
 def write_report() -> None:
-    path = report.write(RESULTS, load_subsets(), {"generated": now()})
+    with _REPORT_LOCK:
+        path = report.write(RESULTS, load_subsets(), {"generated": now()})
     print(f"wrote {path}")
+
+
+@dataclass
+class Task:
+    label: str
+    needs: frozenset[str]  # resources it holds while it runs
+    run: Callable[[], object]
+
+
+def run_tasks(tasks: list[Task], jobs: int) -> None:
+    """Run the tasks, ``jobs`` at a time, each as soon as none of its resources is held;
+    in list order otherwise. The report is rewritten after each one."""
+    pending, held = list(tasks), set()
+    cond = threading.Condition()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with cond:
+                while True:
+                    if errors or not pending:
+                        return
+                    task = next((t for t in pending if not t.needs & held), None)
+                    if task:
+                        pending.remove(task)
+                        held.update(task.needs)
+                        break
+                    cond.wait()
+            try:
+                task.run()
+                write_report()
+            except BaseException as exc:  # noqa: BLE001 - stop the others, re-raise below
+                errors.append(exc)
+            finally:
+                with cond:
+                    held.difference_update(task.needs)
+                    cond.notify_all()
+
+    threads = [threading.Thread(target=worker, name=f"conformance-{i}") for i in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def plan(runner: Runner, args: argparse.Namespace) -> list[Task]:
+    """Every run asked for: per subset the baseline then the gateway, then per client suite
+    the gateway then the baseline."""
+    wanted = args.targets.split(",")
+    tasks: list[Task] = []
+    if not args.no_tempest:
+        for sub in chosen_subsets(args.subsets):
+            if "baseline" in wanted:
+                tasks.append(Task(f"{sub.baseline} {sub.name}", frozenset({"tempest-base"}),
+                                  partial(runner.run_subset, sub.baseline, sub)))
+            if "gateway" in wanted:
+                tasks.append(Task(f"gateway {sub.name}", frozenset({"tempest-gw"}),
+                                  partial(runner.run_subset, "gateway", sub)))
+    if args.clients:
+        for name in args.client_suites.split(","):
+            if name not in clients.SUITES:
+                sys.exit(f"unknown client suite {name}; known: {', '.join(clients.SUITES)}")
+            for target in ("gateway", "baseline"):
+                if target in wanted:
+                    # never one suite on both targets at once: they share fixed names
+                    # (OSC's flavor "qaz") and the pod RegionOne
+                    tasks.append(Task(f"{target} {name}",
+                                      frozenset({f"client-{target}", f"suite-{name}"}),
+                                      partial(clients.run_target, runner, RESULTS / "clients",
+                                              name, target, args.client_timeout, args.nice)))
+    return tasks
+
+
+def record_run(argv: list[str], started: float, finished: float) -> None:
+    """The last invocation that ran something: docs/conformance.md says when and how long."""
+    save(RESULTS / "last-run.json", {
+        "argv": argv, "commit": report.git_head(),
+        "started": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "finished": dt.datetime.fromtimestamp(finished, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "minutes": round((finished - started) / 60, 1)})
 
 
 def update_gate() -> int:
@@ -270,20 +368,14 @@ def main(argv: list[str] | None = None) -> int:
             return update_gate()
         if args.gate:
             return run_gate(args)
+        started = time.time()
         runner = Runner(args)
-        wanted = args.targets.split(",")
-        if not args.no_tempest:
-            for sub in chosen_subsets(args.subsets):
-                if "baseline" in wanted:
-                    runner.run_subset(sub.baseline, sub)
-                    write_report()
-                if "gateway" in wanted:
-                    runner.run_subset("gateway", sub)
-                    write_report()
+        tasks = plan(runner, args)
         if args.clients:
-            clients.run_all(runner, RESULTS / "clients", wanted,
-                            tuple(args.client_suites.split(",")), args.client_timeout)
-            write_report()
+            clients.prepare(runner)
+        run_tasks(tasks, args.jobs)
+        record_run(sys.argv[1:] if argv is None else argv, started, time.time())
+        write_report()
         return 0
     except LabError as exc:
         print(f"conformance/run: {exc}", file=sys.stderr)

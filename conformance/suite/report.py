@@ -76,10 +76,11 @@ def _ratio(gw: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
 
 
 def gateway_only_failures(gw: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
-    """Return (test id, how it failed) for tests failing through the gateway, passing directly."""
+    """Return (test id, how it ended) for tests passing directly that fail through the
+    gateway or skip themselves there (both count against the ratio)."""
     base_pass = {base_id(t) for t, s in base["tests"].items() if s == "pass"}
     return sorted((t, s) for t, s in gw["tests"].items()
-                  if s.startswith("fail") and base_id(t) in base_pass)
+                  if s.startswith(("fail", "skip")) and base_id(t) in base_pass)
 
 
 def _gaps(gw: dict[str, Any] | None, base: dict[str, Any] | None,
@@ -93,7 +94,7 @@ def _gaps(gw: dict[str, Any] | None, base: dict[str, Any] | None,
     return f"{len(fails)} ({unexplained})"
 
 
-def _git_head() -> str:
+def git_head() -> str:
     out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                          capture_output=True, text=True)
     return out.stdout.strip() or "?"
@@ -105,7 +106,7 @@ def tempest_section(results: Path, subsets: dict[str, Subset],
              "pass / fail / skip per subset; *ratio* = share of the tests that pass directly "
              "which also pass through the gateway.", "",
              "| subset | tests | gateway | baseline | baseline target | ratio | "
-             "gateway-only failures (unexplained) | minutes gw / base | "
+             "gateway-only failures or skips (unexplained) | minutes gw / base | "
              "isolated networks gw / base |",
              "|---|---:|---|---|---|---:|---|---|---|"]
     details: list[str] = []
@@ -128,7 +129,7 @@ def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] 
         mv = [r.get("conf", {}).get("NOVA_MAX_MICROVERSION", "?") for r in (gw, base)]
         out += [f"Compute microversion window: gateway 2.1–{mv[0]}, baseline 2.1–{mv[1]}.", ""]
         fails = gateway_only_failures(gw, base)
-        out.append(f"Failing through the gateway, passing directly: {len(fails)}.")
+        out.append(f"Failing or skipped through the gateway, passing directly: {len(fails)}.")
         if fails:
             out += ["", "| test | result | first symptom through the gateway | reason | issue |",
                     "|---|---|---|---|---|"]
@@ -157,6 +158,34 @@ def subset_details(sub: Subset, gw: dict[str, Any] | None, base: dict[str, Any] 
     return out + [""]
 
 
+def _client_cell(res: dict[str, Any] | None) -> str:
+    """pass / fail / skip, and how much of the suite the time box let run."""
+    if res is None or "tests" not in res:
+        return counts(res)
+    cell = counts(res)
+    ran, n = len(res["tests"]), res.get("collected", len(res["tests"]))
+    if res.get("gateway_refused"):
+        cell += " (the gateway refused connections during the run: rerun)"
+    if ran < n:
+        box = res.get("time_box")
+        cell += f" ({ran} of {n} run" + (f" in the {box / 60:.0f}-min time box)" if box
+                                        else "; cut short)")
+    return cell
+
+
+def _client_ratio(gw: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
+    """Share of the tests passing directly that pass through the gateway, over the tests
+    both time-boxed runs reached (pytest runs them in the same order on both sides)."""
+    if not gw or not base or "tests" not in gw or "tests" not in base:
+        return ""
+    both = set(gw["tests"]) & set(base["tests"])
+    base_pass = {t for t in both if base["tests"][t] == "pass"}
+    if not base_pass:
+        return ""
+    gw_pass = {t for t in base_pass if gw["tests"][t] == "pass"}
+    return f"{100 * len(gw_pass) / len(base_pass):.1f} % of {len(base_pass)}"
+
+
 def clients_section(results: Path) -> list[str]:
     rows = []
     for path in sorted((results / "clients").glob("*.json")) if (results / "clients").exists() \
@@ -167,23 +196,27 @@ def clients_section(results: Path) -> list[str]:
         return ["## openstacksdk and python-openstackclient functional tests", "",
                 "Not run yet (`conformance/run --clients`).", ""]
     out = ["## openstacksdk and python-openstackclient functional tests", "",
-           "| suite | tests | gateway | baseline (RegionOne) | minutes gw / base |",
-           "|---|---:|---|---|---|"]
+           "Unmodified functional tests of openstacksdk and python-openstackclient, from the "
+           "conformance venv (`conformance/constraints.txt`), with the cloud names they expect "
+           "(`devstack`, `devstack-alt`, `devstack-admin`, `devstack-system-admin`) pointing at "
+           "region `CentralRegion` (gateway) or `RegionOne` (baseline). Each run is time-boxed "
+           "(`--client-timeout`): at the end of the box the running test finishes and the "
+           "rest is not run; *ratio* counts only the tests both columns reached.", "",
+           "| suite | tests | gateway | baseline (RegionOne) | ratio | minutes gw / base |",
+           "|---|---:|---|---|---:|---|"]
     details: list[str] = []
     gaps = load_gaps()
     for data in rows:
         gw, base = data.get("gateway"), data.get("regionone")
         n = max((r or {}).get("collected", len((r or {}).get("tests", {})))
                 for r in (gw, base)) or ""
-        cut = [" (cut short by --client-timeout)" if (r or {}).get("timed_out") else ""
-               for r in (gw, base)]
-        out.append(f"| {data['suite']} | {n} | {counts(gw)}{cut[0]} | {counts(base)}{cut[1]} | "
-                   f"{_mins(gw)} / {_mins(base)} |")
+        out.append(f"| {data['suite']} | {n} | {_client_cell(gw)} | {_client_cell(base)} | "
+                   f"{_client_ratio(gw, base)} | {_mins(gw)} / {_mins(base)} |")
         if gw and base and "tests" in gw and "tests" in base:
             fails = gateway_only_failures(gw, base)
-            details += [f"{data['suite']}: {len(fails)} failing through the gateway, "
-                        "passing directly."]
-            details += [f"- `{tid}` — {explain(tid, gaps)[0]}" for tid, _ in fails]
+            details += [f"{data['suite']}: {len(fails)} failing or skipped through the "
+                        "gateway, passing directly."]
+            details += [f"- `{tid}` ({how}) — {explain(tid, gaps)[0]}" for tid, how in fails]
             details += [""]
     return out + [""] + details
 
@@ -222,7 +255,7 @@ def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Pa
     lines = [
         "# Conformance: tempest and the OpenStack clients against the gateway", "",
         "<!-- generated by conformance/run (make conformance); do not edit by hand -->", "",
-        f"Generated {meta.get('generated', '')} at commit `{_git_head()}` from the results "
+        f"Generated {meta.get('generated', '')} at commit `{git_head()}` from the results "
         f"stored under `.lab/conformance/results/`. Tempest configuration: "
         "`conformance/tempest/tempest.conf.template` (every switched-off feature with its "
         "reason); subsets: `conformance/tempest/subsets.tsv`; reasons for gateway-only "
@@ -240,6 +273,13 @@ def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Pa
         "--targets baseline`, `conformance/run --report-only`, `conformance/run --gate`, "
         "`conformance/run --update-gate`.", "",
     ]
+    last = results / "last-run.json"
+    if last.exists():
+        run = json.loads(last.read_text())
+        lines += [f"Last run: `conformance/run {' '.join(run['argv'])}` at commit "
+                  f"`{run['commit']}`, {run['started']} to {run['finished']} "
+                  f"({run['minutes']} min wall time; results of other runs, older or newer, "
+                  "keep their own times in their JSON files).", ""]
     gate = HERE / "gate-passing.txt"
     n_gate = sum(1 for ln in gate.read_text().splitlines()
                  if ln.strip() and not ln.startswith("#")) if gate.exists() else 0

@@ -78,3 +78,72 @@ def test_the_first_failed_request_is_the_symptom_of_a_failure(tmp_path: Path) ->
     digests = tempest.failure_digests(log)
     assert tempest.symptom(f"{SERVERS}.test_a[id-1]", digests) == "404 GET http://gw/x"
     assert tempest.symptom(f"{FLAVORS}.test_c[id-9]", digests) == "KeyError: 'flavor'"
+
+
+def test_a_client_ratio_counts_only_tests_both_time_boxed_runs_reached() -> None:
+    gw = {"tests": {"a.A.t1": "pass", "a.A.t2": "fail"}, "collected": 4}
+    base = {"tests": {"a.A.t1": "pass", "a.A.t2": "pass", "a.A.t3": "pass"}, "collected": 4}
+    assert report._client_ratio(gw, base) == "50.0 % of 2"
+    assert report._client_cell({**gw, "time_box": 600}) == "1 / 1 / 0 (2 of 4 run in the " \
+        "10-min time box)"
+
+
+def test_tasks_sharing_a_resource_never_run_at_once() -> None:
+    import threading
+    import time
+
+    from suite import cli
+
+    running: set[str] = set()
+    seen_together: list[set[str]] = []
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str) -> None:
+        with lock:
+            running.add(name)
+            seen_together.append(set(running))
+        time.sleep(0.05)
+        with lock:
+            running.discard(name)
+            done.append(name)
+
+    tasks = [cli.Task(n, frozenset(needs), lambda n=n: job(n)) for n, needs in (
+        ("base-1", {"tempest-base"}), ("gw-1", {"tempest-gw"}), ("base-2", {"tempest-base"}),
+        ("gw-2", {"tempest-gw"}))]
+    original, cli.write_report = cli.write_report, lambda: None
+    try:
+        cli.run_tasks(tasks, jobs=2)
+    finally:
+        cli.write_report = original
+    assert sorted(done) == ["base-1", "base-2", "gw-1", "gw-2"]
+    assert not any({"base-1", "base-2"} <= s or {"gw-1", "gw-2"} <= s for s in seen_together)
+
+
+def test_the_time_box_lets_the_running_test_finish_and_stops_there(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import time
+
+    (tmp_path / "test_slow.py").write_text(
+        "import time\n"
+        "def test_one():\n    time.sleep(1.5)\n"
+        "def test_two():\n    pass\n")
+    env = {**os.environ, "CONFORMANCE_DEADLINE": str(time.time() + 0.5),
+           "PYTHONPATH": str(ROOT / "conformance" / "suite")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
+                          "-p", "timebox", str(tmp_path / "test_slow.py")],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert "test_one PASSED" in out.stdout
+    assert "test_two" not in out.stdout.split("test_one PASSED", 1)[1]
+    assert "time box reached" in out.stdout
+
+
+def test_ids_from_verbose_lines_match_the_junit_ids(tmp_path: Path) -> None:
+    from suite import clients
+
+    log = tmp_path / "run.log"
+    log.write_text("../../x/site-packages/openstack/tests/functional/compute/v2/"
+                   "test_server.py::TestServer::test_list PASSED [ 5%]\n")
+    assert clients.parse_verbose(log, "openstack/tests/functional/compute") == {
+        "v2.test_server.TestServer.test_list": "pass"}
