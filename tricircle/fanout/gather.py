@@ -41,26 +41,40 @@ class PodResult(Generic[T]):
 
 
 async def gather(pods: Sequence[str], call: Callable[[str], Awaitable[T]], *,
-                 deadline: float, concurrency: int = 64) -> list[PodResult[T]]:
+                 deadline: float, concurrency: int = 64,
+                 self_timed: bool = False) -> list[PodResult[T]]:
     """Run `call(pod)` for every pod, at most `concurrency` at once.
 
-    Each call gets `deadline` seconds from the moment it starts. Returns one
-    PodResult per pod, in the order of `pods` (never in completion order), so
-    merges and errors are reproducible. Never raises for a pod's failure.
+    Each call gets `deadline` seconds from the moment it starts: gather times it,
+    or, with `self_timed`, the call times itself (it passes what is left of
+    `deadline` to its pod requests as their timeout; one timer per call instead of
+    two) and a call that fails for a timeout is reported as PodDeadlineExceeded.
+    Returns one PodResult per pod, in the order of `pods` (never in completion
+    order), so merges and errors are reproducible. Never raises for a pod's failure.
     """
-    limiter = asyncio.Semaphore(max(1, concurrency))
+    limiter = asyncio.Semaphore(max(1, concurrency)) if len(pods) > concurrency else None
 
     async def one(index: int, pod: str) -> PodResult[T]:
-        async with limiter:
-            started = time.monotonic()
-            try:
+        started = time.monotonic()
+        try:
+            if self_timed:
+                value = await call(pod)
+            else:
                 async with asyncio.timeout(deadline):
                     value = await call(pod)
-            except TimeoutError:
-                return PodResult(pod, index, error=PodDeadlineExceeded(pod, deadline),
-                                 elapsed=time.monotonic() - started)
-            except Exception as exc:  # noqa: BLE001 - a pod's failure is data here
-                return PodResult(pod, index, error=exc, elapsed=time.monotonic() - started)
-            return PodResult(pod, index, value=value, elapsed=time.monotonic() - started)
+        except TimeoutError:
+            return PodResult(pod, index, error=PodDeadlineExceeded(pod, deadline),
+                             elapsed=time.monotonic() - started)
+        except Exception as exc:  # noqa: BLE001 - a pod's failure is data here
+            if self_timed and isinstance(exc.__cause__, TimeoutError):
+                exc = PodDeadlineExceeded(pod, deadline)
+            return PodResult(pod, index, error=exc, elapsed=time.monotonic() - started)
+        return PodResult(pod, index, value=value, elapsed=time.monotonic() - started)
 
-    return list(await asyncio.gather(*(one(i, pod) for i, pod in enumerate(pods))))
+    async def limited(index: int, pod: str) -> PodResult[T]:
+        assert limiter is not None
+        async with limiter:
+            return await one(index, pod)
+
+    run = one if limiter is None else limited
+    return list(await asyncio.gather(*(run(i, pod) for i, pod in enumerate(pods))))

@@ -4,7 +4,7 @@ an `ImageCollection` each.
 
 Built from the same parts as the server list (`gather`: parallel, deadline per
 pod, pods in region order; `merge`: k-way merge on the sort keys, small first
-rounds then `pages_to_extend`; `cursor`: the per-pod position carried in the
+rounds; `rounds.extend`: the later rounds; `cursor`: the per-pod position carried in the
 next href beside the plain `marker`). What differs is Glance's dialect (sort
 parameters, page size 25, relative `first`/`next` links, no down-cell records)
 and deduplication (the Nova proxy: Nova's paging, absolute ``images_links``,
@@ -30,7 +30,7 @@ from multidict import MultiMapping
 
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
-from tricircle.fanout import cursor, merge
+from tricircle.fanout import cursor, merge, rounds
 from tricircle.fanout.gather import gather
 from tricircle.routing.translate import rewriter_for
 
@@ -98,10 +98,14 @@ class ImageListResult:
 @dataclass(slots=True)
 class _Page:
     pod: ImagePod
-    images: list[dict[str, Any]]     # kept (this pod is their home)
+    items: list[dict[str, Any]]      # images kept (this pod is their home)
     last: str | None                 # the pod's last image id seen (kept or not)
     more: bool                       # the pod may hold more after `last`
     response: PodResponse
+
+    @property
+    def region(self) -> str:
+        return self.pod.region
 
 
 class ImageLister:
@@ -137,51 +141,45 @@ class ImageLister:
                        position: cursor.Position, size: int,
                        after: tuple[Any, int] | None = None) -> ImageListResult:
         index = {p.region: i for i, p in enumerate(req.pods)}
+
+        def keep_after(pages: list[_Page]) -> None:
+            if after is not None:
+                for page in pages:
+                    page.items = [i for i in page.items
+                                  if (key(i), index[page.pod.region]) > after]
+
+        async def settle(pages: list[_Page]) -> None:
+            await self._keep_homes(pages)
+            keep_after(pages)
+
+        async def more(page: _Page, size: int, budget: float) -> _Page:
+            return await self._fetch(req, page.pod, page.last, size, budget)
+
         starts = {p.region: position.pods.get(p.region) for p in req.pods}
         pages, missing = await self._round(req, req.pods, starts, size or limit)
         refused = next((p.response for p in pages.values() if p.response.status != 200), None)
         if refused is not None:
             return ImageListResult(passthrough=refused)
-        for _ in range(MAX_ROUNDS):
-            if after is not None:
-                for page in pages.values():
-                    page.images = [i for i in page.images
-                                   if (key(i), index[page.pod.region]) > after]
-            grow = self._to_extend(pages, key, limit)
-            if not grow:
-                break
-            starts = {p.pod.region: p.last for p in grow}
-            more, failed = await self._round(req, [p.pod for p in grow], starts, limit)
-            missing += failed
-            for region, extra in more.items():
-                page = pages[region]
-                page.images += extra.images
-                page.last, page.more = extra.last or page.last, extra.more
-            for page in grow:
-                if page.pod.region not in more:
-                    page.more = False
         ordered = [pages[p.region] for p in req.pods if p.region in pages]
+        keep_after(ordered)
+        missing += await rounds.extend(ordered, more, key=key, limit=limit,
+                                       deadline=req.deadline, started=req.started,
+                                       concurrency=req.concurrency, rounds=MAX_ROUNDS,
+                                       settle=settle, what="image list")
         return self._render(req, limit, key, position, ordered, missing)
-
-    def _to_extend(self, pages: dict[str, _Page], key: Any, limit: int) -> list[_Page]:
-        ordered = list(pages.values())
-        chosen = set(merge.pages_to_extend([p.images for p in ordered],
-                                           [p.more for p in ordered], key, limit))
-        # a pod whose whole page was replicas (all filtered out) may hold more
-        chosen |= {i for i, p in enumerate(ordered) if p.more and not p.images}
-        return [ordered[i] for i in sorted(chosen)]
 
     async def _round(self, req: ImageListRequest, pods: list[ImagePod],
                      starts: dict[str, str | None], size: int
                      ) -> tuple[dict[str, _Page], list[str]]:
         by_region = {p.region: p for p in pods}
-        remaining = max(0.01, req.deadline - (time.monotonic() - req.started))
+        remaining = max(rounds.MIN_BUDGET, req.deadline - (time.monotonic() - req.started))
 
-        async def call(region: str) -> _Page:
-            return await self._fetch(req, by_region[region], starts.get(region), size)
+        def call(region: str) -> Awaitable[_Page]:
+            return self._fetch(req, by_region[region], starts.get(region), size, remaining)
 
+        # each call times itself (its pod request's timeout): one timer per pod
         results = await gather([p.region for p in pods], call, deadline=remaining,
-                               concurrency=req.concurrency)
+                               concurrency=req.concurrency, self_timed=True)
         pages = {r.pod: r.value for r in results if r.ok and r.value is not None}
         missing = [r.pod for r in results if not r.ok]
         for r in results:
@@ -191,7 +189,7 @@ class ImageLister:
         return pages, missing
 
     async def _fetch(self, req: ImageListRequest, pod: ImagePod, marker: str | None,
-                     size: int) -> _Page:
+                     size: int, timeout: float) -> _Page:
         params = [*((k, v) for k, v in cursor.forwarded_params(req.query) if k != "sort"),
                   *_sort_params(req.query),
                   ("limit", str(size))]
@@ -200,7 +198,7 @@ class ImageLister:
         client = await self._pods.get(pod.region)
         kind = req.collection.service_type
         resp = await client.request(kind, "GET", req.collection.path, params=params,
-                                    headers=_headers(req), timeout=req.deadline)
+                                    headers=_headers(req), timeout=timeout)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
         if resp.status != 200:
@@ -216,18 +214,18 @@ class ImageLister:
 
     async def _keep_homes(self, pages: list[_Page]) -> None:
         """Filter each page to the images whose home is its pod (in place)."""
-        ids = [str(i["id"]) for p in pages for i in p.images]
+        ids = [str(i["id"]) for p in pages for i in p.items]
         homes = await self._homes(ids)
         unknown: dict[str, list[tuple[str, str]]] = {}
         for page in pages:
-            for image in page.images:
+            for image in page.items:
                 if str(image["id"]) not in homes:
                     unknown.setdefault(page.pod.id, []).append(
                         (str(image["id"]), str(image.get("owner") or "")))
         if unknown:
             homes.update(await self._adopt(unknown))
         for page in pages:
-            page.images = [i for i in page.images if homes.get(str(i["id"])) == page.pod.id]
+            page.items = [i for i in page.items if homes.get(str(i["id"])) == page.pod.id]
 
     # ---- markers the gateway did not write ------------------------------------------
     async def _hand_marker(self, req: ImageListRequest, marker: str, limit: int, key: Any,
@@ -270,7 +268,7 @@ class ImageLister:
                 position: cursor.Position, pages: list[_Page],
                 missing: list[str]) -> ImageListResult:
         chosen: list[tuple[_Page, dict[str, Any]]] = []
-        for i, image in merge.merge([p.images for p in pages], key):
+        for i, image in merge.merge([p.items for p in pages], key):
             if len(chosen) >= limit:
                 break
             chosen.append((pages[i], image))

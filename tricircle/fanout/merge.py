@@ -122,22 +122,3 @@ def first_round_size(limit: int, pods: int) -> int:
     if pods <= 2:
         return limit
     return min(limit, 2 * -(-limit // pods) + 2)
-
-
-def pages_to_extend(pages: Sequence[Sequence[T]], more: Sequence[bool],
-                    key: Callable[[T], SortKey], limit: int) -> list[int]:
-    """Indexes of the pages flagged in `more` (the pod may hold more after them)
-    whose last item is among the first `limit` merged items: only their unseen
-    items could still belong to the first `limit`. A page whose last item comes
-    later cannot contribute unseen items, since they all sort after it."""
-    if limit <= 0:
-        return []
-    last_rank: dict[int, int] = {}
-    taken = [0] * len(pages)
-    for rank, (index, _item) in enumerate(merge(pages, key), 1):
-        taken[index] += 1
-        if taken[index] == len(pages[index]):
-            last_rank[index] = rank
-        if rank >= limit:
-            break
-    return [i for i in sorted(last_rank) if more[i]]

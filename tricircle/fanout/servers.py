@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,7 +23,7 @@ from multidict import CIMultiDict, MultiMapping
 from tricircle import faults, jsonbody
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
-from tricircle.fanout import cursor, merge
+from tricircle.fanout import cursor, merge, rounds
 from tricircle.fanout.gather import PodResult, gather
 from tricircle.resources.compute import SERVER_MARKER
 from tricircle.routing.translate import rewriter_for
@@ -74,7 +74,7 @@ class Collection:
     service_type: str = "compute"
     links_key: str = "servers_links"
     sort_fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: SORT_FIELDS)
-    az_field: str = AZ_FIELD
+    az_field: str = AZ_FIELD              # also where the availability_zone sort value is
     marker_key: str = SERVER_MARKER.key   # the gateway's hidden metadata item
     summary: tuple[str, ...] | None = ("id", "name", "links")
     down_records: bool = True             # Nova 2.69 minimal records for down pods
@@ -233,10 +233,10 @@ class ServerLister:
         markers: dict[str, str | None] = {p.region: None for p in pods}
         if index >= 0:
             markers[region] = bottom_id
-        tagged = _Tagged(server, pods[index] if index >= 0 else ListPod(region))
+        _top_azs([server], pods[index] if index >= 0 else ListPod(region), req.collection, spec)
         position = cursor.Position(marker, {region: bottom_id}, cursor.query_scope(req.query))
         return _Plan(spec, limit, position, markers,
-                     after=(key(tagged), index))
+                     after=(key(server), index))
 
     async def _show(self, req: ListRequest, region: str, bottom_id: str) -> dict[str, Any]:
         coll = req.collection
@@ -259,29 +259,31 @@ class ServerLister:
         by_region = {p.region: p for p in pods}
         index = {p.region: i for i, p in enumerate(pods)}
 
-        async def call(region: str) -> PodPage:
+        def call(region: str) -> Awaitable[PodPage]:
             pod = by_region[region]
             if plan.after is not None and plan.pod_markers.get(region) is None:
-                return await self._scan_after(req, plan, pod, index[region], key)
-            return await self._page_of(req, plan, pod, plan.pod_markers.get(region),
-                                       plan.first_size)
+                return self._scan_after(req, plan, pod, index[region], key)
+            return self._page_of(req, plan, pod, plan.pod_markers.get(region),
+                                 plan.first_size, timeout=req.deadline)
 
+        # each call times itself (its pod request's timeout): one timer per pod
         results = await gather([p.region for p in usable], call, deadline=req.deadline,
-                               concurrency=req.concurrency)
+                               concurrency=req.concurrency, self_timed=True)
         down: list[PodResult[PodPage]] = [
             PodResult(p.region, -1, error=PodRequestError(p.region, "not in service"))
             for p in pods if not p.usable]
         return results + down
 
     async def _page_of(self, req: ListRequest, plan: _Plan, pod: ListPod,
-                       pod_marker: str | None, limit: int | None = None) -> PodPage:
+                       pod_marker: str | None, limit: int | None = None, *,
+                       timeout: float) -> PodPage:
         coll = req.collection
         params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker) \
             if coll.pod_paging else cursor.forwarded_params(req.query)
         client = await self._pods.get(pod.region)
         resp = await client.request(coll.service_type, "GET", _pod_list_path(req),
                                     params=params, headers=_pod_headers(req),
-                                    timeout=req.deadline)
+                                    timeout=timeout)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
         endpoint = client.url(coll.service_type, "")
@@ -289,11 +291,12 @@ class ServerLister:
             return PodPage(pod, [], resp, endpoint)
         # hrefs are rewritten later, only in the items the page returns (_page)
         servers = list((jsonbody.loads(resp.body) if resp.body else {}).get(coll.name, []))
+        _top_azs(servers, pod, coll, plan.spec)
         if not coll.pod_paging:
-            return PodPage(pod, _after(servers, plan.spec, pod, coll, pod_marker), resp,
-                           endpoint)
+            return PodPage(pod, _after(servers, plan.spec, coll, pod_marker), resp, endpoint)
         size = limit or plan.limit
-        return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size)
+        return PodPage(pod, servers, resp, endpoint, more=bool(size) and len(servers) >= size,
+                       last=str(servers[-1]["id"]) if servers else None)
 
     async def _scan_after(self, req: ListRequest, plan: _Plan, pod: ListPod, index: int,
                           key: Callable[[Any], merge.SortKey]) -> PodPage:
@@ -304,16 +307,18 @@ class ServerLister:
         found: list[dict[str, Any]] = []
         pod_marker: str | None = None
         size = max(plan.limit, SCAN_PAGE)
+        until = time.monotonic() + req.deadline
         while True:
-            page = await self._page_of(req, plan, pod, pod_marker, size)
+            page = await self._page_of(req, plan, pod, pod_marker, size,
+                                       timeout=max(until - time.monotonic(), rounds.MIN_BUDGET))
             if page.response.status != 200:
                 return page
-            found += [s for s in page.servers
-                      if (key(_Tagged(s, pod)), index) > plan.after]
-            if len(found) >= plan.limit or len(page.servers) < size:
-                page.servers = found[:plan.limit]
+            found += [s for s in page.items if (key(s), index) > plan.after]
+            if len(found) >= plan.limit or len(page.items) < size:
+                page.items = found[:plan.limit]
+                page.last = str(page.items[-1]["id"]) if page.items else None
                 return page
-            pod_marker = page.servers[-1]["id"]
+            pod_marker = page.items[-1]["id"]
 
     async def _first_pod_verdict(self, req: ListRequest) -> ListResult:
         """Invalid paging input: let a pod word the 400 exactly as Nova does."""
@@ -341,7 +346,10 @@ class ServerLister:
         for r in results:
             if not r.ok:
                 LOG.warning("server list without %s: %s", r.pod, r.error)
-        partial = await self._second_round(req, plan, pages, key)
+        partial = await rounds.extend(pages, self._more_of(req, plan), key=key,
+                                      limit=plan.limit, deadline=req.deadline,
+                                      started=req.started, concurrency=req.concurrency,
+                                      what=f"{req.collection.name} list")
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         top_ids = await self._source.top_ids(emitted)
@@ -356,44 +364,17 @@ class ServerLister:
         return ListResult(body=body, headers=_reply_headers(req, pages),
                           missing=missing + partial)
 
-    async def _second_round(self, req: ListRequest, plan: _Plan, pages: list[PodPage],
-                            key: Callable[[Any], merge.SortKey]) -> list[str]:
-        """When the first round's small pages do not settle the page: the pods
-        whose unseen servers could still be in it are asked, in parallel, for a
-        whole page more (after their last server); then none can run dry before
-        the page is full. Returns the pods that failed this round (their first
-        servers stay)."""
-        streams = [[_Tagged(s, p.pod) for s in p.servers] for p in pages]
-        indexes = merge.pages_to_extend(streams, [p.more for p in pages], key, plan.limit)
-        by_region = {pages[i].pod.region: pages[i] for i in indexes}
-        if not by_region:
-            return []
-        # what is left of the deadline: a pod that was slow in the first round must
-        # not cost it twice (its first servers stay; it is reported as partial)
-        remaining = req.deadline - (time.monotonic() - req.started)
-        if remaining <= 0.01:
-            for page in by_region.values():
-                page.more = False
-            return list(by_region)
+    def _more_of(self, req: ListRequest, plan: _Plan) -> rounds.Fetch[PodPage]:
+        """How a pod is asked for more servers after its last one (later rounds);
+        a pod's refusal there counts as a failure (its first servers stay)."""
 
-        async def call(region: str) -> PodPage:
-            page = by_region[region]
-            return await self._page_of(req, plan, page.pod, str(page.servers[-1]["id"]),
-                                       plan.limit)
+        async def more(page: PodPage, size: int, budget: float) -> PodPage:
+            extra = await self._page_of(req, plan, page.pod, page.last, size, timeout=budget)
+            if extra.response.status != 200:
+                raise PodRequestError(page.region, f"answered {extra.response.status}")
+            return extra
 
-        failed = []
-        for result in await gather(list(by_region), call, deadline=remaining,
-                                   concurrency=req.concurrency):
-            page, extra = by_region[result.pod], result.value
-            if result.ok and extra is not None and extra.response.status == 200:
-                page.servers += extra.servers
-                page.more = extra.more
-            else:
-                page.more = False
-                failed.append(result.pod)
-                LOG.warning("server list: %s failed its second round: %s", result.pod,
-                            result.error or extra and extra.response.status)
-        return failed
+        return more
 
     async def _minimal_records(self, req: ListRequest, missing: list[str],
                                room: int) -> list[dict[str, Any]]:
@@ -414,20 +395,19 @@ class ServerLister:
 
 @dataclass(slots=True)
 class PodPage:
-    """One pod's answer: its servers (sorted by the pod), the raw response and
-    the pod's compute endpoint (for link rewriting)."""
+    """One pod's answer: its servers (`items`, sorted by the pod), the raw
+    response and the pod's compute endpoint (for link rewriting)."""
 
     pod: ListPod
-    servers: list[dict[str, Any]]
+    items: list[dict[str, Any]]
     response: PodResponse
     endpoint: str
-    more: bool = False   # the pod may hold more servers after these
+    more: bool = False         # the pod may hold more servers after these
+    last: str | None = None    # the pod's id of the last of them (its next marker)
 
-
-@dataclass(frozen=True, slots=True)
-class _Tagged:
-    server: dict[str, Any]
-    pod: ListPod
+    @property
+    def region(self) -> str:
+        return self.pod.region
 
 
 def _next(req: ListRequest, position: cursor.Position) -> str:
@@ -435,11 +415,10 @@ def _next(req: ListRequest, position: cursor.Position) -> str:
     return cursor.next_href(base, req.query, marker=position.marker or "", position=position)
 
 
-def _after(items: list[dict[str, Any]], spec: merge.SortSpec, pod: ListPod,
+def _after(items: list[dict[str, Any]], spec: merge.SortSpec,
            collection: Collection, pod_marker: str | None) -> list[dict[str, Any]]:
     """A pod's whole list in the requested order, after its position."""
-    key = merge.key_function(spec, _extractor(collection))
-    ordered = sorted(items, key=lambda item: key(_Tagged(item, pod)))
+    ordered = sorted(items, key=merge.key_function(spec, _extractor(collection)))
     ids = [str(item.get("id")) for item in ordered]
     return ordered[ids.index(pod_marker) + 1:] if pod_marker in ids else ordered
 
@@ -467,34 +446,46 @@ def _sort_params(req: ListRequest) -> tuple[list[str], list[str]]:
 
 def _take(pages: Sequence[PodPage], key: Callable[[Any], merge.SortKey], limit: int
           ) -> list[tuple[PodPage, dict[str, Any]]]:
-    streams = [[_Tagged(s, page.pod) for s in page.servers] for page in pages]
     out: list[tuple[PodPage, dict[str, Any]]] = []
     if limit <= 0:
         return out
-    for index, tagged in merge.merge(streams, key):
-        out.append((pages[index], tagged.server))
+    for index, server in merge.merge([page.items for page in pages], key):
+        out.append((pages[index], server))
         if len(out) >= limit:
             break
     return out
 
 
-def _extractor(collection: Collection) -> Callable[[_Tagged, str], Any]:
+def _extractor(collection: Collection) -> Callable[[dict[str, Any], str], Any]:
+    """(server, sort key) -> the value sorted on. The availability zone is the top
+    one: `_top_azs` wrote it into the servers of a list sorted on it."""
     fields = collection.sort_fields
 
-    def extract(item: _Tagged, sort_key: str) -> Any:
+    def extract(server: dict[str, Any], sort_key: str) -> Any:
         path = fields.get(sort_key)
         if path is None:
             return None
-        value: Any = item.server
+        value: Any = server
         for part in path:
             value = value.get(part) if isinstance(value, dict) else None
-        if sort_key == "availability_zone":
-            return _top_az(item.pod, value)
         if sort_key == "auto_disk_config" and isinstance(value, str):
             return value == "AUTO"
         return value
 
     return extract
+
+
+def _top_azs(servers: list[dict[str, Any]], pod: ListPod, collection: Collection,
+             spec: merge.SortSpec) -> None:
+    """In a list sorted on the availability zone, the pod's servers show (and sort
+    on) the top AZ name, written in place once per server (`_render` writes it in
+    the servers shown anyway). Nothing to do for other sorts."""
+    if not pod.az_name or all(name != "availability_zone" for name, _dir in spec):
+        return
+    field_ = collection.az_field
+    for server in servers:
+        if field_ in server:
+            server[field_] = _top_az(pod, server[field_])
 
 
 def _top_az(pod: ListPod, value: Any) -> Any:

@@ -66,3 +66,38 @@ async def test_empty_and_single_pod(pods):
         return pod
 
     assert [r.value for r in await gather(pods, call, deadline=1)] == pods
+
+
+async def test_self_timed_calls_get_no_second_timer_and_their_timeouts_are_deadlines():
+    class PodError(Exception):
+        pass
+
+    async def call(pod: str) -> str:
+        if pod == "slow":
+            try:  # the call's own timer, as a pod request with timeout=deadline has
+                async with asyncio.timeout(0.05):
+                    await asyncio.sleep(10)
+            except TimeoutError as exc:
+                raise PodError(pod) from exc
+        if pod == "bad":
+            raise PodError(pod)
+        return pod
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    results = await gather(["fast", "slow", "bad"], call, deadline=0.05, self_timed=True)
+
+    assert loop.time() - started < 0.5
+    assert results[0].value == "fast"
+    assert isinstance(results[1].error, PodDeadlineExceeded)
+    assert type(results[2].error) is PodError
+
+
+async def test_self_timed_calls_are_not_cut_by_gather():
+    async def call(pod: str) -> str:
+        await asyncio.sleep(0.1)
+        return pod
+
+    results = await gather(["a"], call, deadline=0.01, self_timed=True)
+
+    assert results[0].value == "a"

@@ -2,8 +2,17 @@
 that may run dry are asked for more before the page is settled."""
 
 import random
+from dataclasses import dataclass, field
 
-from tricircle.fanout import merge
+from tricircle.fanout import merge, rounds
+
+
+@dataclass
+class Page:
+    items: list = field(default_factory=list)
+    more: bool = False
+    last: str | None = None
+    region: str = "r"
 
 
 def expected(cloud):
@@ -25,13 +34,30 @@ def test_first_round_size_is_a_share_of_the_page():
     assert merge.first_round_size(3, 5) == 3
 
 
+def test_a_page_is_asked_for_what_can_still_be_in_the_merged_page():
+    key = merge.key_function([("n", "asc")], lambda item, k: item[k])
+    pages = [Page([{"n": 1}, {"n": 2}], True), Page([{"n": 3}, {"n": 9}], True),
+             Page([{"n": 4}], True), Page([], True), Page([{"n": 0}], False)]
+    # ranks: 0, 1, 2 | 3 | 4 | 9 ...; the empty page flagged `more` is asked for a page
+    assert rounds.extension_sizes(pages, key, 4) == {0: 1, 3: 4}
+    # the second page's last item ranks 6th: nothing unseen of it fits a page of 6
+    assert rounds.extension_sizes(pages, key, 6) == {0: 3, 2: 1, 3: 6}
+    assert rounds.extension_sizes(pages, key, 0) == {}
+
+
 def test_only_pages_whose_last_item_is_inside_the_page_need_more():
     key = merge.key_function([("n", "asc")], lambda item, k: item[k])
-    pages = [[{"n": 1}, {"n": 2}], [{"n": 3}, {"n": 9}], [{"n": 4}]]
-    assert merge.pages_to_extend(pages, [True, True, True], key, 3) == [0]
-    assert merge.pages_to_extend(pages, [True, True, True], key, 4) == [0, 2]
-    assert merge.pages_to_extend(pages, [False, True, False], key, 10) == [1]
-    assert merge.pages_to_extend(pages, [True, True, True], key, 0) == []
+    items = [[{"n": 1}, {"n": 2}], [{"n": 3}, {"n": 9}], [{"n": 4}]]
+
+    def asked(more, limit):
+        return sorted(rounds.extension_sizes([Page(i, m) for i, m in zip(items, more, strict=True)],
+                                             key, limit))
+
+    assert asked([True, True, True], 3) == [0]
+    assert asked([True, True, True], 4) == [0]     # the third page's last item ends the page
+    assert asked([True, True, True], 5) == [0, 2]
+    assert asked([False, True, False], 10) == [1]
+    assert asked([True, True, True], 0) == []
 
 
 async def test_spread_servers_come_from_one_small_round(five):
@@ -53,7 +79,8 @@ async def test_a_pod_holding_all_the_newest_servers_is_asked_again(five):
     names = await five.names([("limit", "10")])
 
     assert names == expected(five)[:10]
-    assert limits_asked(five.pods["Region3"]) == [6, 10]
+    # its first 6 are the 6 newest: at most 4 more can be in the page of 10
+    assert limits_asked(five.pods["Region3"]) == [6, 4]
     assert five.pods["Region3"].calls[1][2]["marker"] == [
         next(s["id"] for s in five.pods["Region3"].servers if s["name"] == "new24")]
     assert all(limits_asked(five.pods[f"Region{i}"]) == [6] for i in (0, 1, 2, 4))
