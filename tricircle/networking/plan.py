@@ -158,10 +158,12 @@ def central_dhcp_port_body(top_subnet: dict[str, Any], region: str) -> dict[str,
 def bottom_dhcp_port_body(top_port: dict[str, Any], bottom_network_id: str,
                           bottom_subnet_id: str, project_id: str,
                           top_subnet_id: str | None = None) -> dict[str, Any]:
-    """The pod's DHCP port: central's reserved address (on `top_subnet_id`; the
-    port's first one if not given) and MAC; a pod's DHCP agent takes over a port
-    whose device_id is ``reserved_dhcp_port``."""
-    address = reserved_address(top_port, top_subnet_id or "")
+    """The pod's DHCP port: central's reserved address (on `top_subnet_id`, else
+    on the subnet its `dhcp_port_name` names) and MAC; a pod's DHCP agent takes
+    over a port whose device_id is ``reserved_dhcp_port``."""
+    name = str(top_port.get("name") or "")
+    own = top_subnet_id or (name.rsplit(":", 1)[-1] if name.startswith("tricircle-dhcp:") else "")
+    address = reserved_address(top_port, own)
     fixed = {"subnet_id": bottom_subnet_id}
     if not is_derived(address, str(top_port["mac_address"])):
         fixed["ip_address"] = address  # (a SLAAC address the pod derives from the MAC)

@@ -100,6 +100,8 @@ def test_the_dhcp_reservation_uses_its_own_subnets_address() -> None:
     port = plan.bottom_dhcp_port_body(reserved, "n", "bottom-v4", "p", "v4")["port"]
     assert port["fixed_ips"] == [{"subnet_id": "bottom-v4", "ip_address": "10.0.0.2"}]
     assert port["mac_address"] == "fa:16:3e:00:00:09"
+    named = plan.bottom_dhcp_port_body(reserved, "n", "bottom-v4", "p")["port"]  # by its name
+    assert named["fixed_ips"] == port["fixed_ips"]
 
 
 def test_bottom_port_carries_central_mac_and_addresses() -> None:
