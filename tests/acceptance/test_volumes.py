@@ -360,3 +360,84 @@ def test_a_transfer_hands_the_volume_to_another_project(demo, alt, made, pod_adm
     finally:
         alt.block_storage.delete_volume(volume.id, ignore_missing=True)
         alt.block_storage.wait_for_delete(volume, wait=WAIT)
+
+
+def _wait_status(gateway: Any, demo: Any, path: str, key: str, want: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        item = _cinder(gateway, demo, "GET", path, "3.14").json()[key]
+        assert item["status"] != "error", item
+        return item if item["status"] == want else None
+
+    return dict(_until(probe))
+
+
+def _group_type_ids(pod_admin: Any, region: str) -> dict[str, str]:
+    conn = pod_admin(region)
+    resp = conn.block_storage.get("/group_types?is_public=None",
+                                  microversion="3.11").json()["group_types"]
+    return {t["name"]: t["id"] for t in resp}
+
+
+def test_groups_follow_their_az_and_group_types_exist_in_every_pod(admin, demo, gateway,
+                                                                  pod_admin):
+    """A group type defined at the top exists in both pods; a group asked for in az2
+    lives in RegionTwo, with the volumes made in it, its snapshot and the group made
+    from that snapshot; everything is deleted through the gateway."""
+    name = _name("gt")
+    made_type = _cinder(gateway, admin, "POST", "/group_types", "3.11", json={
+        "group_type": {"name": name, "is_public": True}})
+    assert made_type.status_code == 202, made_type.text
+    type_id = made_type.json()["group_type"]["id"]
+    groups: list[str] = []
+    try:
+        assert all(name in _group_type_ids(pod_admin, r) for r in REGIONS.values())
+        volume_type = _cinder(gateway, demo, "GET", "/types/default", "3.14").json()
+        group = _cinder(gateway, demo, "POST", "/groups", "3.14", json={"group": {
+            "name": _name("grp"), "group_type": type_id, "availability_zone": "az2",
+            "volume_types": [volume_type["volume_type"]["id"]]}})
+        assert group.status_code == 202, group.text
+        group_id = group.json()["group"]["id"]
+        groups.append(group_id)
+        shown = _wait_status(gateway, demo, f"/groups/{group_id}", "group", "available")
+        assert shown["availability_zone"] == "az2"
+        assert [r.region_name for r in gateway.routes(resource_type="volume_group",
+                                                      top_id=group_id)] == ["RegionTwo"]
+        member = demo.block_storage.create_volume(name=_name("in-grp"), size=1,
+                                                  group_id=group_id,
+                                                  volume_type=volume_type["volume_type"]["id"])
+        member = demo.block_storage.wait_for_status(member, "available", failures=["error"],
+                                                    wait=WAIT)
+        assert member.availability_zone == "az2"
+        snap = _cinder(gateway, demo, "POST", "/group_snapshots", "3.14", json={
+            "group_snapshot": {"group_id": group_id, "name": _name("gsnap")}})
+        assert snap.status_code == 202, snap.text
+        snap_id = snap.json()["group_snapshot"]["id"]
+        _wait_status(gateway, demo, f"/group_snapshots/{snap_id}", "group_snapshot",
+                     "available")
+        listed = _cinder(gateway, demo, "GET", "/group_snapshots", "3.14").json()
+        assert snap_id in [s["id"] for s in listed["group_snapshots"]]
+        copy = _cinder(gateway, demo, "POST", "/groups/action", "3.14", json={
+            "create-from-src": {"group_snapshot_id": snap_id, "name": _name("grp2")}})
+        assert copy.status_code == 202, copy.text
+        copy_id = copy.json()["group"]["id"]
+        groups.insert(0, copy_id)
+        _wait_status(gateway, demo, f"/groups/{copy_id}", "group", "available")
+        copied = [v for v in demo.block_storage.volumes(group_id=copy_id)]
+        assert len(copied) == 1 and copied[0].availability_zone == "az2"
+        assert demo.block_storage.get_volume(copied[0].id).id == copied[0].id  # routed
+        assert {g["id"] for g in _cinder(gateway, demo, "GET", "/groups",
+                                         "3.14").json()["groups"]} >= {group_id, copy_id}
+        assert _cinder(gateway, demo, "DELETE", f"/group_snapshots/{snap_id}",
+                       "3.14").status_code == 202
+        _until(lambda: _cinder(gateway, demo, "GET", f"/group_snapshots/{snap_id}",
+                               "3.14").status_code == 404)
+    finally:
+        for group_id in groups:
+            _cinder(gateway, demo, "POST", f"/groups/{group_id}/action", "3.14",
+                    json={"delete": {"delete-volumes": True}})
+        for group_id in groups:
+            _until(lambda g=group_id: _cinder(gateway, demo, "GET", f"/groups/{g}",
+                                              "3.14").status_code == 404)
+        gone = _cinder(gateway, admin, "DELETE", f"/group_types/{type_id}", "3.11")
+        assert gone.status_code == 202, gone.text
+    assert not any(name in _group_type_ids(pod_admin, r) for r in REGIONS.values())

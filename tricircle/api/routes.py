@@ -99,7 +99,11 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                    ("GET", f"{prefix}/types", volume_types.read),
                    ("GET", f"{prefix}/types/{{tail:.+}}", volume_types.read),
                    ("POST", f"{prefix}/types", volume_types.write),
-                   ("*", f"{prefix}/types/{{tail:.+}}", volume_types.write)]
+                   ("*", f"{prefix}/types/{{tail:.+}}", volume_types.write),
+                   ("GET", f"{prefix}/group_types", volume_types.read),
+                   ("GET", f"{prefix}/group_types/{{tail:.+}}", volume_types.read),
+                   ("POST", f"{prefix}/group_types", volume_types.group_write),
+                   ("*", f"{prefix}/group_types/{{tail:.+}}", volume_types.group_write)]
     return routes
 
 

@@ -14,6 +14,7 @@ that makes them match the source pod, and retries while a pod is down.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -33,8 +34,7 @@ from tricircle.pods.registry import PodInfo
 LOG = logging.getLogger(__name__)
 SERVICE = "volumev3"
 TYPE_SYNC = "volume_type_sync"
-_TYPE_IN_PATH = re.compile(r"(/types/)([0-9a-fA-F-]{36})(?=/|\?|$)")
-_TYPE_ITSELF = re.compile(r"/types/[0-9a-fA-F-]{36}/?(\?.*)?$")
+_UUID_PART = r"[0-9a-fA-F-]{36}"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                    r"[0-9a-fA-F]{12}$")
 
@@ -43,24 +43,50 @@ class SyncIncomplete(Exception):
     """Some pods could not be brought in line; the job retries."""
 
 
-def type_id_in_path(path: str) -> str | None:
+@dataclass(frozen=True)
+class TypeKind:
+    """Volume types, or group types (3.11+, same shape: the name is the key
+    across pods, writes go to every pod in service; no sync job for them)."""
+
+    segment: str                 # URL segment: /types, /group_types
+    list_key: str                # list body key
+    member_key: str              # member body key
+    headers: tuple[tuple[str, str], ...] = ()  # what the service account sends
+
+    @functools.cached_property
+    def in_path(self) -> re.Pattern[str]:
+        return re.compile(rf"(/{self.segment}/)({_UUID_PART})(?=/|\?|$)")
+
+    @functools.cached_property
+    def itself(self) -> re.Pattern[str]:
+        return re.compile(rf"/{self.segment}/{_UUID_PART}/?(\?.*)?$")
+
+
+VOLUME_TYPES = TypeKind("types", "volume_types", "volume_type")
+GROUP_TYPES = TypeKind("group_types", "group_types", "group_type",
+                       (("OpenStack-API-Version", "volume 3.11"),))
+
+
+def type_id_in_path(path: str, kind: TypeKind = VOLUME_TYPES) -> str | None:
     """The type id in a ``/types/<id>[/...]`` path, if any."""
-    match = _TYPE_IN_PATH.search(path)
+    match = kind.in_path.search(path)
     return match.group(2) if match else None
 
 
-def with_type_id(path: str, type_id: str) -> str:
+def with_type_id(path: str, type_id: str, kind: TypeKind = VOLUME_TYPES) -> str:
     """`path` naming `type_id` instead of the id it names."""
-    return _TYPE_IN_PATH.sub(lambda m: m.group(1) + type_id, path, count=1)
+    return kind.in_path.sub(lambda m: m.group(1) + type_id, path, count=1)
 
 
 class TypeIds:
     """Each pod's volume types by name (service account), cached for `ttl` seconds."""
 
-    def __init__(self, pods: PodClients, service_auth: ServiceAuth, *, ttl: float = 30.0) -> None:
+    def __init__(self, pods: PodClients, service_auth: ServiceAuth, *, ttl: float = 30.0,
+                 kind: TypeKind = VOLUME_TYPES) -> None:
         self._pods = pods
         self._auth = service_auth
         self._ttl = ttl
+        self.kind = kind
         self._cache: dict[str, tuple[float, dict[str, str]]] = {}
 
     async def by_name(self, region: str) -> dict[str, str]:
@@ -68,12 +94,13 @@ class TypeIds:
         hit = self._cache.get(region)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        headers = {"X-Auth-Token": await self._auth.token()}
-        resp = await replicate.send(self._pods, region, "GET", "/types?is_public=None",
+        headers = {"X-Auth-Token": await self._auth.token(), **dict(self.kind.headers)}
+        resp = await replicate.send(self._pods, region, "GET",
+                                    f"/{self.kind.segment}?is_public=None",
                                     headers=headers, service_type=SERVICE)
         if resp.status != 200:
-            raise PodRequestError(region, f"volume types answered {resp.status}")
-        names = {t["name"]: t["id"] for t in (resp.json() or {}).get("volume_types", [])}
+            raise PodRequestError(region, f"{self.kind.list_key} answered {resp.status}")
+        names = {t["name"]: t["id"] for t in (resp.json() or {}).get(self.kind.list_key, [])}
         self._cache[region] = (time.monotonic() + self._ttl, names)
         return names
 
@@ -286,9 +313,9 @@ class TypeWrite:
         return 200 <= self.response.status < 300
 
 
-def _created_name(body: bytes | None) -> str | None:
+def _created_name(body: bytes | None, kind: TypeKind) -> str | None:
     try:
-        name = json.loads(body or b"")["volume_type"]["name"]
+        name = json.loads(body or b"")[kind.member_key]["name"]
     except (ValueError, KeyError, TypeError):
         return None
     return name if isinstance(name, str) else None
@@ -296,13 +323,13 @@ def _created_name(body: bytes | None) -> str | None:
 
 async def _path_in(ids: TypeIds, region: str, path: str, name: str | None) -> str | None:
     """`path` with `region`'s id of the type; None when the pod lacks the type."""
-    if type_id_in_path(path) is None or name is None:
+    if type_id_in_path(path, ids.kind) is None or name is None:
         return path
     try:
         pod_id = await ids.id_in(region, name)
     except PodRequestError:
         return None
-    return with_type_id(path, pod_id) if pod_id else None
+    return with_type_id(path, pod_id, ids.kind) if pod_id else None
 
 
 async def write(pods: PodClients, ids: TypeIds, candidates: list[PodInfo], method: str,
@@ -313,8 +340,9 @@ async def write(pods: PodClients, ids: TypeIds, candidates: list[PodInfo], metho
 
     Raises faults.PodUnavailable when no pod in service answers.
     """
-    type_id = type_id_in_path(path)
-    name = await ids.name_of(candidates, type_id) if type_id else _created_name(body)
+    type_id = type_id_in_path(path, ids.kind)
+    name = await ids.name_of(candidates, type_id) if type_id \
+        else _created_name(body, ids.kind)
     skipped: list[str] = []
     for i, pod in enumerate(candidates):
         first_path = await _path_in(ids, pod.region_name, path, name) or path
@@ -343,7 +371,7 @@ async def _write_others(pods: PodClients, ids: TypeIds, others: list[PodInfo], m
     async def call(region: str) -> bool:
         pod_path = await _path_in(ids, region, path, name)
         if pod_path is None:  # the pod lacks the type: nothing to delete, else a sync
-            return method == "DELETE" and _TYPE_ITSELF.search(path) is not None
+            return method == "DELETE" and ids.kind.itself.search(path) is not None
         resp = await replicate.send(pods, region, method, pod_path, headers=headers,
                                     body=body, timeout=deadline, service_type=SERVICE)
         return 200 <= resp.status < 300 or (method == "DELETE" and resp.status == 404)

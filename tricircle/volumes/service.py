@@ -16,7 +16,7 @@ from tricircle.api import keys
 from tricircle.context import RequestContext
 from tricircle.db.engine import Database
 from tricircle.distributed import replicate
-from tricircle.distributed.volume_types import TypeIds
+from tricircle.distributed.volume_types import GROUP_TYPES, TypeIds
 from tricircle.fanout.routed import RoutedServerSource
 from tricircle.fanout.servers import ServerLister
 from tricircle.pods.registry import PodInfo
@@ -49,6 +49,7 @@ class VolumeCore:
     creates: dict[str, PlacedCreate]     # by resource name
     listers: dict[str, ServerLister]     # by resource name
     types: TypeIds                       # volume types by name in each pod
+    group_types: TypeIds                 # group types by name in each pod
     volume_pods: RoutedServerSource      # where a project's volumes are
 
 
@@ -66,6 +67,7 @@ def build(app: web.Application) -> VolumeCore:
                             prepare=prepare)
 
     types = TypeIds(pods, app[keys.SERVICE_AUTH])
+    group_types = TypeIds(pods, app[keys.SERVICE_AUTH], kind=GROUP_TYPES)
     creates = {
         VOLUME.name: placed(VOLUME, placement.volume_pin(locator),
                             placement.both(images.image_replica(app), type_for_pod(types, db))),
@@ -74,7 +76,8 @@ def build(app: web.Application) -> VolumeCore:
         TRANSFER.name: placed(TRANSFER, placement.of_volume_pin(locator, "transfer")),
         ATTACHMENT.name: placed(ATTACHMENT, placement.of_volume_pin(locator, "attachment",
                                                                      "volume_uuid")),
-        GROUP.name: placed(GROUP, placement.no_pin),
+        GROUP.name: placed(GROUP, placement.no_pin,
+                           group_types_for_pod(types, group_types, db)),
         GROUP_SNAPSHOT.name: placed(GROUP_SNAPSHOT, placement.of_volume_pin(
             locator, "group_snapshot", "group_id", GROUP)),
     }
@@ -86,7 +89,7 @@ def build(app: web.Application) -> VolumeCore:
         db, locator.pods, routing_type=VOLUME.routing_type))
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
-    return VolumeCore(locator, forwarder, versions, creates, listers, types,
+    return VolumeCore(locator, forwarder, versions, creates, listers, types, group_types,
                       RoutedServerSource(db, locator.pods, routing_type=VOLUME.routing_type))
 
 
@@ -100,6 +103,26 @@ def type_for_pod(types: TypeIds, db: Database) -> Prepare:
         if isinstance(value, str) and value:
             member["volume_type"] = await types.for_pod(
                 await replicate.pods_in_service(db), pod.region_name, value)
+
+    return prepare
+
+
+def group_types_for_pod(types: TypeIds, group_types: TypeIds, db: Database) -> Prepare:
+    """A group create naming its group type and volume types by top id: the
+    chosen pod gets their names where its own ids differ (Cinder takes either)."""
+
+    async def prepare(ctx: RequestContext, pod: PodInfo, doc: dict[str, Any]) -> None:
+        member = doc.get("group")
+        if not isinstance(member, dict):
+            return
+        pods = await replicate.pods_in_service(db)
+        if isinstance(member.get("group_type"), str) and member["group_type"]:
+            member["group_type"] = await group_types.for_pod(pods, pod.region_name,
+                                                             member["group_type"])
+        if isinstance(member.get("volume_types"), list):
+            member["volume_types"] = [
+                await types.for_pod(pods, pod.region_name, v) if isinstance(v, str) and v
+                else v for v in member["volume_types"]]
 
     return prepare
 

@@ -1,5 +1,6 @@
 """/volume/v3/types...: volume types, extra specs and access lists, the same in
-every pod in service (`tricircle.distributed.volume_types`).
+every pod in service (`tricircle.distributed.volume_types`); /group_types...
+(group specs) the same way.
 
 Reads are answered by the first pod in service that answers (ids are that pod's:
 the top ids). Writes go to that pod first — its answer, status and error words
@@ -11,6 +12,8 @@ service answers.
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from tricircle.api import keys
@@ -20,6 +23,8 @@ from tricircle.distributed import volume_types as domain
 from tricircle.proxy.forward import Target, pod_path, request_headers
 from tricircle.resources import VOLUME_SURFACE
 from tricircle.volumes.service import volume_core
+
+LOG = logging.getLogger(__name__)
 
 
 @cinder_answer
@@ -37,14 +42,30 @@ async def read(request: web.Request) -> web.StreamResponse:
 @cinder_answer
 async def write(request: web.Request) -> web.StreamResponse:
     """POST/PUT/DELETE on type URLs: applied in every pod in service."""
+    return await _write(request, volume_core(request.app).types)
+
+
+@cinder_answer
+async def group_write(request: web.Request) -> web.StreamResponse:
+    """POST/PUT/DELETE on group type URLs: applied in every pod in service (a
+    pod that misses a write is logged, not synced later)."""
+    return await _write(request, volume_core(request.app).group_types)
+
+
+async def _write(request: web.Request, ids: domain.TypeIds) -> web.StreamResponse:
     app, path, core = request.app, pod_path(request, VOLUME_SURFACE), volume_core(request.app)
     candidates = await replicate.pods_in_service(app[keys.DB])
     outcome = await domain.write(
-        app[keys.PODS], core.types, candidates, request.method, path,
+        app[keys.PODS], ids, candidates, request.method, path,
         headers=dict(request_headers(request, request[keys.CTX])),
         body=await request.read() or None, deadline=app[keys.CONF].pods.request_timeout)
     if outcome.accepted and outcome.lagging and outcome.name:
-        async with app[keys.DB].session() as s:
-            await domain.enqueue_sync(s, outcome.name, outcome.pod.region_name,
-                                      request_id=request[keys.REQUEST_ID])
+        if ids.kind is domain.VOLUME_TYPES:
+            async with app[keys.DB].session() as s:
+                await domain.enqueue_sync(s, outcome.name, outcome.pod.region_name,
+                                          request_id=request[keys.REQUEST_ID])
+        else:
+            LOG.warning("%s %s: %s %s not applied in %s [%s]", ids.kind.member_key,
+                        outcome.name, request.method, path, ", ".join(outcome.lagging),
+                        request[keys.REQUEST_ID])
     return await core.forwarder.respond(request, Target(outcome.pod, path), outcome.response)
