@@ -70,12 +70,14 @@ clean:
 
 ## conformance: tempest and the clients' functional tests, through the gateway and directly
 ## against the pods (baseline); regenerates docs/conformance.md (see conformance/run --help).
-## One command on a fresh clone: starts the lab only if it is not running (a running lab,
-## maybe shared with other clones, is left untouched) and this checkout's gateway.
-## CONFORMANCE_ARGS adds options, e.g. CONFORMANCE_ARGS="--client-timeout 300"
+## One command on a fresh clone: `lab up` (idempotent) unless .lab is a symlink to another
+## checkout's running lab (`lab up` from here would rewrite that lab's configs and lab.json
+## with this checkout's paths), then this checkout's gateway.
+## CONFORMANCE_ARGS adds options, e.g. CONFORMANCE_ARGS="--client-timeout 600"
 .PHONY: conformance
 CONFORMANCE_ARGS ?=
 conformance: venv
-	@$(LAB) status >/dev/null 2>&1 || $(LAB) up
+	@if [ -L .lab ]; then echo "conformance: .lab is shared ($$(readlink .lab)): lab left as it is"; \
+	else $(LAB) up; fi
 	$(VPY) -m tricircle.demo up
 	conformance/run --clients --jobs 2 $(CONFORMANCE_ARGS)
