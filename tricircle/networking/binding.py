@@ -1,9 +1,16 @@
-"""The central port reflects its bottom port's binding (``networking.port_binding``).
+"""The central port follows its server after a boot.
 
-After a boot the pod binds the bottom port when the server lands on a host,
-which is later than the boot's 202. This job (key: the top port id) waits for
-that (retrying with the engine's backoff) and copies ``binding:host_id`` to the
-central port with the service account.
+``networking.attach_port`` (key: the top port id), enqueued before the answer of
+an accepted boot or interface attach and run right after it: the central port
+shows the server (``device_id``, ``device_owner`` = ``compute:<top AZ>``) and the
+bottom port gets its tag (the audit's marker; its description carries the top id
+from the create on). Both are off the boot's critical path; a release of the
+server's ports waits for a pending attach (`release`).
+
+``networking.port_binding`` (key: the top port id): the pod binds the bottom
+port when the server lands on a host, later than the boot's 202; this job waits
+for that (retrying with the engine's backoff) and copies ``binding:host_id`` to
+the central port with the service account.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from tricircle.pods import registry
 
 LOG = logging.getLogger(__name__)
 PORT_BINDING = "networking.port_binding"
+ATTACH_PORT = "networking.attach_port"
 
 
 class NotBoundYet(Exception):
@@ -30,6 +38,40 @@ async def enqueue_binding(s: Any, top_port: str, bottom_port: str, pod_id: str,
     """Schedule the copy of the bottom port's host to the central port."""
     await jobs.enqueue(s, PORT_BINDING, top_port, project_id=project_id, delay=delay,
                        payload={"bottom_port": bottom_port, "pod_id": pod_id})
+
+
+async def enqueue_attach(s: Any, top_port: str, bottom_port: str, pod_id: str,
+                         project_id: str, server_id: str, device_owner: str) -> None:
+    """Schedule, at once, the central port showing `server_id` and the bottom port's tag."""
+    await jobs.enqueue(s, ATTACH_PORT, top_port, project_id=project_id,
+                       payload={"bottom_port": bottom_port, "pod_id": pod_id,
+                                "server_id": server_id, "device_owner": device_owner})
+
+
+@register(ATTACH_PORT)
+async def attach_port(ctx: JobContext) -> None:
+    deps, payload = ctx.deps, ctx.payload
+    token = await deps.service_auth.token()
+    body = {"port": {"device_id": payload["server_id"],
+                     "device_owner": payload["device_owner"]}}
+    resp = await CentralNeutron(deps.conf, deps.pods).call(
+        "PUT", f"/v2.0/ports/{ctx.resource_key}", token, json_body=body)
+    if resp.status == 404:
+        LOG.info("port %s is gone: nothing to attach", ctx.resource_key)
+        return
+    if resp.status != 200:
+        raise RuntimeError(f"central port: {resp.status} {resp.body[:200]!r}")
+    async with deps.db.session() as s:
+        pod = await registry.get_pod(s, payload["pod_id"])
+    await tag_bottom(PodNeutron(await deps.pods.get(pod.region_name), token, pod),
+                     payload["bottom_port"], ctx.resource_key)
+    LOG.info("port %s shows server %s", ctx.resource_key, payload["server_id"])
+
+
+async def tag_bottom(neutron: PodNeutron, bottom_port: str, top_port: str) -> None:
+    """Tag the bottom port with its top id (gone already is fine)."""
+    await neutron.call("PUT", f"/ports/{bottom_port}/tags", {"tags": [top_port]},
+                       missing_ok=True)
 
 
 @register(PORT_BINDING)

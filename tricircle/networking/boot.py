@@ -12,9 +12,12 @@ boot; `enqueue_release` (after a delete) schedules the release of the ports.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +79,38 @@ class _Boot:
     central: CentralNeutron
     service_token: str
     bottom: BottomNetworking
+    hints: NetworkHints
+    # What this boot started once for all its ports ((kind, top id) -> task):
+    # two NICs on one network share its copy, subnets and groups.
+    tasks: dict[tuple[str, str], asyncio.Future[Any]] = field(default_factory=dict)
+
+    def once(self, key: tuple[str, str], start: Callable[[], Awaitable[Any]]
+             ) -> asyncio.Future[Any]:
+        task = self.tasks.get(key)
+        if task is None:
+            task = self.tasks[key] = asyncio.ensure_future(start())
+        return task
+
+    async def finish(self, results: list[Any]) -> BaseException | None:
+        """Wait for everything this boot started (nothing is left running) and the
+        copies' tags; the first failure of `results` (a port each), or of a tag."""
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        failed = next((r.cause if isinstance(r, _PartlyMade) else r for r in results
+                       if isinstance(r, BaseException)), None)
+        try:
+            await self.bottom.flush_tags(raise_first=failed is None)
+        except Exception as exc:  # a tag the pod refused fails the boot
+            return exc
+        return failed
+
+    async def call_admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """(status, JSON) of a service-account call; raises CentralRefused on other
+        errors than 404."""
+        resp = await self.central.call(method, "/v2.0" + path, self.service_token,
+                                       json_body=body, request_id=self.ctx.request_id)
+        if resp.status != 404 and not 200 <= resp.status < 300:
+            raise CentralRefused(reason=_neutron_message(_json(resp.body)))
+        return resp.status, _json(resp.body)
 
     async def admin(self, method: str, path: str, body: Any = None) -> Any:
         resp = await self.central.call(method, "/v2.0" + path, self.service_token,
@@ -97,16 +132,29 @@ def _json(body: bytes) -> Any:
         return None
 
 
+def _neutron_type(doc: Any) -> str:
+    if isinstance(doc, dict) and isinstance(doc.get("NeutronError"), dict):
+        return str(doc["NeutronError"].get("type", ""))
+    return ""
+
+
 def _neutron_message(doc: Any) -> str:
     if isinstance(doc, dict) and isinstance(doc.get("NeutronError"), dict):
         return str(doc["NeutronError"].get("message", ""))
     return "Central Neutron refused the request."
 
 
+# Network id -> its availability_zone_hints as the user reads them (None: the
+# user cannot see it), read once per boot for the scheduler (`network_hints`).
+NetworkHints = dict[str, list[str] | None]
+
+
 async def prepare_networks(app: web.Application, ctx: RequestContext, pod: PodInfo,
-                           doc: dict[str, Any]) -> PreparedNetworks | None:
+                           doc: dict[str, Any],
+                           hints: NetworkHints | None = None) -> PreparedNetworks | None:
     """Realise the create's top networks/ports in `pod` and rewrite ``doc`` to
     boot on the bottom ports; None (body untouched) when it names no top network.
+    `hints`: what `network_hints` read for this create (not read again).
 
     Raises NetworkNotFound / PortNotFound (400), PortInUse (409), CentralRefused
     (400, central Neutron's message), faults.PodUnavailable / CentralUnavailable
@@ -116,54 +164,78 @@ async def prepare_networks(app: web.Application, ctx: RequestContext, pod: PodIn
     wanted = plan.requested_networks(member) if isinstance(member, dict) else None
     if wanted is None or not isinstance(member, dict) or not configured(app):
         return None  # without central Neutron, the pod judges the networks itself
-    prepared = await prepare_ports(app, ctx, pod, wanted, member.get("security_groups"))
+    prepared = await prepare_ports(app, ctx, pod, wanted, member.get("security_groups"),
+                                   hints=hints)
     member["networks"] = [{"port": p.bottom_port, **({"tag": r.tag} if r.tag else {})}
                           for p, r in zip(prepared.ports, wanted, strict=True)]
     member.pop("security_groups", None)  # applied to the central ports already
     return prepared
 
 
-async def network_zones(app: web.Application, ctx: RequestContext,
-                        doc: dict[str, Any]) -> tuple[str, ...]:
-    """The top AZs a server create's top networks (``{"uuid"}`` items) may appear
-    in, from their availability_zone_hints, for the scheduler; () when they do not
-    restrict it, or the create names an AZ itself (`prepare_networks` then refuses
-    an excluded one). One GET per network (user token)."""
+async def network_hints(app: web.Application, ctx: RequestContext,
+                        doc: dict[str, Any]) -> NetworkHints:
+    """The availability_zone_hints of a server create's top networks (``{"uuid"}``
+    items), read with the user's token, when the create names no AZ (the scheduler
+    then places it where they allow; `prepare_networks` reuses them). {} when it
+    names an AZ (`prepare_networks` checks the hints itself, alongside the port
+    create). One GET per network, all at once."""
     member = doc.get("server")
     wanted = plan.requested_networks(member) if isinstance(member, dict) else None
     if not wanted or not isinstance(member, dict) or member.get("availability_zone") \
             or not configured(app):
-        return ()
+        return {}
+    ids = sorted({r.network_id for r in wanted if r.network_id})
+    found = await asyncio.gather(*(_user_hints(app, ctx, i) for i in ids))
+    return {i: h for i, h in zip(ids, found, strict=True) if h is not _UNKNOWN}
+
+
+def zones_of(hints: NetworkHints) -> tuple[str, ...]:
+    """The top AZs networks with `hints` allow, for the scheduler; () when they do
+    not restrict it."""
     zones: set[str] | None = None
-    for req in wanted:
-        if not req.network_id:
-            continue
-        resp = await central(app).call("GET", f"/v2.0/networks/{req.network_id}?fields=tags",
-                                       ctx.auth_token or "", request_id=ctx.request_id)
-        hints = azhints.hints_of((_json(resp.body) or {}).get("network") or {}) \
-            if resp.status == 200 else []
-        if hints:
-            zones = set(hints) if zones is None else zones & set(hints)
+    for found in hints.values():
+        if found:
+            zones = set(found) if zones is None else zones & set(found)
     if zones is None:
         return ()
     return tuple(sorted(zones)) or ("",)  # hints that exclude each other: no pod fits
 
 
+_UNKNOWN: Any = object()  # central did not answer 200 or 404: judged in the prepare
+
+
+async def _user_hints(app: web.Application, ctx: RequestContext, network: str) -> Any:
+    resp = await central(app).call("GET", f"/v2.0/networks/{network}?fields=id&fields=tags",
+                                   ctx.auth_token or "", request_id=ctx.request_id)
+    if resp.status == 404:
+        return None
+    if resp.status != 200:
+        return _UNKNOWN
+    return azhints.hints_of((_json(resp.body) or {}).get("network") or {})
+
+
 async def prepare_ports(app: web.Application, ctx: RequestContext, pod: PodInfo,
                         wanted: list[plan.RequestedNetwork],
-                        security_groups: Any = None) -> PreparedNetworks:
+                        security_groups: Any = None, *,
+                        hints: NetworkHints | None = None) -> PreparedNetworks:
     """A bottom port in `pod` for each of `wanted` (central ports made where a
-    network is named, with `security_groups`: the create's names or ids). Raises
-    as `prepare_networks`; on failure what this call made is removed again."""
-    boot = await _start(app, ctx, pod)
+    network is named, with `security_groups`: the create's names or ids), all
+    at once. Raises as `prepare_networks`; on failure what this call made is
+    removed again (the network, subnet and group copies stay for reuse)."""
+    boot = await _start(app, ctx, pod, hints, defer_tags=True)
     prepared = PreparedNetworks(pod, ctx.project_id or "")
     groups = await _group_ids(boot, security_groups)
-    try:
-        for req in wanted:
-            prepared.ports.append(await _prepare_one(boot, req, groups))
-    except Exception:
+    results = await asyncio.gather(*(_prepare_one(boot, req, groups) for req in wanted),
+                                   return_exceptions=True)
+    failed = await boot.finish(results)
+    for result in results:
+        if isinstance(result, _PartlyMade):
+            prepared.ports.append(result.port)
+        elif isinstance(result, BootPort):
+            prepared.ports.append(result)
+    if failed is not None:
         await abandon(app, ctx, prepared)
-        raise
+        raise failed
     return prepared
 
 
@@ -175,28 +247,31 @@ def configured(app: web.Application) -> bool:
         return False
 
 
-async def _start(app: web.Application, ctx: RequestContext, pod: PodInfo) -> _Boot:
+async def _start(app: web.Application, ctx: RequestContext, pod: PodInfo,
+                 hints: NetworkHints | None = None, *, defer_tags: bool = False) -> _Boot:
     token = await app[keys.SERVICE_AUTH].token()
     try:
         client = await app[keys.PODS].get(pod.region_name)
     except PodRequestError as exc:
         raise faults.PodUnavailable(pod=pod.region_name) from exc
-    bottom = BottomNetworking(app[keys.DB], PodNeutron(client, token, pod), ctx.project_id or "")
-    return _Boot(app, ctx, central(app), token, bottom)
+    bottom = BottomNetworking(app[keys.DB], PodNeutron(client, token, pod),
+                              ctx.project_id or "", defer_tags=defer_tags)
+    return _Boot(app, ctx, central(app), token, bottom, hints or {})
 
 
 async def _group_ids(boot: _Boot, requested: Any) -> list[str] | None:
     """Central ids of the create's ``security_groups`` (names or ids); None = default."""
     if not isinstance(requested, list) or not requested:
         return None
+    names = [i.get("name") for i in requested if isinstance(i, dict)]
+    names = [n for n in names if isinstance(n, str)]
+    if not names:
+        return []
+    status, found = await boot.as_user(
+        "GET", f"/security-groups?project_id={boot.ctx.project_id}&fields=id&fields=name")
+    groups = (found or {}).get("security_groups", []) if status == 200 else []
     ids = []
-    for item in requested:
-        name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str):
-            continue
-        status, found = await boot.as_user(
-            "GET", f"/security-groups?project_id={boot.ctx.project_id}&fields=id&fields=name")
-        groups = (found or {}).get("security_groups", []) if status == 200 else []
+    for name in names:
         match = [g["id"] for g in groups if name in (g["id"], g["name"])]
         if not match:
             raise faults.BadRequest("Security group %(name)s not found for project "
@@ -205,91 +280,205 @@ async def _group_ids(boot: _Boot, requested: Any) -> list[str] | None:
     return ids
 
 
+class _PartlyMade(Exception):
+    """A port whose preparation failed after its central port was made: `abandon`
+    removes what there is."""
+
+    def __init__(self, port: BootPort, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.port, self.cause = port, cause
+
+
 async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
                        groups: list[str] | None) -> BootPort:
-    top_port, created = await _central_port(boot, req, groups)
-    try:
-        bottom_port = await _bottom_port(boot, top_port, fresh=created)
-    except Exception:
-        if created:
-            await boot.admin("DELETE", f"/ports/{top_port['id']}")
-        raise
-    return BootPort(top_port["id"], bottom_port, created,
-                    list(top_port.get("security_groups") or []))
-
-
-async def _central_port(boot: _Boot, req: plan.RequestedNetwork,
-                        groups: list[str] | None) -> tuple[dict[str, Any], bool]:
+    """The central port (made for a network) and its bottom port. Raises
+    _PartlyMade once a central port was made, else the cause."""
     if req.port_id:
-        status, found = await boot.as_user("GET", f"/ports/{req.port_id}")
-        if status == 404:
-            raise PortNotFound(id=req.port_id)
-        if status != 200:
-            raise CentralRefused(reason=_neutron_message(found))
-        port = found["port"]
-        if port.get("device_id"):
-            raise PortInUse(id=req.port_id)
-        return port, False
-    status, found = await boot.as_user("GET", f"/networks/{req.network_id}"
-                                            "?fields=id&fields=tags")
+        port = await _user_port(boot, req.port_id)
+        made = BootPort(port["id"], "", False, list(port.get("security_groups") or []))
+        try:
+            made.bottom_port = await _bottom_port(boot, port, fresh=False)
+        except Exception as exc:
+            raise _PartlyMade(made, exc) from exc
+        return made
+    port = await _new_central_port(boot, req, groups)
+    made = BootPort(port["id"], "", True, list(port.get("security_groups") or []))
+    tagged, bottom = await asyncio.gather(_tag_central(boot, port["id"]),
+                                          _bottom_port(boot, port, fresh=True),
+                                          return_exceptions=True)
+    for outcome in (bottom, tagged):
+        if isinstance(outcome, BaseException):
+            raise _PartlyMade(made, outcome) from outcome
+    made.bottom_port = str(bottom)
+    return made
+
+
+async def _user_port(boot: _Boot, port_id: str) -> dict[str, Any]:
+    status, found = await boot.as_user("GET", f"/ports/{port_id}")
     if status == 404:
-        raise NetworkNotFound(id=req.network_id)
-    if status == 200 and isinstance(found, dict):
-        azhints.check(found.get("network") or {}, boot.bottom.neutron.pod)
+        raise PortNotFound(id=port_id)
+    if status != 200:
+        raise CentralRefused(reason=_neutron_message(found))
+    port: dict[str, Any] = found["port"]
+    if port.get("device_id"):
+        raise PortInUse(id=port_id)
+    return port
+
+
+async def _new_central_port(boot: _Boot, req: plan.RequestedNetwork,
+                            groups: list[str] | None) -> dict[str, Any]:
+    """The central port made (user's token) for `req`'s network, while what the
+    network's copy needs is read and its hints are checked; a port made for a
+    network the hints exclude is deleted again. Raises NetworkNotFound,
+    NetworkNotInZone, CentralRefused."""
+    network = str(req.network_id)
+    known = boot.hints.get(network, _UNKNOWN)
+    if known is None:
+        raise NetworkNotFound(id=network)
+    checks: list[Awaitable[Any]] = []
+    if not await _bound(boot, NETWORK, network):
+        # new to the pod: central's documents (admin) also tell the hints
+        checks += [boot.once(("top-network", network), lambda: _top_network(boot, network)),
+                   boot.once(("top-subnets", network), lambda: _top_subnets(boot, network))]
+    elif known is _UNKNOWN:
+        checks.append(_check_hints(boot, network))
+    else:
+        azhints.check({"id": network, "tags": [azhints.TAG + h for h in known]},
+                      boot.bottom.neutron.pod)
+    results = await asyncio.gather(_post_central_port(boot, req, groups), *checks,
+                                   return_exceptions=True)
+    port, failed = results[0], [r for r in results[1:] if isinstance(r, BaseException)]
+    if isinstance(port, BaseException):
+        raise port
+    if failed:
+        await boot.admin("DELETE", f"/ports/{port['id']}")
+        raise failed[0]
+    return dict(port)
+
+
+async def _post_central_port(boot: _Boot, req: plan.RequestedNetwork,
+                             groups: list[str] | None) -> dict[str, Any]:
     status, made = await boot.as_user("POST", "/ports", plan.central_port_body(req, groups))
+    if status == 404 and "network" in _neutron_type(made).lower():
+        raise NetworkNotFound(id=req.network_id)
     if status != 201:
         raise CentralRefused(reason=_neutron_message(made))
-    port = made["port"]
-    status, _ = await boot.as_user("PUT", f"/ports/{port['id']}/tags/{plan.AUTO_PORT_TAG}")
+    return dict(made["port"])
+
+
+async def _check_hints(boot: _Boot, network: str) -> None:
+    found = await _user_hints(boot.app, boot.ctx, network)
+    if found is None:
+        raise NetworkNotFound(id=network)
+    if found is not _UNKNOWN:
+        azhints.check({"id": network, "tags": [azhints.TAG + h for h in found]},
+                      boot.bottom.neutron.pod)
+
+
+async def _tag_central(boot: _Boot, port_id: str) -> None:
+    """Mark the central port as the server's (released with it)."""
+    status, _ = await boot.as_user("PUT", f"/ports/{port_id}/tags/{plan.AUTO_PORT_TAG}")
     if status not in (200, 201, 204):
-        await boot.admin("DELETE", f"/ports/{port['id']}")
-        raise CentralRefused(reason=f"Port {port['id']} could not be tagged ({status}).")
-    return port, True
+        raise CentralRefused(reason=f"Port {port_id} could not be tagged ({status}).")
+
+
+async def _bound(boot: _Boot, kind: str, top_id: str) -> str | None:
+    route = await boot.bottom.existing(kind, top_id)
+    return route.bottom_id if route is not None and route.bottom_id else None
+
+
+async def _top_network(boot: _Boot, top_id: str) -> dict[str, Any]:
+    """Central's network (admin), checked: hints allow the pod, segment copyable."""
+    status, found = await boot.call_admin("GET", f"/networks/{top_id}")
+    if status == 404:
+        raise NetworkNotFound(id=top_id)
+    top: dict[str, Any] = found["network"]
+    azhints.check(top, boot.bottom.neutron.pod)
+    try:
+        plan.segment(top)
+    except plan.UnsupportedSegment as exc:
+        raise CentralRefused(reason=f"Network {top_id}: {exc}") from exc
+    return top
+
+
+async def _top_subnets(boot: _Boot, network: str) -> dict[str, dict[str, Any]]:
+    found = await boot.admin("GET", f"/subnets?network_id={network}")
+    return {s["id"]: s for s in (found or {}).get("subnets", [])}
 
 
 async def _bottom_port(boot: _Boot, top_port: dict[str, Any], *, fresh: bool) -> str:
-    """The bottom port of `top_port` in the pod, with everything it needs there."""
-    network = await _network(boot, top_port["network_id"])
-    subnets = {ip["subnet_id"]: await _subnet(boot, ip["subnet_id"], network)
-               for ip in top_port.get("fixed_ips", [])}
-    groups = {g: await _group(boot, g) for g in top_port.get("security_groups", [])}
+    """The bottom port of `top_port` in the pod, with everything it needs there
+    (network and subnets, and groups, made at once)."""
+    network_id = top_port["network_id"]
+    subnet_ids = [ip["subnet_id"] for ip in top_port.get("fixed_ips", [])]
+    group_ids = list(top_port.get("security_groups") or [])
+
+    async def network_and_subnets() -> tuple[str, list[str]]:
+        net, created = await boot.once(("network", network_id),
+                                       lambda: _network(boot, network_id))
+        subs = await asyncio.gather(*(boot.once(("subnet", s), functools.partial(
+            _subnet, boot, s, (network_id, net), created)) for s in subnet_ids))
+        return net, list(subs)
+
+    (network, subnets), groups = await asyncio.gather(
+        network_and_subnets(),
+        asyncio.gather(*(boot.once(("group", g), functools.partial(_group, boot, g))
+                         for g in group_ids)))
     project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
-    body = plan.bottom_port_body(top_port, network, subnets, groups, project or "")
+    body = plan.bottom_port_body(top_port, network, dict(zip(subnet_ids, subnets, strict=True)),
+                                 dict(zip(group_ids, groups, strict=True)), project or "")
     bottom = boot.bottom
-    await l3hooks.evict_shadow(bottom, top_port["id"])  # a floating IP's stand-in
+    if not fresh:
+        await l3hooks.evict_shadow(bottom, top_port["id"])  # a floating IP's stand-in
+    # its tag comes with the attach job, after the answer (`binding.attach_port`)
     made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body),
-                               adopt=not fresh)
+                               adopt=not fresh, tag=False)
     return made[0]
 
 
-async def _network(boot: _Boot, top_id: str) -> str:
+async def _network(boot: _Boot, top_id: str) -> tuple[str, bool]:
+    """(bottom network, made now)."""
+    bound = await _bound(boot, NETWORK, top_id)
+    if bound:
+        return bound, False
+    top = await boot.once(("top-network", top_id), lambda: _top_network(boot, top_id))
+    body = plan.bottom_network_body(top, top.get("project_id") or top.get("tenant_id"))
     bottom = boot.bottom
-    route = await bottom.existing(NETWORK, top_id)
-    if route is not None and route.bottom_id:
-        return route.bottom_id
-    top = (await boot.admin("GET", f"/networks/{top_id}"))["network"]
-    azhints.check(top, boot.bottom.neutron.pod)
-    try:
-        body = plan.bottom_network_body(top, top.get("project_id") or top.get("tenant_id"))
-    except plan.UnsupportedSegment as exc:
-        raise CentralRefused(reason=f"Network {top_id}: {exc}") from exc
-    return (await bottom.ensure(NETWORK, top_id,
-                                lambda: sgroups.create(bottom, "networks", body)))[0]
+    # a pod refuses a second network on a segment: look for a copy only then
+    return await bottom.ensure(NETWORK, top_id, lambda: sgroups.create(bottom, "networks", body),
+                               adopt=False, adopt_if_refused=True)
 
 
-async def _subnet(boot: _Boot, top_id: str, bottom_network: str) -> str:
-    bottom = boot.bottom
-    route = await bottom.existing(SUBNET, top_id)
-    if route is not None and route.bottom_id:
-        return route.bottom_id
-    top = (await boot.admin("GET", f"/subnets/{top_id}"))["subnet"]
+async def _subnet(boot: _Boot, top_id: str, network: tuple[str, str],
+                  new_network: bool) -> str:
+    """The bottom subnet (`network`: top and bottom id of its network)."""
+    bottom, bottom_network = boot.bottom, network[1]
+    bound = await _bound(boot, SUBNET, top_id)
+    if bound:
+        return bound
+    top = await _top_subnet(boot, top_id, network[0])
     project = top.get("project_id") or top.get("tenant_id") or ""
-    if not plan.wants_pod_dhcp(top):
+    if plan.wants_pod_dhcp(top):
+        async def create() -> str:
+            return await _subnet_with_dhcp(boot, top, bottom_network, project)
+    else:
         body = plan.bottom_subnet_body(top, bottom_network, project)
-        return (await bottom.ensure(SUBNET, top_id,
-                                    lambda: sgroups.create(bottom, "subnets", body)))[0]
-    return (await bottom.ensure(SUBNET, top_id,
-                                lambda: _subnet_with_dhcp(boot, top, bottom_network, project)))[0]
+
+        async def create() -> str:
+            return await sgroups.create(bottom, "subnets", body)
+    # on a network made now nothing can be there; else a pod refuses the same
+    # CIDR twice on one network: look for a copy only then
+    return (await bottom.ensure(SUBNET, top_id, create, adopt=False,
+                                adopt_if_refused=not new_network))[0]
+
+
+async def _top_subnet(boot: _Boot, top_id: str, network: str) -> dict[str, Any]:
+    """Central's subnet (admin): read with its network's when that was new here."""
+    listed = boot.tasks.get(("top-subnets", network))
+    subnets = await listed if listed is not None else {}
+    if top_id in subnets:
+        return dict(subnets[top_id])
+    return dict((await boot.admin("GET", f"/subnets/{top_id}"))["subnet"])
 
 
 async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: str,
@@ -307,32 +496,35 @@ async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: st
     body = plan.bottom_subnet_body(top, bottom_network, project, address)
     subnet = await sgroups.create(boot.bottom, "subnets", body)
     port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project)
+    # the subnet was made just now: no copy of the port can be on it yet
     await boot.bottom.ensure(PORT, reserved["id"],
-                             lambda: sgroups.create(boot.bottom, "ports", port))
+                             lambda: sgroups.create(boot.bottom, "ports", port), adopt=False)
     return subnet
 
 
 async def _group(boot: _Boot, top_id: str) -> str:
     """The bottom security group (made with central's rules; afterwards rule
     changes reach it through `networking.sync`)."""
-    route = await boot.bottom.existing(SECURITY_GROUP, top_id)
-    if route is not None and route.bottom_id:
-        return route.bottom_id
+    bound = await _bound(boot, SECURITY_GROUP, top_id)
+    if bound:
+        return bound
     top = (await boot.admin("GET", f"/security-groups/{top_id}"))["security_group"]
     return await sgroups.ensure_group(boot.bottom, top, lambda path: boot.admin("GET", path))
 
 
 async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,
                    server_id: str | None) -> None:
-    """The pod accepted the boot: the central ports show the server (``device_id``,
-    ``device_owner`` = ``compute:<top AZ>``), and a job copies the bottom port's
-    host once the pod bound it. Central Neutron failures are logged, not raised."""
+    """The pod accepted the boot: jobs (run right after the answer, off the boot's
+    critical path) make the central ports show the server (``device_id``,
+    ``device_owner`` = ``compute:<top AZ>``) and tag the bottom ports, then copy
+    the bottom port's host once the pod bound it."""
     if prepared is None or not server_id:
         return
-    token = await app[keys.SERVICE_AUTH].token()
-    body = {"port": {"device_id": server_id, "device_owner": f"compute:{prepared.pod.az_name}"}}
+    owner = f"compute:{prepared.pod.az_name}"
     async with app[keys.DB].session() as s:
         for port in prepared.ports:
+            await binding.enqueue_attach(s, port.top_port, port.bottom_port, prepared.pod.id,
+                                         prepared.project_id, server_id, owner)
             await binding.enqueue_binding(s, port.top_port, port.bottom_port, prepared.pod.id,
                                           prepared.project_id)
         # groups naming these ports' groups as remote group: other pods learn the addresses
@@ -344,14 +536,6 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()
-    for port in prepared.ports:
-        try:
-            resp = await central(app).call("PUT", f"/v2.0/ports/{port.top_port}", token,
-                                           json_body=body, request_id=ctx.request_id)
-            if resp.status != 200:
-                LOG.warning("central port %s not updated: %d", port.top_port, resp.status)
-        except faults.ServiceUnavailable as exc:
-            LOG.warning("central port %s not updated: %s", port.top_port, exc)
 
 
 async def abandon(app: web.Application, ctx: RequestContext,

@@ -85,11 +85,15 @@ class PodNeutron:
 class BottomNetworking:
     """Ensures bottom copies of top objects in one pod for one project."""
 
-    def __init__(self, db: Database, neutron: PodNeutron, project_id: str) -> None:
+    def __init__(self, db: Database, neutron: PodNeutron, project_id: str, *,
+                 defer_tags: bool = False) -> None:
         self.db = self._db = db
         self.neutron = neutron
         self._pod = neutron.pod
         self._project = project_id
+        # A boot tags its copies while it goes on (the marker a repair needs is in
+        # `description` already); `flush_tags` waits for them.
+        self._deferred: list[asyncio.Future[None]] | None = [] if defer_tags else None
 
     async def existing(self, resource_type: str, top_id: str) -> table.Route | None:
         async with self._db.session() as s:
@@ -97,10 +101,13 @@ class BottomNetworking:
         return next((r for r in rows if r.pod_id == self._pod.id), None)
 
     async def ensure(self, resource_type: str, top_id: str,
-                     create: Callable[[], Awaitable[str]], *,
-                     adopt: bool = True) -> tuple[str, bool]:
+                     create: Callable[[], Awaitable[str]], *, adopt: bool = True,
+                     adopt_if_refused: bool = False, tag: bool = True) -> tuple[str, bool]:
         """(bottom id, created now). `adopt` False skips the look-up of an existing
-        copy (a top object created in this very request cannot have one).
+        copy (a top object created in this very request cannot have one);
+        `adopt_if_refused` looks only when the pod refuses the create (a second
+        network on the same segment, a second subnet with the same CIDR on one
+        network: the pod refuses both). `tag` False leaves the tag to the caller.
         Raises faults.PodUnavailable, BottomRefused."""
         try:
             async with self._db.session() as s:
@@ -109,22 +116,56 @@ class BottomNetworking:
                                             resource_type=resource_type)
         except table.RoutingConflict:
             return await self._join(resource_type, top_id, create), False
+        bottom = ""
         try:
             # a copy made before this row existed (routing lost, a crash between
             # create and bind whose reservation was released) is adopted
             adopted = await self.neutron.find_tagged(resource_type, top_id) if adopt else None
-            if adopted:
-                await self._bind(route.id, adopted)
-                return adopted, False
-            bottom = await create()
+            if adopted is None:
+                adopted, bottom = await self._create(resource_type, top_id, create,
+                                                     adopt_if_refused)
         except (BottomRefused, faults.PodUnavailable):
             await self._release(route.id)
             raise
-        await self.neutron.tag(resource_type, bottom, top_id)
+        if adopted:
+            await self._bind(route.id, adopted)
+            return adopted, False
         await self._bind(route.id, bottom)
+        if tag:
+            await self._tag(resource_type, bottom, top_id)
         LOG.info("%s %s copied to %s as %s", resource_type, top_id, self._pod.region_name,
                  bottom)
         return bottom, True
+
+    async def _create(self, resource_type: str, top_id: str,
+                      create: Callable[[], Awaitable[str]],
+                      adopt_if_refused: bool) -> tuple[str | None, str]:
+        """(copy adopted after a refusal, None) or (None, copy created)."""
+        try:
+            return None, await create()
+        except BottomRefused:
+            found = await self.neutron.find_tagged(resource_type, top_id) \
+                if adopt_if_refused else None
+            if found is None:
+                raise
+            return found, found
+
+    async def _tag(self, resource_type: str, bottom: str, top_id: str) -> None:
+        if self._deferred is None:
+            await self.neutron.tag(resource_type, bottom, top_id)
+        else:
+            self._deferred.append(asyncio.ensure_future(
+                self.neutron.tag(resource_type, bottom, top_id)))
+
+    async def flush_tags(self, *, raise_first: bool = True) -> None:
+        """Wait for the tags deferred so far; raise the first failure (or not)."""
+        pending = self._deferred or []
+        if self._deferred is not None:
+            self._deferred = []
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed and raise_first:
+            raise failed[0]
 
     async def _join(self, resource_type: str, top_id: str,
                     create: Callable[[], Awaitable[str]]) -> str:

@@ -1,11 +1,13 @@
 """Release of a deleted server's ports, as a job (``networking.release_ports``).
 
 Enqueued with the server's delete. Level-triggered: it waits (retries) until the
-pod no longer has the server, then for each central port whose ``device_id`` is
-the server: deletes the bottom port and its routing row; deletes the central
-port if the gateway created it for the boot (tag `plan.AUTO_PORT_TAG`), else
-unbinds it (``device_id`` '', ``device_owner`` '') so it can be used again, in
-any pod.
+pod no longer has the server and no `binding.attach_port` job of the server is
+pending (the central port would show the server only after this release), then
+for each central port whose ``device_id`` is the server (and each port an attach
+job of the server failed to mark): deletes the bottom port and its routing row;
+deletes the central port if the gateway created it for the boot (tag
+`plan.AUTO_PORT_TAG`), else unbinds it (``device_id`` '', ``device_owner`` '') so
+it can be used again, in any pod.
 
 `release_now` runs a pending release at once when central Neutron refuses the
 delete of a network or subnet because a deleted server's ports are still on it
@@ -26,7 +28,7 @@ from tricircle.api import keys
 from tricircle.clients.pod import PodClient, PodRequestError
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, JobDeps, register
-from tricircle.networking import l3hooks, plan, sync
+from tricircle.networking import binding, l3hooks, plan, sync
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
 from tricircle.networking.central import CentralNeutron, CentralNotConfigured
 from tricircle.pods import registry
@@ -66,9 +68,14 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
         pod = await registry.get_pod(s, payload["pod_id"])
     client = await deps.pods.get(pod.region_name)
     await _check_gone(client, token, payload["bottom_id"])
+    attaches = await _attached(deps, payload["server_id"])
     bottom = BottomNetworking(deps.db, PodNeutron(client, token, pod), project_id)
     resp = await neutron.call("GET", f"/v2.0/ports?device_id={payload['server_id']}", token)
-    ports = (resp.json() or {}).get("ports", []) if resp.status == 200 else []
+    if resp.status != 200:
+        raise RuntimeError(f"central ports of server {payload['server_id']}: {resp.status}")
+    ports = (resp.json() or {}).get("ports", [])
+    ports += await _unmarked(neutron, token, [j.resource_key for j in attaches],
+                             {p["id"] for p in ports})
     for port in ports:
         await bottom.remove(PORT, port["id"])
         await release_central(neutron, token, port)
@@ -77,6 +84,40 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
                                    project_id)
         # their floating IPs leave the gateway pod (or their shadow ports do)
         await l3hooks.enqueue_ports(s, [(p["id"], p["network_id"]) for p in ports], project_id)
+
+
+async def attach_jobs(deps: JobDeps, server_id: str | None = None) -> list[jobs.JobInfo]:
+    """`binding.attach_port` jobs not succeeded (of `server_id`, else all): few,
+    they run right after a boot's answer."""
+    found = []
+    async with deps.db.session() as s:
+        for status in ("new", "running", "failed"):
+            found += await jobs.list_jobs(s, job_type=binding.ATTACH_PORT, status=status)
+    return [j for j in found if server_id is None or j.payload.get("server_id") == server_id]
+
+
+async def _attached(deps: JobDeps, server_id: str) -> list[jobs.JobInfo]:
+    """The attach jobs of `server_id` once none is pending (they run right after
+    the boot's answer and take a moment); those left failed. Raises
+    ServerStillThere when some are still pending after a few seconds."""
+    for pause in (0.2, 0.5, 1.0, 2.0, None):
+        found = await attach_jobs(deps, server_id)
+        if not any(j.status in ("new", "running") for j in found):
+            return found
+        if pause is not None:
+            await asyncio.sleep(pause)
+    raise ServerStillThere(f"ports of server {server_id} still being attached")
+
+
+async def _unmarked(neutron: CentralNeutron, token: str, port_ids: list[str],
+                    known: set[str]) -> list[dict[str, Any]]:
+    """Central ports of failed attach jobs that never showed their server."""
+    ports = []
+    for port_id in sorted(set(port_ids) - known):
+        resp = await neutron.call("GET", f"/v2.0/ports/{port_id}", token)
+        if resp.status == 200 and not resp.json()["port"].get("device_id"):
+            ports.append(resp.json()["port"])
+    return ports
 
 
 # A delete refused while a deleted server's ports wait for their release job.
@@ -97,10 +138,9 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
     query = f"network_id={top_id}" if kind == "networks" else f"fixed_ips=subnet_id%3D{top_id}"
     token = await deps.service_auth.token()
     resp = await CentralNeutron(deps.conf, deps.pods).call(
-        "GET", f"/v2.0/ports?{query}&fields=device_id", token)
-    servers = sorted({p["device_id"] for p in (resp.json() or {}).get("ports", [])
-                      if p.get("device_id") not in ("", None, plan.DHCP_DEVICE)}) \
-        if resp.status == 200 else []
+        "GET", f"/v2.0/ports?{query}&fields=id&fields=device_id", token)
+    servers = await _servers_of(deps, (resp.json() or {}).get("ports", [])
+                                if resp.status == 200 else [])
     ran = False
     for server in servers:
         async with deps.db.session() as s:
@@ -114,6 +154,18 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
             LOG.info("%s %s in use by %s: no pending release (%s)", kind, top_id, server,
                      found[0].status if found else "none")
     return ran
+
+
+async def _servers_of(deps: JobDeps, ports: list[dict[str, Any]]) -> list[str]:
+    """The servers of `ports`: their device_id, or the server of a port's attach
+    job that has not run yet (a server deleted right after its boot)."""
+    servers = {p["device_id"] for p in ports
+               if p.get("device_id") not in ("", None, plan.DHCP_DEVICE)}
+    unmarked = {p["id"] for p in ports if not p.get("device_id")}
+    if unmarked:
+        servers |= {str(j.payload.get("server_id")) for j in await attach_jobs(deps)
+                    if j.resource_key in unmarked}
+    return sorted(servers)
 
 
 async def _job_ended(deps: JobDeps, job_id: str) -> bool:

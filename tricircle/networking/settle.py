@@ -59,12 +59,11 @@ async def settle_ports(ctx: JobContext) -> None:
     ports = payload["ports"]
     async with deps.db.session() as s:
         pod = await registry.get_pod(s, payload["pod_id"])
+    neutron = PodNeutron(await deps.pods.get(pod.region_name), token, pod)
     if server is not None:
-        await _attach(ctx, central, token, server, pod.az_name)
+        await _attach(ctx, central, neutron, token, server, pod.az_name)
     else:
-        bottom = BottomNetworking(
-            deps.db, PodNeutron(await deps.pods.get(pod.region_name), token, pod),
-            ctx.project_id)
+        bottom = BottomNetworking(deps.db, neutron, ctx.project_id)
         for port in ports:
             await bottom.remove(PORT, port["top_port"])
             if port.get("created_top"):
@@ -93,14 +92,15 @@ async def _server(ctx: JobContext) -> str | None:
     return route.top_id
 
 
-async def _attach(ctx: JobContext, central: CentralNeutron, token: str, server: str,
-                  az: str) -> None:
+async def _attach(ctx: JobContext, central: CentralNeutron, neutron: PodNeutron, token: str,
+                  server: str, az: str) -> None:
     body = {"port": {"device_id": server, "device_owner": f"compute:{az}"}}
     for port in ctx.payload["ports"]:
         resp = await central.call("PUT", f"/v2.0/ports/{port['top_port']}", token,
                                   json_body=body)
         if resp.status != 200:
             raise RuntimeError(f"central port {port['top_port']}: {resp.status}")
+        await binding.tag_bottom(neutron, port["bottom_port"], port["top_port"])
         async with ctx.deps.db.session() as s:
             await binding.enqueue_binding(s, port["top_port"], port["bottom_port"],
                                           ctx.payload["pod_id"], ctx.project_id)

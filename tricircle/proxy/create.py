@@ -133,23 +133,27 @@ class PlacedCreate:
         ctx: RequestContext = request[keys.CTX]
         doc = parse_create_body(body, self.resource.member_key)
         member = doc[self.resource.member_key]
-        pod = await self._choose(request, ctx, doc)
+        # networks restricted by availability_zone_hints (issue 4) narrow the zones;
+        # read once, the networking hook reuses them
+        hints = await networking.network_hints(request.app, ctx, doc)
+        pod = await self._choose(request, ctx, doc, networking.zones_of(hints))
         await self._ensure_distributed(ctx, pod, member, request.app[keys.SERVICES].get("jobs"))
         if self._prepare_pod is not None:
             await self._prepare_pod(ctx, pod, doc)
         if _count(member) > 1 and _on_top_networks(request.app, member):
-            return await self._create_each(request, ctx, pod, doc)
-        target, resp, _ids = await self._create_in(request, ctx, pod, doc)
+            return await self._create_each(request, ctx, pod, doc, hints)
+        target, resp, _ids = await self._create_in(request, ctx, pod, doc, hints)
         return await self._forwarder.respond(request, target, resp)
 
     async def _create_in(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
-                         doc: dict[str, Any]) -> tuple[Target, PodResponse, list[str]]:
+                         doc: dict[str, Any], hints: networking.NetworkHints | None = None
+                         ) -> tuple[Target, PodResponse, list[str]]:
         """Reserve, create in `pod`, bind: the pod's answer and the ids created (a
         refusal: none, the reservation released and the ports made for it removed)."""
         member = doc[self.resource.member_key]
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
-        networks = await networking.prepare_networks(request.app, ctx, pod, doc)
+        networks = await networking.prepare_networks(request.app, ctx, pod, doc, hints)
         provisional = str(uuid.uuid4())
         async with self._db.session() as s:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
@@ -181,7 +185,8 @@ class PlacedCreate:
         return target, resp, ids
 
     async def _create_each(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
-                           doc: dict[str, Any]) -> web.Response:
+                           doc: dict[str, Any], hints: networking.NetworkHints
+                           ) -> web.Response:
         """A multiple create on top networks, made as one create per server: each
         boots on its own ports (Nova refuses several servers on one given port).
         Servers are named as Nova names them ("<name>-<n>", from 1); the first is
@@ -190,10 +195,11 @@ class PlacedCreate:
         ``min_count`` created: those are deleted again and a refusal is the answer."""
         member = doc[self.resource.member_key]
         minimum = member.get("min_count") if isinstance(member.get("min_count"), int) else 1
-        first = await self._create_in(request, ctx, pod, self._single(doc, 1))
+        first = await self._create_in(request, ctx, pod, self._single(doc, 1), hints)
         if not 200 <= first[1].status < 300:
             return await self._forwarder.respond(request, first[0], first[1])
-        rest = await asyncio.gather(*(self._create_in(request, ctx, pod, self._single(doc, n))
+        rest = await asyncio.gather(*(self._create_in(request, ctx, pod, self._single(doc, n),
+                                                      hints)
                                       for n in range(2, _count(member) + 1)))
         made = [i for _t, _r, ids in (first, *rest) for i in ids]
         refused = [(t, r) for t, r, _ids in rest if not 200 <= r.status < 300]
@@ -236,14 +242,12 @@ class PlacedCreate:
             self._locator.forget(self.resource, server_id)
 
     async def _choose(self, request: web.Request, ctx: RequestContext,
-                      doc: dict[str, Any]) -> PodInfo:
+                      doc: dict[str, Any], zones: tuple[str, ...] = ()) -> PodInfo:
         """The pod of the resources the create uses (`pin`), else the scheduler's
         choice. Raises PinnedElsewhere, the pin's 404s, the scheduler's errors."""
         member = doc[self.resource.member_key]
         spec = request_spec(ctx, request, member, self.resource.surface.name,
                             doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
-        # networks restricted by availability_zone_hints (issue 4) narrow the zones
-        zones = await networking.network_zones(request.app, ctx, doc)
         if zones:
             spec = dataclasses.replace(spec, network_zones=zones)
         pinned = await self._pin(ctx, doc) if self._pin is not None else None

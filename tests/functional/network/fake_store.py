@@ -1,9 +1,11 @@
 """A strict in-memory Neutron (networks, subnets, ports, security groups and rules,
 routers, floating IPs, tags) for the boot functional tests: one instance plays
 central Neutron, one a pod's. Like the lab: ``tags`` in a POST are refused; a port
-needs a free MAC/IP; list filters are any attribute (a list attribute such as
-``tags`` matches one of its items; a repeated filter any of its values); anything
-else is 599 plus an entry in `unexpected`."""
+needs a free MAC/IP; a second subnet with the same CIDR on a network (400) is
+refused, and with `unique_segments` a second network on a segmentation id (409);
+list filters are any attribute (a list attribute such as ``tags`` matches one of
+its items; a repeated filter any of its values); anything else is 599 plus an
+entry in `unexpected`."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class FakeStore:
     tokens: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     segment: int = 150001
+    unique_segments: bool = False  # a pod refuses a second network on a segment
     next_ip: int = 10
 
     def app(self) -> web.Application:
@@ -85,10 +88,21 @@ class FakeStore:
         self.items[coll][item["id"]] = item
         return web.json_response({COLLECTIONS[coll]: item}, status=201)
 
-    def _new_network(self, item: dict[str, Any]) -> None:
+    def _new_network(self, item: dict[str, Any]) -> web.Response | None:
+        segment = item.get("provider:segmentation_id")
+        taken = {n.get("provider:segmentation_id") for n in self.of("networks")}
+        if segment is not None and self.unique_segments and segment in taken:
+            return _error(409, "SegmentationIdInUse", f"The tunnel ID {segment} is in use.")
         item.setdefault("provider:network_type", "vxlan")
         item.setdefault("provider:segmentation_id", self.segment)
         item.setdefault("provider:physical_network", None)
+        return None
+
+    def _new_subnet(self, item: dict[str, Any]) -> web.Response | None:
+        if any(s["network_id"] == item.get("network_id") and s.get("cidr") == item.get("cidr")
+               for s in self.of("subnets")):
+            return _error(400, "InvalidInput", f"{item.get('cidr')} overlaps with a subnet")
+        return None
 
     def _new_security_group(self, item: dict[str, Any]) -> None:
         item["security_group_rules"] = []

@@ -63,6 +63,7 @@ async def env(aiohttp_client, aiohttp_server, tmp_path):
     conf.set_override("run_worker", False, group="api")
     conf.set_override("max_attempts", 1, group="jobs")
     central, neutron, nova = FakeStore("central"), FakeStore("RegionOne"), FakePod("RegionOne")
+    neutron.unique_segments = True
     central_srv = await aiohttp_server(central.app())
     neutron_srv = await aiohttp_server(neutron.app())
     nova_srv = await aiohttp_server(nova.app())
@@ -111,7 +112,11 @@ async def test_boot_on_a_top_network_makes_the_pod_copies(env: Env) -> None:
     assert port["fixed_ips"] == [{"subnet_id": sub["id"],
                                   "ip_address": top_port["fixed_ips"][0]["ip_address"]}]
     assert env.nova.creates[-1]["server"]["networks"] == [{"port": port["id"]}]
+    # after the answer, a job: the central port shows the server, the bottom port its tag
+    assert (top_port["device_id"], port["tags"]) == ("", [])
+    await env.run_jobs()
     assert (top_port["device_id"], top_port["device_owner"]) == (server, "compute:az1")
+    assert port["tags"] == [top_port["id"]]
     assert [r.bottom_id for r in await env.rows("network")] == [net["id"]]
     assert [r.top_id for r in await env.rows("port")] == [top_port["id"]]
     assert set(env.neutron.tokens) == {"service-token"}
@@ -238,25 +243,44 @@ async def test_security_group_deleted_at_the_top_leaves_the_pod(env: Env) -> Non
 
 
 async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
-    """Counted, so a change that adds calls to every boot is noticed (docs/networking.md)."""
+    """Counted, so a change that adds calls to every boot is noticed (docs/networking.md).
+    Every call made before the answer is on the critical path (the fixture runs no
+    worker: the jobs run only when the test says)."""
     assert (await env.boot([{"uuid": env.net}])).status == 202
-    first = list(env.neutron.calls)
+    port = env.neutron.of("ports")[-1]
+    top = env.central.of("ports")[-1]
+    # a network new to the pod: no look-up of copies (the pod would refuse a second
+    # copy of the segment, and the subnet's network is new); tags made concurrently
+    assert sorted(env.neutron.calls) == sorted([
+        "POST /v2.0/networks", "POST /v2.0/subnets", "POST /v2.0/ports",
+        f"PUT /v2.0/networks/{env.neutron.of('networks')[0]['id']}/tags",
+        f"PUT /v2.0/subnets/{env.neutron.of('subnets')[0]['id']}/tags"])
+    # user: hints for the scheduler (no AZ asked), POST port, PUT tag; admin, at once
+    # with the POST: the network and its subnets
+    assert sorted(env.central.calls) == sorted([
+        "GET /v2.0/networks/n1?fields=id&fields=tags", "POST /v2.0/ports",
+        f"PUT /v2.0/ports/{top['id']}/tags/tricircle-server-port",
+        "GET /v2.0/networks/n1", "GET /v2.0/subnets?network_id=n1"])
+    env.neutron.calls.clear()
+    env.central.calls.clear()
+    await env.run_jobs()  # after the answer: attach (central PUT, pod tags), binding
+    assert f"PUT /v2.0/ports/{top['id']}" in env.central.calls
+    assert f"PUT /v2.0/ports/{port['id']}/tags" in env.neutron.calls
+
     env.neutron.calls.clear()
     env.central.calls.clear()
     assert (await env.boot([{"uuid": env.net}])).status == 202
-    again_pod, again_central = list(env.neutron.calls), list(env.central.calls)
-    # new network in the pod: network and subnet each: adoption GET, POST, PUT tags;
-    # the port (its central port is new: nothing to adopt): POST, PUT tags
-    assert len(first) == 3 + 3 + 2
-    # network and subnet reused: only the port
-    port = env.neutron.of("ports")[-1]["id"]
-    assert again_pod == ["POST /v2.0/ports", f"PUT /v2.0/ports/{port}/tags"]
-    # user: GET network (its availability_zone_hints for the scheduler: no AZ asked),
-    # GET network, POST port, PUT tag; admin: PUT device_id/owner
-    assert len(again_central) == 5
+    # network and subnet reused: only the port, in the pod and in central
+    assert env.neutron.calls == ["POST /v2.0/ports"]
+    top = env.central.of("ports")[-1]
+    assert sorted(env.central.calls) == sorted([
+        "GET /v2.0/networks/n1?fields=id&fields=tags", "POST /v2.0/ports",
+        f"PUT /v2.0/ports/{top['id']}/tags/tricircle-server-port"])
     env.central.calls.clear()
+    env.neutron.calls.clear()
     assert (await env.boot([{"uuid": env.net}], availability_zone="az1")).status == 202
-    assert len(env.central.calls) == 4  # an AZ asked: the hints are checked in the pod's prepare
+    # an AZ asked: the hints are read at once with the port's POST
+    assert len(env.central.calls) == 3 and env.neutron.calls == ["POST /v2.0/ports"]
 
 
 # ---- a multiple create (min_count/max_count): one create per server, each on its own
@@ -275,6 +299,7 @@ async def test_multiple_create_boots_each_server_on_its_own_ports(env: Env) -> N
     rows = await env.rows("server")
     assert sorted(r.top_id for r in rows) == sorted(env.nova.servers)
     assert first in env.nova.servers
+    await env.run_jobs()
     top_ports = env.central.of("ports")
     assert sorted(p["device_id"] for p in top_ports) == sorted(env.nova.servers)
 
@@ -303,3 +328,58 @@ async def test_a_multiple_create_without_top_networks_stays_one_create(env: Env)
     resp = await env.boot("none", min_count=2, max_count=2)
     assert resp.status == 202
     assert len(env.nova.creates) == 1 and len(env.nova.servers) == 2
+
+
+# ---- concurrency and adoption on the boot's path
+
+async def test_two_nics_on_a_network_new_to_the_pod_copy_it_once(env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}, {"uuid": env.net}])
+
+    assert resp.status == 202
+    assert len(env.neutron.of("networks")) == 1 and len(env.neutron.of("subnets")) == 1
+    assert env.neutron.calls.count("POST /v2.0/networks") == 1
+    assert len(env.neutron.of("ports")) == 2 and len(env.central.of("ports")) == 2
+
+
+async def test_a_marked_copy_without_a_row_is_adopted_when_the_pod_refuses_another(
+        env: Env) -> None:
+    """Rows lost (or a create whose answer was lost): the pod refuses a second
+    network on the segment and a second subnet with the CIDR; the marked copies
+    are adopted instead of duplicated."""
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    await env.run_jobs()
+    [net], [sub] = env.neutron.of("networks"), env.neutron.of("subnets")
+    async with env.db.session() as s:
+        for kind in ("network", "subnet"):
+            for route in await table.list_routes(s, resource_type=kind):
+                await table.release(s, route.id)
+
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    assert [n["id"] for n in env.neutron.of("networks")] == [net["id"]]
+    assert [s["id"] for s in env.neutron.of("subnets")] == [sub["id"]]
+    assert [r.bottom_id for r in await env.rows("network")] == [net["id"]]
+    assert [r.bottom_id for r in await env.rows("subnet")] == [sub["id"]]
+
+
+async def test_a_failed_nic_removes_what_the_other_nics_made(env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}, {"uuid": "nope"}])
+
+    assert resp.status == 400
+    assert (await resp.json())["badRequest"]["message"] == "Network nope could not be found."
+    assert env.central.of("ports") == [] and env.neutron.of("ports") == []
+    assert await env.rows("port") == [] and await env.rows("server") == []
+    assert env.nova.creates == []
+
+
+async def test_a_server_deleted_before_its_ports_were_attached_releases_them(
+        env: Env) -> None:
+    resp = await env.boot([{"uuid": env.net}])
+    server = (await resp.json())["server"]["id"]
+    [top] = env.central.of("ports")
+    assert top["device_id"] == ""  # the attach job has not run
+    deleted = await env.client.delete(f"/compute/v2.1/servers/{server}",
+                                      headers={"X-Auth-Token": P1})
+    assert deleted.status == 204
+    await env.run_jobs()  # attach and release in one batch: the release waits
+    assert env.central.of("ports") == [] and env.neutron.of("ports") == []
+    assert await env.rows("port") == []
