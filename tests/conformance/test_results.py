@@ -147,3 +147,25 @@ def test_ids_from_verbose_lines_match_the_junit_ids(tmp_path: Path) -> None:
                    "test_server.py::TestServer::test_list PASSED [ 5%]\n")
     assert clients.parse_verbose(log, "openstack/tests/functional/compute") == {
         "v2.test_server.TestServer.test_list": "pass"}
+
+
+def test_the_gate_takes_tests_that_passed_twice_and_keeps_unexplained_failures(
+        tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from suite import cli
+
+    gate = tmp_path / "gate-passing.txt"
+    gate.write_text("# isolated_networks: true\nt.A.kept_failing\nt.A.old_ok\n")
+    monkeypatch.setattr(cli, "GATE_FILE", gate)
+    monkeypatch.setattr(cli, "RESULTS", tmp_path)
+    monkeypatch.setattr(cli, "GATE_SUBSETS", ("core",))
+    (tmp_path / "gateway").mkdir()
+    last = {"isolated_networks": True, "symptoms": {}, "tests": {
+        "t.A.kept_failing": "fail", "t.A.old_ok": "pass", "t.A.twice": "pass",
+        "t.A.once": "pass"}}
+    before = {"isolated_networks": True, "tests": {"t.A.twice": "pass", "t.A.once": "fail"}}
+    (tmp_path / "gateway" / "core.json").write_text(json.dumps(last))
+    (tmp_path / "gateway" / "core.previous.json").write_text(json.dumps(before))
+    assert cli.update_gate() == 0
+    assert cli.gate_ids() == ["t.A.kept_failing", "t.A.old_ok", "t.A.twice"]
