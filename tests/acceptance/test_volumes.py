@@ -441,3 +441,29 @@ def test_groups_follow_their_az_and_group_types_exist_in_every_pod(admin, demo, 
         gone = _cinder(gateway, admin, "DELETE", f"/group_types/{type_id}", "3.11")
         assert gone.status_code == 202, gone.text
     assert not any(name in _group_type_ids(pod_admin, r) for r in REGIONS.values())
+
+
+def test_manage_calls_go_to_the_pod_of_the_host_they_name(admin, gateway, pod_admin):
+    """Adopting a backend volume names a cinder-volume host: RegionTwo's goes to
+    RegionTwo (the default pod would answer "Host not found"). The lab's file
+    driver cannot adopt anything, so the volume ends in error; it is routed and
+    deleted through the gateway all the same."""
+    hosts = {r: pod_admin(r).block_storage.get("/os-services?binary=cinder-volume",
+                                               microversion="3.8").json()["services"][0]["host"]
+             for r in REGIONS.values()}
+    adopted = _cinder(gateway, admin, "POST", "/manageable_volumes", "3.8", json={"volume": {
+        "host": f"{hosts['RegionTwo']}#lab", "ref": {"source-name": _name("none")}}})
+    assert adopted.status_code == 202, adopted.text
+    volume_id = adopted.json()["volume"]["id"]
+    try:
+        assert adopted.json()["volume"]["availability_zone"] == "az2"
+        rows = gateway.routes(resource_type="volume", top_id=volume_id)
+        assert [r.region_name for r in rows] == ["RegionTwo"]
+        _until(lambda: admin.block_storage.get_volume(volume_id).status in ("error",
+                                                                            "available"))
+    finally:
+        admin.block_storage.delete_volume(volume_id, force=True)
+        admin.block_storage.wait_for_delete(admin.block_storage.get_volume(volume_id),
+                                            wait=WAIT)
+    unknown = _cinder(gateway, admin, "GET", "/manageable_volumes?host=nowhere@none", "3.8")
+    assert unknown.status_code == 404 and "nowhere@none" in unknown.text  # Cinder's words

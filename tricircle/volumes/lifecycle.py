@@ -92,14 +92,21 @@ async def after(app: web.Application, ctx: RequestContext, call: Call, located: 
     """Bookkeeping after a 2xx from the pod."""
     if call.method == "DELETE" and call.tail is None:
         await _deleted(app, locator, call.resource, located)
-    elif call.method == "POST" and call.resource is GROUP and call.tail == "action" \
-            and isinstance(_json(call.body), dict) and "delete" in _json(call.body):
+    elif call.method == "POST" and call.tail == "action" and _deletes(call):
         await _deleted(app, locator, call.resource, located)
     elif call.method == "POST" and call.resource is VOLUME and call.tail == "action" \
             and b"os-volume_upload_image" in (call.body or b""):
         await images.register_upload(app, ctx, located.pod, call.answer)
     elif call.method == "POST" and call.resource is BACKUP and call.tail == "restore":
         await _restored(app, ctx, call, located)
+
+
+def _deletes(call: Call) -> bool:
+    """An action that deletes: ``os-force_delete``, a group's ``delete``."""
+    doc = _json(call.body)
+    if not isinstance(doc, dict):
+        return False
+    return "os-force_delete" in doc or (call.resource is GROUP and "delete" in doc)
 
 
 async def _deleted(app: web.Application, locator: Locator, resource: Resource,
