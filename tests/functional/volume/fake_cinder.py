@@ -35,6 +35,9 @@ class FakeCinder:
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hosts: list[str] = field(default_factory=list)   # cinder-volume services
+    managed: list[dict[str, Any]] = field(default_factory=list)
     free_gb: int = 1000
     calls: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -57,6 +60,9 @@ class FakeCinder:
             r.add_get(f"{prefix}/types/{{id}}", self._type_show)
             r.add_post(f"{prefix}/types/{{id}}/extra_specs", self._type_specs)
             r.add_get(f"{prefix}/scheduler-stats/get_pools", self._pools)
+            r.add_get(f"{prefix}/attachments/{{id}}", self._attachment)
+            r.add_get(f"{prefix}/os-services", self._services)
+            r.add_post(f"{prefix}/manageable_volumes", self._manage)
         # a pod enabled again also gets its flavors synchronised: there are none here
         app.router.add_get("/nova/flavors", self._no_flavors)
         app.router.add_route("*", "/{tail:.*}", self._other)
@@ -71,6 +77,33 @@ class FakeCinder:
         pool = {"name": f"{self.region}@lab#lab", "capabilities": {
             "free_capacity_gb": self.free_gb, "total_capacity_gb": 1000}}
         return web.json_response({"pools": [pool]}, headers=HEADERS)
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        found = self.attachments.get(request.match_info["id"])
+        if found is None:
+            return fault(404, "itemNotFound", "Volume attachment could not be found with "
+                         f"filter: attachment_id = {request.match_info['id']}.")
+        return web.json_response({"attachment": found}, headers=HEADERS)
+
+    async def _services(self, request: web.Request) -> web.Response:
+        if request.query.get("binary") != "cinder-volume":
+            return fault(400, "badRequest", "the gateway asks for cinder-volume only")
+        return web.json_response({"services": [
+            {"binary": "cinder-volume", "host": h, "zone": self.az, "state": "up"}
+            for h in self.hosts]}, headers=HEADERS)
+
+    async def _manage(self, request: web.Request) -> web.Response:
+        member = (await request.json())["volume"]
+        host = str(member.get("host", "")).split("#", 1)[0]
+        if host not in self.hosts:
+            return fault(400, "badRequest", f"Host '{member.get('host')}' not found")
+        if member.get("availability_zone") not in (None, self.az):
+            return fault(400, "badRequest", "Availability zone is invalid.")
+        self.managed.append(member)
+        vid = str(uuid.uuid4())
+        return web.json_response({"volume": {"id": vid, "status": "creating",
+                                             "availability_zone": self.az}},
+                                 status=202, headers=HEADERS)
 
     async def _no_flavors(self, request: web.Request) -> web.Response:
         return web.json_response({"flavors": []})

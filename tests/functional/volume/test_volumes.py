@@ -148,3 +148,62 @@ async def test_a_volume_without_az_goes_where_cinder_has_the_most_room(gateway):
     resp = await gateway.create(size=50)
     assert resp.status == 400
     assert (await resp.json())["badRequest"]["message"].startswith("No valid backend was found.")
+
+
+# ---- attachments and manage calls ------------------------------------------------------
+async def test_an_attachment_a_pods_nova_made_is_found_and_routed(gateway):
+    created = await gateway.create(availability_zone="az2")
+    volume_id = (await created.json())["volume"]["id"]
+    attachment = "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a"
+    gateway.pods["RegionTwo"].attachments[attachment] = {
+        "id": attachment, "volume_id": volume_id, "status": "attached"}
+    resp = await gateway.call("GET", f"/volume/v3/attachments/{attachment}")
+    assert resp.status == 200 and (await resp.json())["attachment"]["volume_id"] == volume_id
+    rows = await gateway.routes(resource_type="volume_attachment")
+    assert [(r.top_id, r.region_name, r.project_id) for r in rows] == [
+        (attachment, "RegionTwo", P1)]
+    again = await gateway.call("GET", f"/volume/v3/attachments/{attachment}")
+    assert again.status == 200
+    # one probe of RegionTwo, then both calls routed there; RegionOne holds no volume
+    # of the project, so it is not asked at all
+    assert gateway.pods["RegionTwo"].calls.count(f"GET /v3/attachments/{attachment}") == 3
+    assert not any("attachments" in c for c in gateway.pods["RegionOne"].calls)
+
+
+async def test_an_attachment_no_pod_knows_is_cinders_404(gateway):
+    await gateway.create(availability_zone="az2")
+    missing = "6d5c4b3a-2f1e-4d0c-9b8a-000000000000"
+    resp = await gateway.call("GET", f"/volume/v3/attachments/{missing}")
+    assert resp.status == 404
+    assert (await resp.json())["itemNotFound"]["code"] == 404
+    assert await gateway.routes(resource_type="volume_attachment") == []
+
+
+async def test_manage_goes_to_the_pod_running_the_named_host(gateway):
+    gateway.pods["RegionOne"].hosts = ["r1-volume1@lab"]
+    gateway.pods["RegionTwo"].hosts = ["r2-volume1@lab"]
+    resp = await gateway.call("POST", "/volume/v3/manageable_volumes", json={"volume": {
+        "host": "r2-volume1@lab#lab", "ref": {"source-name": "v"}}})
+    assert resp.status == 202, await resp.text()
+    volume_id = (await resp.json())["volume"]["id"]
+    assert (await resp.json())["volume"]["availability_zone"] == "az2"  # the top AZ
+    assert [m["host"] for m in gateway.pods["RegionTwo"].managed] == ["r2-volume1@lab#lab"]
+    rows = await gateway.routes(resource_type="volume")
+    assert [(r.top_id, r.region_name) for r in rows] == [(volume_id, "RegionTwo")]
+
+
+async def test_manage_naming_a_top_az_goes_to_its_pod_with_the_pods_az_name(gateway):
+    gateway.pods["RegionTwo"].hosts = ["r2-volume1@lab"]
+    resp = await gateway.call("POST", "/volume/v3/manageable_volumes", json={"volume": {
+        "host": "r2-volume1@lab", "availability_zone": "az2", "ref": {"source-name": "v"}}})
+    assert resp.status == 202, await resp.text()
+    assert gateway.pods["RegionTwo"].managed[0]["availability_zone"] == "zone-two"
+
+
+async def test_manage_naming_an_unknown_host_gets_the_default_pods_refusal(gateway):
+    gateway.pods["RegionOne"].hosts = ["r1-volume1@lab"]
+    resp = await gateway.call("POST", "/volume/v3/manageable_volumes", json={"volume": {
+        "host": "elsewhere@lab", "ref": {"source-name": "v"}}})
+    assert resp.status == 400
+    assert "elsewhere@lab" in (await resp.json())["badRequest"]["message"]
+    assert await gateway.routes(resource_type="volume") == []
