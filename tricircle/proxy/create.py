@@ -385,3 +385,28 @@ def _created_id(doc: Any, member_key: str) -> str | None:
     member = doc.get(member_key) if isinstance(doc, dict) else None
     created = member.get("id") if isinstance(member, dict) else None
     return created if isinstance(created, str) and created else None
+
+
+async def send_reserved(forwarder: Forwarder, db: Database, request: web.Request,
+                        target: Target, route: table.Route, *, body: bytes,
+                        created: Callable[[PodResponse], str | None],
+                        keep_if_unreachable: bool = True) -> PodResponse:
+    """Steps 4-5 of the create protocol for a row already reserved (`route`):
+    send the create to `target`; a refusal (non-2xx) releases the reservation,
+    an accepted create binds it to the id `created` reads from the answer (None:
+    left for the repair). Raises faults.PodUnavailable; the reservation then
+    stays for the repair, or is released (`keep_if_unreachable` False: for ids
+    the gateway chose, which a later lookup finds by id)."""
+    try:
+        resp = await forwarder.send(request, target, body=body)
+    except faults.PodUnavailable:
+        if not keep_if_unreachable:
+            async with db.session() as s:
+                await table.release(s, route.id, top_id=route.top_id)
+        raise
+    async with db.session() as s:
+        if not 200 <= resp.status < 300:
+            await table.release(s, route.id, top_id=route.top_id)
+        elif (ident := created(resp)) is not None:
+            await table.bind(s, route.id, ident)
+    return resp
