@@ -3,7 +3,8 @@ registry records around it. Handlers (tricircle/api/image/images.py) stay thin.
 
 * create: the gateway picks the id (unless the client did), reserves the home
   row in the home pod (the first enabled pod, healthy first, by region), creates
-  the image there with that id, binds the row; refused -> released.
+  the image there with that id, binds the row; refused -> released (the create
+  protocol's `proxy.create.send_reserved`, shared with the other surfaces).
 * one image (show, update, tags, members, actions, data): the home pod, with the
   user's token (Glance decides visibility: another tenant's private image is
   Glance's own 404). Writes the home accepted are copied to replicas by a job.
@@ -42,6 +43,7 @@ from tricircle.identity.service_auth import ServiceAuth
 from tricircle.images import registry, replicate, sync
 from tricircle.pods.registry import PodInfo
 from tricircle.proxy.cache import TTLCache
+from tricircle.proxy.create import send_reserved
 from tricircle.proxy.forward import Forwarder, Target, answer_headers, pod_path, request_headers
 from tricircle.proxy.locate import Locator
 from tricircle.resources.image import IMAGE
@@ -160,16 +162,9 @@ class ImageService:
         if route is None:  # the id is taken at the top: Glance's own 409 words
             raise faults.Conflict("Image ID %(id)s already exists!", id=image_id)
         target = Target(pod, pod_path(request, IMAGE))
-        try:
-            resp = await self.forwarder.send(request, target, body=body)
-        except faults.PodUnavailable:
-            await self._release(route)
-            raise
-        if resp.status == 201:
-            async with self.db.session() as s:
-                await table.bind(s, route.id, image_id)
-        else:
-            await self._release(route)
+        # the gateway chose the id: an unreachable pod's image is adopted by id later
+        resp = await send_reserved(self.forwarder, self.db, request, target, route, body=body,
+                                   created=lambda _resp: image_id, keep_if_unreachable=False)
         return await self.forwarder.respond(request, target, resp)
 
     async def _reserve(self, image_id: str, pod: PodInfo, ctx: RequestContext) -> Route | None:
@@ -182,10 +177,6 @@ class ImageService:
                                            resource_type=registry.ROUTING_TYPE)
         except table.RoutingConflict:
             return None
-
-    async def _release(self, route: Route) -> None:
-        async with self.db.session() as s:
-            await table.release(s, route.id, top_id=route.top_id)
 
     async def member(self, request: web.Request, image_id: str) -> web.StreamResponse:
         """Any call on one image, answered by its home pod."""
