@@ -143,12 +143,17 @@ def bridge_subnet(bridge_cidr: str) -> str:
     return str(next(net.subnets(new_prefix=24)))
 
 
+def homed_in(placement: Placement, pod: str) -> tuple[str, ...]:
+    """The central interface ports whose home is `pod`, sorted."""
+    return tuple(sorted(p for p, home in placement.homes.items() if home == pod))
+
+
 def pod_plan(state: RouterState, placement: Placement, pod: str,
              bridge_ips: Mapping[str, str]) -> PodRouter:
     """The bottom router of `pod` (`bridge_ips`: pod -> bridge address, needed
     when the placement is bridged)."""
     gateway = state.gateway if state.gateway and state.gateway.pod == pod else None
-    interfaces = tuple(sorted(p for p, home in placement.homes.items() if home == pod))
+    interfaces = homed_in(placement, pod)
     fips = tuple(sorted((f for f in state.floating_ips if gateway and f.port_pod),
                         key=lambda f: f.id))
     return PodRouter(

@@ -32,8 +32,9 @@ from tricircle.resources.network import NETWORK, PORT, SUBNET
 from tricircle.routing import table
 
 LOG = logging.getLogger(__name__)
-# Interfaces realised at once in one pod (each is a few calls to that pod).
-_PARALLEL = 8
+# Interface changes sent at once to one pod: a pod serialises the changes of one
+# router (and serves two requests at a time in the lab); more only queue there.
+_PARALLEL = 4
 ROUTER_SETUP = "networking.router_setup"
 ROUTER, FLOATINGIP, SHADOW_PORT = "router", "floatingip", "shadow_port"
 T = TypeVar("T")
@@ -120,10 +121,17 @@ async def router_setup(ctx: JobContext) -> None:
         return
     state = await read_state(run, router)
     placement = l3plan.place(state)
-    bridge_ips = await _bridge(run, state, placement)
-    done = await asyncio.gather(*(_realise(run, router, l3plan.pod_plan(
-        state, placement, pod, bridge_ips)) for pod in placement.pods), return_exceptions=True)
-    failed = [r for r in done if isinstance(r, BaseException)]
+    if placement.bridged:
+        try:
+            l3plan.check_bridge(state, str(deps.conf.networking.bridge_cidr))
+        except l3plan.BridgeOverlap as exc:
+            raise PermanentFailure(str(exc)) from exc
+    # the pods start on the tenant's interfaces while central makes the bridge
+    bridge = asyncio.ensure_future(_bridge(run, placement))
+    done = await asyncio.gather(*(_realise(run, router, state, placement, pod, bridge)
+                                  for pod in placement.pods), return_exceptions=True)
+    made = (await asyncio.gather(bridge, return_exceptions=True))[0]
+    failed = [r for r in [*done, made] if isinstance(r, BaseException)]
     if failed:  # every pod had its chance; the retry re-plans
         raise failed[0]
     await _teardown(run, keep=placement.pods)
@@ -205,17 +213,12 @@ async def _floating_ips(run: _Run, router_id: str) -> tuple[l3plan.FloatingIp, .
         for f in fips if f["port_id"] in networks)
 
 
-async def _bridge(run: _Run, state: l3plan.RouterState,
-                  placement: l3plan.Placement) -> dict[str, str]:
+async def _bridge(run: _Run, placement: l3plan.Placement) -> dict[str, str]:
     """pod -> bridge address of this router's bottom router (empty when the
-    router lives in one pod). Raises PermanentFailure on a bridge overlap."""
+    router lives in one pod)."""
     if not placement.bridged:
         return {}
     cidr = str(run.deps.conf.networking.bridge_cidr)
-    try:
-        l3plan.check_bridge(state, cidr)
-    except l3plan.BridgeOverlap as exc:
-        raise PermanentFailure(str(exc)) from exc
     net = await bridges.ensure_bridge(run.central, run.project_id, cidr)
     ports = await bridges.ensure_ports(run.central, net, run.router_id, placement.pods)
     run.bridge_ports = ports
@@ -234,18 +237,28 @@ async def _drop_bridge(run: _Run) -> None:
 
 # ---- one pod ----
 
-async def _realise(run: _Run, router: dict[str, Any], want: l3plan.PodRouter) -> None:
-    bottom = await run.bottom(want.pod)
+async def _realise(run: _Run, router: dict[str, Any], state: l3plan.RouterState,
+                   placement: l3plan.Placement, pod: str,
+                   bridge: asyncio.Future[dict[str, str]]) -> None:
+    """Make one pod's bottom router match the plan (`bridge`: the bridge
+    addresses, being made in central meanwhile)."""
+    bottom = await run.bottom(pod)
     body = l3plan.bottom_router_body(router, run.project_id)
     bottom_router, _ = await bottom.ensure(
         ROUTER, run.router_id, lambda: create(bottom, "routers", body))
     observed = (await bottom.neutron.call("GET", f"/routers/{bottom_router}"))["router"]
     found = await bottom.neutron.call("GET", f"/ports?device_id={bottom_router}")
     ports = (found or {}).get("ports", [])
-    tops = [run.ports[p] for p in want.interfaces]
-    if want.bridge:
-        tops.append(run.bridge_ports[want.pod])
-    keep = await _attach_all(run, bottom, bottom_router, tops, ports)
+    tenant = [run.ports[p] for p in l3plan.homed_in(placement, pod)]
+
+    async def on_bridge() -> tuple[l3plan.PodRouter, list[str]]:
+        want = l3plan.pod_plan(state, placement, pod, await bridge)
+        tops = [run.bridge_ports[pod]] if want.bridge else []
+        return want, await _attach_all(run, bottom, bottom_router, tops, ports)
+
+    mine, (want, theirs) = await asyncio.gather(
+        _attach_all(run, bottom, bottom_router, tenant, ports), on_bridge())
+    keep = mine + theirs
     # floating IPs live only where the router has (or had) its gateway
     had_gateway = want.gateway is not None or bool(observed.get("external_gateway_info"))
     fips = await _prune_floating(run, bottom, bottom_router, want) if had_gateway else {}
