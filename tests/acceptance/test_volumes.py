@@ -193,6 +193,10 @@ def test_snapshot_backup_and_restore_stay_in_the_volumes_pod(demo, made, pod_adm
         paged = _paged(f"{gateway.url}/volume/v3/{project}/{view}?limit=1", token, "backups")
         assert len(paged) == len(set(paged)) and paged == everything
         assert {backup.id, other.id} <= set(paged)
+        # a marker a client writes itself (a plain top id, no gateway cursor)
+        after = _paged(f"{gateway.url}/volume/v3/{project}/{view}?marker={paged[0]}",
+                       token, "backups")
+        assert after == paged[1:]
 
 
 def _paged(url: str, token: dict[str, str], key: str) -> list[str]:
@@ -463,7 +467,9 @@ def test_manage_calls_go_to_the_pod_of_the_host_they_name(admin, gateway, pod_ad
                                                                             "available"))
     finally:
         admin.block_storage.delete_volume(volume_id, force=True)
-        admin.block_storage.wait_for_delete(admin.block_storage.get_volume(volume_id),
-                                            wait=WAIT)
+        _until(lambda: _cinder(gateway, admin, "GET", f"/volumes/{volume_id}",
+                               "3.8").status_code == 404)
+        with pytest.raises(os_exc.NotFoundException):
+            _in_pod(pod_admin, "RegionTwo", volume_id)
     unknown = _cinder(gateway, admin, "GET", "/manageable_volumes?host=nowhere@none", "3.8")
     assert unknown.status_code == 404 and "nowhere@none" in unknown.text  # Cinder's words
