@@ -91,6 +91,13 @@ def key_function(spec: SortSpec, extract: Callable[[T, str], Any]) -> Callable[[
     one value (None when the item does not expose it)."""
     encoders = [(name, _descending if direction == "desc" else _ascending)
                 for name, direction in spec]
+    if len(encoders) == 2:  # the default sort (created_at, id): no generator per item
+        (first, encode1), (second, encode2) = encoders
+
+        def key2(item: T) -> SortKey:
+            return encode1(extract(item, first)), encode2(extract(item, second))
+
+        return key2
 
     def key(item: T) -> SortKey:
         return tuple(encode(extract(item, name)) for name, encode in encoders)
@@ -116,9 +123,9 @@ def merge(pages: Sequence[Iterable[T]], key: Callable[[T], SortKey]
         yield index, item
 
 
-def first_round_size(limit: int, pods: int) -> int:
+def first_round_size(limit: int, pods: int, spare: int = 2) -> int:
     """Items to ask each pod for first: about twice its even share of the page
-    (plus a little), all of the page for one or two pods."""
+    plus `spare`, all of the page for one or two pods."""
     if pods <= 2:
         return limit
-    return min(limit, 2 * -(-limit // pods) + 2)
+    return min(limit, 2 * -(-limit // pods) + spare)

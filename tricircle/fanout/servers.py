@@ -17,13 +17,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from multidict import CIMultiDict, MultiMapping
 
 from tricircle import faults, jsonbody
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
 from tricircle.context import RequestContext
-from tricircle.fanout import cursor, merge, rounds
+from tricircle.fanout import collector, cursor, merge, rounds
 from tricircle.fanout.gather import PodResult, gather
 from tricircle.resources.compute import SERVER_MARKER
 from tricircle.routing.translate import rewriter_for
@@ -177,6 +178,31 @@ class _Plan:
     pod_markers: dict[str, str | None]
     after: tuple[merge.SortKey, int] | None = None
     first_size: int = 0   # per-pod page size of the first round (0: the page size)
+    # what every pod call of the list shares, encoded once: the query string by
+    # (pod's AZ name, page size), the headers
+    queries: dict[tuple[str, int], str] = field(default_factory=dict)
+    headers: dict[str, str] | None = None
+
+    def pod_query(self, req: ListRequest, pod: ListPod, limit: int,
+                  pod_marker: str | None) -> str:
+        """The query string of a pod's list call (`_pod_params`, URL-encoded)."""
+        if not req.collection.pod_paging:
+            limit, pod_marker = -1, None
+        az = pod.pod_az_name if "availability_zone" in req.query else ""
+        shared = self.queries.get((az, limit))
+        if shared is None:
+            params = _pod_params(req.query, self.spec, pod, limit, None) if limit >= 0 \
+                else cursor.forwarded_params(req.query)
+            shared = self.queries[(az, limit)] = urlencode(params)
+        if not pod_marker:
+            return shared
+        return f"{shared}&{urlencode([('marker', pod_marker)])}" if shared \
+            else urlencode([("marker", pod_marker)])
+
+    def pod_headers(self, req: ListRequest) -> dict[str, str]:
+        if self.headers is None:
+            self.headers = _pod_headers(req)
+        return self.headers
 
 
 class ServerLister:
@@ -194,6 +220,10 @@ class ServerLister:
         down and policy says fail, or when the marker's pod is unreachable.
         A pod's 4xx answer is returned as `passthrough` (its own dialect).
         """
+        with collector.paused():   # the pods' records are short-lived garbage
+            return await self._list_page(req)
+
+    async def _list_page(self, req: ListRequest) -> ListResult:
         try:
             limit = cursor.page_limit(req.query)
             spec = merge.sort_spec(*_sort_params(req))
@@ -278,12 +308,11 @@ class ServerLister:
                        pod_marker: str | None, limit: int | None = None, *,
                        timeout: float) -> PodPage:
         coll = req.collection
-        params = _pod_params(req.query, plan.spec, pod, limit or plan.limit, pod_marker) \
-            if coll.pod_paging else cursor.forwarded_params(req.query)
+        query = plan.pod_query(req, pod, limit or plan.limit, pod_marker)
+        path = _pod_list_path(req) + ("?" + query if query else "")
         client = await self._pods.get(pod.region)
-        resp = await client.request(coll.service_type, "GET", _pod_list_path(req),
-                                    params=params, headers=_pod_headers(req),
-                                    timeout=timeout)
+        resp = await client.request(coll.service_type, "GET", path,
+                                    headers=plan.pod_headers(req), timeout=timeout)
         if resp.status >= 500:
             raise PodRequestError(pod.region, f"answered {resp.status}")
         endpoint = client.url(coll.service_type, "")
