@@ -492,10 +492,10 @@ async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: st
     if reserved is None:
         reserved = (await boot.admin("POST", "/ports",
                                      plan.central_dhcp_port_body(top, region)))["port"]
-    address = reserved["fixed_ips"][0]["ip_address"]
+    address = plan.reserved_address(reserved, top["id"])
     body = plan.bottom_subnet_body(top, bottom_network, project, address)
     subnet = await sgroups.create(boot.bottom, "subnets", body)
-    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project)
+    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project, top["id"])
     # the subnet was made just now: no copy of the port can be on it yet
     await boot.bottom.ensure(PORT, reserved["id"],
                              lambda: sgroups.create(boot.bottom, "ports", port), adopt=False)
