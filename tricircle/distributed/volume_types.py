@@ -79,7 +79,10 @@ def with_type_id(path: str, type_id: str, kind: TypeKind = VOLUME_TYPES) -> str:
 
 
 class TypeIds:
-    """Each pod's volume types by name (service account), cached for `ttl` seconds."""
+    """Each pod's volume (or group) types by name (service account), cached for
+    `ttl` seconds."""
+
+    kind: TypeKind = VOLUME_TYPES
 
     def __init__(self, pods: PodClients, service_auth: ServiceAuth, *, ttl: float = 30.0,
                  kind: TypeKind = VOLUME_TYPES) -> None:

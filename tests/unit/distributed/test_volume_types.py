@@ -48,7 +48,20 @@ async def test_a_write_path_names_each_pods_own_id():
     assert await vt._path_in(ids, "RegionTwo", path, "gold") is None  # missing: a sync job
 
 
+async def test_a_group_type_write_path_names_each_pods_own_id():
+    ids: Any = FakeIds({"RegionOne": {"gold": TOP}, "RegionTwo": {"gold": OTHER}})
+    ids.kind = vt.GROUP_TYPES
+    path = f"/p/group_types/{TOP}/group_specs"
+    assert await vt._path_in(ids, "RegionTwo", path, "gold") == \
+        f"/p/group_types/{OTHER}/group_specs"
+    # a volume type path is not a group type path, and the other way round
+    assert vt.type_id_in_path(f"/group_types/{TOP}") is None
+    assert vt.type_id_in_path(f"/types/{TOP}", vt.GROUP_TYPES) is None
+
+
 def test_a_delete_of_the_type_itself_is_done_where_the_type_is_missing():
-    assert vt._TYPE_ITSELF.search(f"/types/{TOP}")
-    assert vt._TYPE_ITSELF.search(f"/p/types/{TOP}/")
-    assert not vt._TYPE_ITSELF.search(f"/types/{TOP}/extra_specs/k")
+    itself = vt.VOLUME_TYPES.itself
+    assert itself.search(f"/types/{TOP}")
+    assert itself.search(f"/p/types/{TOP}/")
+    assert not itself.search(f"/types/{TOP}/extra_specs/k")
+    assert vt.GROUP_TYPES.itself.search(f"/p/group_types/{TOP}")
