@@ -123,9 +123,9 @@ def merge(pages: Sequence[Iterable[T]], key: Callable[[T], SortKey]
         yield index, item
 
 
-def first_round_size(limit: int, pods: int, spare: int = 2) -> int:
+def first_round_size(limit: int, pods: int) -> int:
     """Items to ask each pod for first: about twice its even share of the page
-    plus `spare`, all of the page for one or two pods."""
+    (plus a little), all of the page for one or two pods."""
     if pods <= 2:
         return limit
-    return min(limit, 2 * -(-limit // pods) + spare)
+    return min(limit, 2 * -(-limit // pods) + 2)
