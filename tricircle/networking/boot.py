@@ -413,17 +413,13 @@ async def _bottom_port(boot: _Boot, top_port: dict[str, Any], *, fresh: bool) ->
     subnet_ids = [ip["subnet_id"] for ip in top_port.get("fixed_ips", [])]
     group_ids = list(top_port.get("security_groups") or [])
 
-    async def network_and_subnets() -> tuple[str, list[str]]:
-        net, created = await boot.once(("network", network_id),
-                                       lambda: _network(boot, network_id))
-        subs = await asyncio.gather(*(boot.once(("subnet", s), functools.partial(
-            _subnet, boot, s, (network_id, net), created)) for s in subnet_ids))
-        return net, list(subs)
-
-    (network, subnets), groups = await asyncio.gather(
-        network_and_subnets(),
-        asyncio.gather(*(boot.once(("group", g), functools.partial(_group, boot, g))
-                         for g in group_ids)))
+    copy = boot.once(("network", network_id), lambda: _network(boot, network_id))
+    # the subnets (central's part) and the groups while the network is made
+    made = await _all(copy, *(boot.once(("subnet", s), functools.partial(
+        _subnet, boot, s, network_id, copy)) for s in subnet_ids),
+        *(boot.once(("group", g), functools.partial(_group, boot, g)) for g in group_ids))
+    network: str = made[0][0]
+    subnets, groups = made[1:1 + len(subnet_ids)], made[1 + len(subnet_ids):]
     project = top_port.get("project_id") or top_port.get("tenant_id") or boot.ctx.project_id
     body = plan.bottom_port_body(top_port, network, dict(zip(subnet_ids, subnets, strict=True)),
                                  dict(zip(group_ids, groups, strict=True)), project or "")
@@ -431,9 +427,10 @@ async def _bottom_port(boot: _Boot, top_port: dict[str, Any], *, fresh: bool) ->
     if not fresh:
         await l3hooks.evict_shadow(bottom, top_port["id"])  # a floating IP's stand-in
     # its tag comes with the attach job, after the answer (`binding.attach_port`)
-    made = await bottom.ensure(PORT, top_port["id"], lambda: sgroups.create(bottom, "ports", body),
-                               adopt=not fresh, tag=False)
-    return made[0]
+    port, _ = await bottom.ensure(PORT, top_port["id"],
+                                  lambda: sgroups.create(bottom, "ports", body),
+                                  adopt=not fresh, tag=False)
+    return port
 
 
 async def _network(boot: _Boot, top_id: str) -> tuple[str, bool]:
@@ -449,27 +446,36 @@ async def _network(boot: _Boot, top_id: str) -> tuple[str, bool]:
                                adopt=False, adopt_if_refused=True)
 
 
-async def _subnet(boot: _Boot, top_id: str, network: tuple[str, str],
-                  new_network: bool) -> str:
-    """The bottom subnet (`network`: top and bottom id of its network)."""
-    bottom, bottom_network = boot.bottom, network[1]
+async def _subnet(boot: _Boot, top_id: str, network: str,
+                  bottom_network: Awaitable[tuple[str, bool]]) -> str:
+    """The bottom subnet of central's subnet `top_id` on `network`, whose bottom
+    copy `bottom_network` is being made meanwhile."""
+    bottom = boot.bottom
     bound = await _bound(boot, SUBNET, top_id)
     if bound:
         return bound
-    top = await _top_subnet(boot, top_id, network[0])
+    top = await _top_subnet(boot, top_id, network)
     project = top.get("project_id") or top.get("tenant_id") or ""
-    if plan.wants_pod_dhcp(top):
-        async def create() -> str:
-            return await _subnet_with_dhcp(boot, top, bottom_network, project)
-    else:
-        body = plan.bottom_subnet_body(top, bottom_network, project)
 
-        async def create() -> str:
-            return await sgroups.create(bottom, "subnets", body)
-    # on a network made now nothing can be there; else a pod refuses the same
-    # CIDR twice on one network: look for a copy only then
+    async def create() -> str:
+        if plan.wants_pod_dhcp(top):  # its address reserved while the network is made
+            reserved, (net, _) = await _all(_dhcp_reservation(boot, top), bottom_network)
+            return await _subnet_with_dhcp(boot, top, net, project, reserved)
+        net, _ = await bottom_network
+        return await sgroups.create(bottom, "subnets",
+                                    plan.bottom_subnet_body(top, net, project))
+    # a pod refuses the same CIDR twice on one network: look for a copy only then
     return (await bottom.ensure(SUBNET, top_id, create, adopt=False,
-                                adopt_if_refused=not new_network))[0]
+                                adopt_if_refused=True))[0]
+
+
+async def _all(*steps: Awaitable[Any]) -> list[Any]:
+    """Run `steps` at once, each to its end; their results, or the first failure."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    failed = next((r for r in results if isinstance(r, BaseException)), None)
+    if failed is not None:
+        raise failed
+    return list(results)
 
 
 async def _top_subnet(boot: _Boot, top_id: str, network: str) -> dict[str, Any]:
@@ -481,10 +487,8 @@ async def _top_subnet(boot: _Boot, top_id: str, network: str) -> dict[str, Any]:
     return dict((await boot.admin("GET", f"/subnets/{top_id}"))["subnet"])
 
 
-async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: str,
-                            project: str) -> str:
-    """The bottom subnet with DHCP: the pod's DHCP address reserved as a central
-    port, the subnet's pool that one address, held by the pod's DHCP port."""
+async def _dhcp_reservation(boot: _Boot, top: dict[str, Any]) -> dict[str, Any]:
+    """The central port reserving the pod's DHCP address on subnet `top`."""
     region = boot.bottom.neutron.pod.region_name
     name = plan.dhcp_port_name(region, top["id"])
     found = await boot.admin("GET", f"/ports?network_id={top['network_id']}&name={name}")
@@ -492,10 +496,17 @@ async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: st
     if reserved is None:
         reserved = (await boot.admin("POST", "/ports",
                                      plan.central_dhcp_port_body(top, region)))["port"]
-    address = plan.reserved_address(reserved, top["id"])
+    return dict(reserved)
+
+
+async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: str,
+                            project: str, reserved: dict[str, Any]) -> str:
+    """The bottom subnet with DHCP: the subnet's pool the one address `reserved`
+    (a central port) holds, and the pod's DHCP port with that address."""
+    address = reserved["fixed_ips"][0]["ip_address"]
     body = plan.bottom_subnet_body(top, bottom_network, project, address)
     subnet = await sgroups.create(boot.bottom, "subnets", body)
-    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project, top["id"])
+    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project)
     # the subnet was made just now: no copy of the port can be on it yet
     await boot.bottom.ensure(PORT, reserved["id"],
                              lambda: sgroups.create(boot.bottom, "ports", port), adopt=False)
@@ -513,18 +524,23 @@ async def _group(boot: _Boot, top_id: str) -> str:
 
 
 async def attached(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks | None,
-                   server_id: str | None) -> None:
-    """The pod accepted the boot: jobs (run right after the answer, off the boot's
-    critical path) make the central ports show the server (``device_id``,
-    ``device_owner`` = ``compute:<top AZ>``) and tag the bottom ports, then copy
-    the bottom port's host once the pod bound it."""
+                   server_id: str | None, *, later: bool = False) -> None:
+    """The pod accepted the boot (or interface attach): the central ports show the
+    server (``device_id``, ``device_owner`` = ``compute:<top AZ>``) and the bottom
+    ports get their tag, then a job copies the bottom port's host once the pod
+    bound it. `later`: by a job run right after the answer, off the critical path
+    (a boot: Nova too answers before its ports show the server); else now, as
+    Nova's interface attach does (a failure then leaves it to the job)."""
     if prepared is None or not server_id:
         return
     owner = f"compute:{prepared.pod.az_name}"
+    done = set() if later else await _attach_now(app, ctx, prepared, server_id, owner)
     async with app[keys.DB].session() as s:
         for port in prepared.ports:
-            await binding.enqueue_attach(s, port.top_port, port.bottom_port, prepared.pod.id,
-                                         prepared.project_id, server_id, owner)
+            if port.top_port not in done:
+                await binding.enqueue_attach(s, port.top_port, port.bottom_port,
+                                             prepared.pod.id, prepared.project_id, server_id,
+                                             owner)
             await binding.enqueue_binding(s, port.top_port, port.bottom_port, prepared.pod.id,
                                           prepared.project_id)
         # groups naming these ports' groups as remote group: other pods learn the addresses
@@ -536,6 +552,27 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:
         engine.wake()
+
+
+async def _attach_now(app: web.Application, ctx: RequestContext, prepared: PreparedNetworks,
+                      server_id: str, owner: str) -> set[str]:
+    """The top ports attached here and now (the others are left to a job)."""
+    done = set()
+    body = {"port": {"device_id": server_id, "device_owner": owner}}
+    try:
+        boot = await _start(app, ctx, prepared.pod)
+        for port in prepared.ports:
+            resp = await boot.central.call("PUT", f"/v2.0/ports/{port.top_port}",
+                                           boot.service_token, json_body=body,
+                                           request_id=ctx.request_id)
+            if resp.status != 200:
+                LOG.warning("central port %s not updated: %d", port.top_port, resp.status)
+                continue
+            await binding.tag_bottom(boot.bottom.neutron, port.bottom_port, port.top_port)
+            done.add(port.top_port)
+    except faults.TricircleError as exc:
+        LOG.warning("ports of server %s left to a job: %s", server_id, exc)
+    return done
 
 
 async def abandon(app: web.Application, ctx: RequestContext,

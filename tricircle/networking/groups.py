@@ -4,6 +4,7 @@ remote groups expanded to the addresses of their members in other pods
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,14 +39,24 @@ async def sync_rules(bottom: BottomNetworking, top: dict[str, Any], group: str,
     """Add the rules the bottom group lacks, delete the ones central no longer has
     (remote groups expanded for this pod)."""
     top_rules = top.get("security_group_rules", [])
-    view = await remote_view(bottom, top_rules, central_get)
-    have = await bottom.neutron.call("GET", f"/security-group-rules?security_group_id={group}")
+    viewed: Any = remote_view(bottom, top_rules, central_get)
+    view, have = await _all([viewed, bottom.neutron.call(
+        "GET", f"/security-group-rules?security_group_id={group}")])
     add, delete = rules.rule_changes(top_rules, (have or {}).get("security_group_rules", []),
                                      top["id"], group, view)
-    for rule_id in delete:
-        await bottom.neutron.call("DELETE", f"/security-group-rules/{rule_id}", missing_ok=True)
-    for body in add:
-        await bottom.neutron.call("POST", "/security-group-rules", body)
+    # independent of each other: at once (a group new to a pod is on a boot's path)
+    await _all([bottom.neutron.call("DELETE", f"/security-group-rules/{rule_id}",
+                                    missing_ok=True) for rule_id in delete])
+    await _all([bottom.neutron.call("POST", "/security-group-rules", body) for body in add])
+
+
+async def _all(calls: list[Awaitable[Any]]) -> list[Any]:
+    """Run `calls` at once, each to its end; their results, or the first failure."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failed = next((r for r in results if isinstance(r, BaseException)), None)
+    if failed is not None:
+        raise failed
+    return list(results)
 
 
 async def remote_view(bottom: BottomNetworking, top_rules: list[dict[str, Any]],

@@ -176,7 +176,7 @@ class PlacedCreate:
                      pod.region_name, resp.status, ctx.request_id)
             return target, resp, []
         created = _created_id(_json(resp.body), self.resource.member_key)
-        await networking.attached(request.app, ctx, networks, created)
+        await networking.attached(request.app, ctx, networks, created, later=True)
         if _count(member) > 1 or created is None:
             ids = await self._bind_all(route.id, pod, member, provisional, created, ctx)
         else:

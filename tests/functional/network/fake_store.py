@@ -117,6 +117,9 @@ class FakeStore:
                                   "ip_address": f"10.0.0.{self.next_ip}"}]
         for ip in item.get("fixed_ips", []):
             ip.setdefault("subnet_id", subnets[0]["id"])
+            if "ip_address" not in ip:
+                self.next_ip += 1
+                ip["ip_address"] = f"10.0.0.{self.next_ip}"
         item.setdefault("mac_address", f"fa:16:3e:00:00:{len(self.items['ports']):02x}")
         item.setdefault("security_groups", [])
         item.setdefault("device_id", "")

@@ -383,3 +383,20 @@ async def test_a_server_deleted_before_its_ports_were_attached_releases_them(
     await env.run_jobs()  # attach and release in one batch: the release waits
     assert env.central.of("ports") == [] and env.neutron.of("ports") == []
     assert await env.rows("port") == []
+
+
+async def test_a_subnet_with_dhcp_gets_the_pods_reserved_address_on_the_first_boot(
+        env: Env) -> None:
+    env.central.items["subnets"]["s1"]["enable_dhcp"] = True
+
+    assert (await env.boot([{"uuid": env.net}])).status == 202
+    [reserved] = [p for p in env.central.of("ports") if p.get("device_owner") == "network:dhcp"]
+    address = reserved["fixed_ips"][0]["ip_address"]
+    assert reserved["name"] == "tricircle-dhcp:RegionOne:s1"
+    [sub] = env.neutron.of("subnets")
+    assert sub["enable_dhcp"] and sub["allocation_pools"] == [{"start": address,
+                                                               "end": address}]
+    [dhcp] = [p for p in env.neutron.of("ports") if p.get("device_owner") == "network:dhcp"]
+    assert (dhcp["mac_address"], dhcp["fixed_ips"][0]["ip_address"], dhcp["tags"]) == \
+        (reserved["mac_address"], address, [reserved["id"]])
+    assert len(env.neutron.of("ports")) == 2  # the DHCP port and the server's
