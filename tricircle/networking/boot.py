@@ -503,10 +503,10 @@ async def _subnet_with_dhcp(boot: _Boot, top: dict[str, Any], bottom_network: st
                             project: str, reserved: dict[str, Any]) -> str:
     """The bottom subnet with DHCP: the subnet's pool the one address `reserved`
     (a central port) holds, and the pod's DHCP port with that address."""
-    address = reserved["fixed_ips"][0]["ip_address"]
+    address = plan.reserved_address(reserved, top["id"])
     body = plan.bottom_subnet_body(top, bottom_network, project, address)
     subnet = await sgroups.create(boot.bottom, "subnets", body)
-    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project)
+    port = plan.bottom_dhcp_port_body(reserved, bottom_network, subnet, project, top["id"])
     # the subnet was made just now: no copy of the port can be on it yet
     await boot.bottom.ensure(PORT, reserved["id"],
                              lambda: sgroups.create(boot.bottom, "ports", port), adopt=False)
