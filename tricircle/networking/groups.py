@@ -18,9 +18,17 @@ CentralGet = Callable[[str], Awaitable[Any]]
 
 
 async def create(bottom: BottomNetworking, collection: str, body: dict[str, Any]) -> str:
-    """POST `body` to the pod; the new resource's id."""
+    """POST `body` to the pod; the new resource's id. A subnet asked for no pool
+    gets none: Neutron reads ``allocation_pools: []`` in a POST as "the whole
+    range" (the pod would hand out addresses central did not), so a PUT empties
+    the pool right after (one call more, once per copy)."""
     answer = await bottom.neutron.call("POST", f"/{collection}", body)
-    return str(next(iter(answer.values()))["id"])
+    made = next(iter(answer.values()))
+    if collection == "subnets" and body["subnet"].get("allocation_pools") == [] \
+            and made.get("allocation_pools"):
+        await bottom.neutron.call("PUT", f"/subnets/{made['id']}",
+                                  {"subnet": {"allocation_pools": []}})
+    return str(made["id"])
 
 
 async def ensure_group(bottom: BottomNetworking, top: dict[str, Any],

@@ -109,7 +109,10 @@ def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str, project_id: 
     bottom port gets the address central Neutron allocated. Without DHCP the pool
     is empty; with DHCP (`dhcp_address`: the pod's DHCP address, reserved as a
     central port) the pool is that one address, which the pod's DHCP port holds."""
-    pool = [{"start": dhcp_address, "end": dhcp_address}] if dhcp_address else []
+    # (an address of another subnet, say a SLAAC address the reservation also
+    # holds, makes no pool: the DHCP port is given its address explicitly anyway)
+    pool = [{"start": dhcp_address, "end": dhcp_address}] \
+        if dhcp_address and _inside(dhcp_address, top["cidr"]) else []
     modes = {k: top[k] for k in IPV6_MODES if top.get(k)}
     return {"subnet": {"network_id": bottom_network_id, "name": top.get("name") or "",
                        "tenant_id": project_id, "cidr": top["cidr"],
@@ -118,6 +121,13 @@ def bottom_subnet_body(top: dict[str, Any], bottom_network_id: str, project_id: 
                        # Neutron takes IPv6 modes only with DHCP on
                        "enable_dhcp": bool(dhcp_address) or bool(modes),
                        "allocation_pools": pool, "description": top["id"], **modes}}
+
+
+def _inside(address: str, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
 
 
 # IPv6 attributes a copy keeps (fixed at creation, like the CIDR): with ``slaac``

@@ -80,6 +80,9 @@ def test_an_ipv6_copy_keeps_its_modes_and_hands_out_only_the_reserved_address(
     # with the modes; its pool is empty
     bare = plan.bottom_subnet_body(top, "bottom-net", "proj")["subnet"]
     assert bare["enable_dhcp"] is True and bare["allocation_pools"] == []
+    # an address outside the subnet (another subnet's) makes no pool
+    other = plan.bottom_subnet_body(top, "bottom-net", "proj", "2001:db8:9::5")["subnet"]
+    assert other["allocation_pools"] == [] and other["enable_dhcp"] is True
 
 
 def test_an_ipv6_subnet_without_dhcp_gets_none_and_no_modes() -> None:
