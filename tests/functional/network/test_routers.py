@@ -56,9 +56,14 @@ class FakeL3(FakeStore):
         made = json.loads(resp.body)[coll[:-1]]  # type: ignore[arg-type]
         if coll == "routers":
             self.items["routers"][made["id"]].update(routes=[], external_gateway_info=None)
-        else:  # like Neutron, a network lists its subnets
+        else:  # like Neutron, a network lists its subnets; no pool asked = the whole range
             self.items["networks"][made["network_id"]].setdefault("subnets", []).append(
                 made["id"])
+            if not made.get("allocation_pools"):
+                self.items["subnets"][made["id"]]["allocation_pools"] = [
+                    {"start": "whole", "end": "range"}]
+                return web.json_response({"subnet": self.items["subnets"][made["id"]]},
+                                         status=201)
         return resp
 
     async def interface(self, request: web.Request) -> web.Response:
@@ -384,3 +389,13 @@ async def test_a_rename_and_admin_state_reach_every_bottom_router(env: Env) -> N
         assert bottom["description"] == "r1"   # the marker stays
     assert env.router(R2)["routes"] == [{"destination": "10.0.1.0/24",
                                          "nexthop": env.bridge_ip(R1)}]
+
+
+async def test_copies_of_subnets_hand_out_no_address(env: Env) -> None:
+    """A pod fills a pool asked empty in a POST: the copy's pool is emptied after."""
+    await env.copy_in(R1, "net1")
+    await env.copy_in(R2, "net2")
+    await env.setup_router()
+    for region in (R1, R2):
+        subnets = env.pods[region].of("subnets")
+        assert subnets and all(s["allocation_pools"] == [] for s in subnets)
