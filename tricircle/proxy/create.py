@@ -137,23 +137,50 @@ class PlacedCreate:
         # read once, the networking hook reuses them
         hints = await networking.network_hints(request.app, ctx, doc)
         pod = await self._choose(request, ctx, doc, networking.zones_of(hints))
-        await self._ensure_distributed(ctx, pod, member, request.app[keys.SERVICES].get("jobs"))
-        if self._prepare_pod is not None:
-            await self._prepare_pod(ctx, pod, doc)
+        before = self._before_boot(ctx, pod, doc, request.app[keys.SERVICES].get("jobs"))
         if _count(member) > 1 and _on_top_networks(request.app, member):
+            await before
             return await self._create_each(request, ctx, pod, doc, hints)
-        target, resp, _ids = await self._create_in(request, ctx, pod, doc, hints)
+        target, resp, _ids = await self._create_in(request, ctx, pod, doc, hints, before)
         return await self._forwarder.respond(request, target, resp)
 
+    async def _before_boot(self, ctx: RequestContext, pod: PodInfo, doc: dict[str, Any],
+                           engine: Any) -> None:
+        """What `pod` needs besides networks: keypair, flavor, images; the prepare hook."""
+        await self._ensure_distributed(ctx, pod, doc[self.resource.member_key], engine)
+        if self._prepare_pod is not None:
+            await self._prepare_pod(ctx, pod, doc)
+
+    async def _prepare_networks(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
+                                doc: dict[str, Any], hints: networking.NetworkHints | None,
+                                alongside: Awaitable[None] | None
+                                ) -> networking.PreparedNetworks | None:
+        """The networking hook, at once with `alongside` (independent work in the
+        same pod). A failure of either undoes the other's ports; `alongside`'s
+        failure is the one raised (it was checked first before they ran at once)."""
+        prepare = networking.prepare_networks(request.app, ctx, pod, doc, hints)
+        if alongside is None:
+            return await prepare
+        prepared, done = await asyncio.gather(prepare, alongside, return_exceptions=True)
+        if isinstance(done, BaseException):
+            if not isinstance(prepared, BaseException):
+                await networking.abandon(request.app, ctx, prepared)
+            raise done
+        if isinstance(prepared, BaseException):
+            raise prepared
+        return prepared
+
     async def _create_in(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
-                         doc: dict[str, Any], hints: networking.NetworkHints | None = None
+                         doc: dict[str, Any], hints: networking.NetworkHints | None = None,
+                         alongside: Awaitable[None] | None = None
                          ) -> tuple[Target, PodResponse, list[str]]:
         """Reserve, create in `pod`, bind: the pod's answer and the ids created (a
-        refusal: none, the reservation released and the ports made for it removed)."""
+        refusal: none, the reservation released and the ports made for it removed).
+        `alongside`: work in the pod done at once with the networking hook."""
         member = doc[self.resource.member_key]
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
-        networks = await networking.prepare_networks(request.app, ctx, pod, doc, hints)
+        networks = await self._prepare_networks(request, ctx, pod, doc, hints, alongside)
         provisional = str(uuid.uuid4())
         async with self._db.session() as s:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
