@@ -3,6 +3,7 @@
     python -m bench.run                      # everything (≈ 15 min)
     python -m bench.run --only throughput    # one or more of: throughput, tokens,
                                              #   fanout, slowpod, lab, images, l3
+                                             #   (boot: l3's boot part alone)
     python -m bench.run --quick              # short runs, to check the harness
 
 Every benchmark starts its own processes (gateway, stubs, nginx) on free ports
@@ -27,6 +28,8 @@ from pathlib import Path
 from bench import procs, report
 
 BENCHMARKS = ("throughput", "tokens", "fanout", "slowpod", "lab", "images", "l3")
+# Run only when named (parts of a benchmark above).
+EXTRA = ("boot",)
 
 
 def machine() -> str:
@@ -117,7 +120,11 @@ def _run_one(name: str, args: argparse.Namespace, workdir: Path
     if name == "l3":
         from bench import l3
         return l3.run(workdir, subnets=args.l3_subnets, samples=args.boot_samples)
-    raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+    if name == "boot":
+        from bench import l3
+        return l3.run_boot(workdir, samples=args.boot_samples)
+    raise SystemExit(f"unknown benchmark {name!r}; choose from "
+                     f"{', '.join(BENCHMARKS + EXTRA)}")
 
 
 def main(argv: list[str] | None = None) -> int:
