@@ -5,9 +5,12 @@ forwarded. For each item of the create's ``networks`` (``{"uuid"}``,
 ``{"uuid", "fixed_ip"}``, ``{"port"}``) it makes sure the pod holds the bottom
 network (same segment as central), subnets (same CIDR, no pool), security
 groups and a bottom port with the central port's MAC and addresses, then
-rewrites the body to boot on the bottom ports. `attached` records the server on
-the central ports once the pod accepted the boot; `abandon` undoes a refused
-boot; `enqueue_release` (after a delete) schedules the release of the ports.
+rewrites the body to boot on the bottom ports. Everything independent runs at
+once and only what can exist is looked up (docs/networking.md, "Calls on a
+boot's critical path"). `attached` has the central ports show the server once
+the pod accepted the boot (a job right after the answer); `abandon` undoes a
+refused boot; `enqueue_release` (after a delete) schedules the release of the
+ports.
 """
 
 from __future__ import annotations

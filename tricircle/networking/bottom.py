@@ -2,8 +2,10 @@
 
 `BottomNetworking.ensure(...)`: reserve a routing row (top id = central id,
 bottom id empty) in its own transaction -> adopt a copy the pod already has
-(marked with the top id), else create one marked with the top id (service
-account, admin in the pod) -> bind. A row already bound is reused (idempotent:
+(marked with the top id; looked up first, only after the pod refused a create,
+or not at all, as the caller knows), else create one marked with the top id in
+its description (service account, admin in the pod) -> bind -> tag it with the
+top id (now, or while a boot goes on: `flush_tags`). A row already bound is reused (idempotent:
 a second server on the same network in the same pod reuses the bottom network
 and subnet). A reservation left by another request or a crash is resolved by
 looking the resource up by its marker. A refused or failed create releases the
