@@ -52,6 +52,14 @@ def test_volume_create_attach_detach_extend_delete_with_the_openstack_cli(reques
         cli("server", "add", "volume", server["id"], volume["id"])
         attached = _status(demo, volume["id"], "in-use")
         assert attached.attachments[0]["server_id"] == server["id"]
+        # v3 attachments (3.27) of RegionTwo's Nova, through the gateway
+        listed = cli("--os-volume-api-version", "3.27", "volume", "attachment", "list",
+                     "--volume-id", volume["id"])
+        assert [a["ID"] for a in listed] == [attached.attachments[0]["attachment_id"]]
+        shown = cli("--os-volume-api-version", "3.27", "volume", "attachment", "show",
+                    listed[0]["ID"])
+        assert shown["ID"] == listed[0]["ID"]
+        assert {volume["id"], server["id"]} <= {v for v in shown.values() if isinstance(v, str)}
         cli("server", "remove", "volume", server["id"], volume["id"], output=False)
         _status(demo, volume["id"], "available")
         cli("volume", "set", "--size", "2", volume["id"], output=False)
