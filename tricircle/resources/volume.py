@@ -102,6 +102,7 @@ ATTACHMENT = Resource(
     marker=None,
     list_merge=ListMerge(links_key="attachments_links", default_sort=_DEFAULT_SORT),
     not_found="Volume attachment could not be found with filter: attachment_id = %(id)s.",
+    extra={"api_version": "volume 3.27"},   # below it, Cinder has no attachments API
 )
 
 # Generic volume groups (3.13+): placed like a volume (their AZ), and the volumes
@@ -117,6 +118,7 @@ GROUP = Resource(
     marker=None,
     list_merge=ListMerge(links_key="groups_links", default_sort=_DEFAULT_SORT),
     not_found="Group %(id)s could not be found.",
+    extra={"api_version": "volume 3.13"},
 )
 
 GROUP_SNAPSHOT = Resource(
@@ -130,6 +132,7 @@ GROUP_SNAPSHOT = Resource(
     marker=None,
     list_merge=ListMerge(links_key="group_snapshots_links", default_sort=_DEFAULT_SORT),
     not_found="GroupSnapshot %(id)s could not be found.",
+    extra={"api_version": "volume 3.14"},
 )
 
 VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER, ATTACHMENT, GROUP, GROUP_SNAPSHOT)

@@ -168,9 +168,12 @@ async def forget(ctx: JobContext) -> None:
     resource = _resource(payload["resource_type"])
     try:
         client = await ctx.deps.pods.get(payload["region"])
+        headers = {"X-Auth-Token": await ctx.deps.service_auth.token()}
+        if resource.extra.get("api_version"):  # an API a pod serves from a microversion on
+            headers["OpenStack-API-Version"] = resource.extra["api_version"]
         resp = await client.request(resource.surface.service_type, "GET",
                                     f"/{resource.collection}/{payload['bottom_id']}",
-                                    headers={"X-Auth-Token": await ctx.deps.service_auth.token()})
+                                    headers=headers)
     except PodRequestError as exc:
         raise RuntimeError(f"pod not reachable: {exc}") from exc
     if resp.status != 404:

@@ -61,6 +61,7 @@ class FakeCinder:
             r.add_post(f"{prefix}/types/{{id}}/extra_specs", self._type_specs)
             r.add_get(f"{prefix}/scheduler-stats/get_pools", self._pools)
             r.add_get(f"{prefix}/attachments/{{id}}", self._attachment)
+            r.add_delete(f"{prefix}/attachments/{{id}}", self._attachment)
             r.add_get(f"{prefix}/os-services", self._services)
             r.add_post(f"{prefix}/manageable_volumes", self._manage)
         # a pod enabled again also gets its flavors synchronised: there are none here
@@ -79,6 +80,11 @@ class FakeCinder:
         return web.json_response({"pools": [pool]}, headers=HEADERS)
 
     async def _attachment(self, request: web.Request) -> web.Response:
+        version = request.headers.get("OpenStack-API-Version", "volume 3.0").split()[-1]
+        if tuple(int(p) for p in version.split(".")) < (3, 27):  # no such API below it
+            return fault(404, "itemNotFound", "The resource could not be found.")
+        if request.method == "DELETE":  # Cinder detaches at once; the fake keeps it
+            return web.json_response({}, headers=HEADERS)
         found = self.attachments.get(request.match_info["id"])
         if found is None:
             return fault(404, "itemNotFound", "Volume attachment could not be found with "
