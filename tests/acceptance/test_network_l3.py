@@ -419,6 +419,21 @@ def test_multiple_gateways(lab: dict[str, Any], gateway: Any, made: Made,
     assert interface_ips(p2, r32) == sorted([addresses(inf2)[0], ip2])
     assert routes(r31) == {("10.0.2.0/24", ip2)} and routes(r32) == {("10.0.1.0/24", ip1)}
     assert r31.external_gateway_info is None and r32.external_gateway_info is None
+    # an update at the top reaches both bottom routers: name, admin state, and a
+    # route the user set (the nexthop where it is connected, the bridge elsewhere)
+    renamed = f"renamed-{uuid.uuid4().hex[:6]}"
+    net.update_router(router3, name=renamed, admin_state_up=False, routes=[
+        {"destination": "192.168.77.0/24", "nexthop": "10.0.1.250"}])
+    settle(gateway)
+    r31, r32 = one(p1, "router", router3.id), one(p2, "router", router3.id)
+    for bottom in (r31, r32):
+        assert (bottom.name, bottom.is_admin_state_up) == (renamed, False)
+    assert routes(r31) == {("10.0.2.0/24", ip2), ("192.168.77.0/24", "10.0.1.250")}
+    assert routes(r32) == {("10.0.1.0/24", ip1), ("192.168.77.0/24", ip1)}
+    net.update_router(router3, admin_state_up=True, routes=[])
+    settle(gateway)
+    r31 = one(p1, "router", router3.id)
+    assert r31.is_admin_state_up and routes(r31) == {("10.0.2.0/24", ip2)}
     # interfaces removed at the top: router3 leaves both pods, the bridge goes
     net.remove_interface_from_router(router3, port_id=inf1.id)
     net.remove_interface_from_router(router3, port_id=inf2.id)
