@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import statistics
 import time
 import uuid
@@ -213,8 +214,10 @@ async def _router_bench(workdir: Path, info: dict[str, Any], subnets: int
                        for i, net in enumerate(top.networks)])
         times["setup"] = time.perf_counter() - t0
         router = top.router["id"]
+        times["load before"] = os.getloadavg()[0]
         times["converge"] = await _run_jobs(engine, deps, routers.ROUTER_SETUP, [router],
                                             project)
+        times["load after"] = os.getloadavg()[0]
         checked = await _check(deps, pods, router, subnets)
         times["rerun"] = await _run_jobs(engine, deps, routers.ROUTER_SETUP, [router], project)
         await top.remove()
@@ -245,7 +248,9 @@ def run_router(workdir: Path, *, subnets: int = 50) -> tuple[list[Row], list[str
             verdict="info"),
         Row("l3", "same router deleted at the top: removed from both pods",
             f"{times['remove']:.1f} s", verdict="info"),
-    ], [f"bottom routers checked: {checked}"]
+    ], [f"bottom routers checked: {checked}",
+        f"load average (1 min) before / after converging: {times['load before']:.1f} / "
+        f"{times['load after']:.1f}"]
 
 
 # ---- boot through the gateway vs direct ----
