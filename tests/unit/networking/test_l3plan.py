@@ -162,3 +162,15 @@ def test_shadow_port_copies_the_vm_address_and_mac_under_its_own_marker() -> Non
     assert body["fixed_ips"] == [{"subnet_id": "bsub", "ip_address": "10.0.1.20"}]
     assert (body["mac_address"], body["description"]) == ("fa:16:3e:00:00:01", "shadow:vm1")
     assert body["device_owner"] == "" and body["port_security_enabled"] is False
+
+
+def test_router_update_changes_only_what_differs() -> None:
+    top = {"id": "r", "name": "new", "admin_state_up": False, "description": "mine"}
+    observed = {"name": "old", "admin_state_up": True, "description": "r",
+                "routes": [{"destination": "10.0.2.0/24", "nexthop": "100.0.0.3"}]}
+    routes = (("10.0.2.0/24", "100.0.0.3"),)
+    assert l3plan.router_update(top, observed, routes) == {"name": "new",
+                                                           "admin_state_up": False}
+    same = {**observed, "name": "new", "admin_state_up": False}
+    assert l3plan.router_update(top, same, routes) == {}
+    assert l3plan.router_update(top, same, ()) == {"routes": []}
