@@ -14,10 +14,11 @@ OPTS = [
     cfg.FloatOpt("read_timeout", default=120.0, min=1.0,
                  help="Seconds without data after which a streamed copy (or a "
                       "download through the gateway) is abandoned."),
-    cfg.FloatOpt("import_timeout", default=600.0, min=1.0,
+    cfg.FloatOpt("import_timeout", default=300.0, min=1.0,
                  help="Seconds a glance-download import into a pod (used where the "
                       "pod's Glance offers it) may take before the copy job deletes it "
-                      "and streams the data itself instead."),
+                      "and streams the data itself instead (below replicate_wait, so "
+                      "that a stuck import still leaves time for the streamed copy)."),
 ]
 
 
