@@ -1,10 +1,11 @@
 """The central port follows its server after a boot.
 
 ``networking.attach_port`` (key: the top port id), enqueued before the answer of
-an accepted boot or interface attach and run right after it: the central port
-shows the server (``device_id``, ``device_owner`` = ``compute:<top AZ>``) and the
-bottom port gets its tag (the audit's marker; its description carries the top id
-from the create on). Both are off the boot's critical path; a release of the
+an accepted boot and run right after it: the central port shows the server
+(``device_id``, ``device_owner`` = ``compute:<top AZ>``) and, when the gateway
+made it for the boot, carries `plan.AUTO_PORT_TAG` (released with the server);
+the bottom port gets its tag (the audit's marker; its description carries the
+top id from the create on). Both are off the boot's critical path; a release of the
 server's ports waits for a pending attach (`release`).
 
 ``networking.port_binding`` (key: the top port id): the pod binds the bottom
@@ -20,6 +21,7 @@ from typing import Any
 
 from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, PermanentFailure, register
+from tricircle.networking import plan
 from tricircle.networking.bottom import PodNeutron
 from tricircle.networking.central import CentralNeutron
 from tricircle.pods import registry
@@ -41,11 +43,14 @@ async def enqueue_binding(s: Any, top_port: str, bottom_port: str, pod_id: str,
 
 
 async def enqueue_attach(s: Any, top_port: str, bottom_port: str, pod_id: str,
-                         project_id: str, server_id: str, device_owner: str) -> None:
-    """Schedule, at once, the central port showing `server_id` and the bottom port's tag."""
+                         project_id: str, server_id: str, device_owner: str, *,
+                         created_top: bool) -> None:
+    """Schedule, at once, the central port showing `server_id` (and tagged as the
+    server's when the gateway made it: `created_top`) and the bottom port's tag."""
     await jobs.enqueue(s, ATTACH_PORT, top_port, project_id=project_id,
                        payload={"bottom_port": bottom_port, "pod_id": pod_id,
-                                "server_id": server_id, "device_owner": device_owner})
+                                "server_id": server_id, "device_owner": device_owner,
+                                "created_top": created_top})
 
 
 @register(ATTACH_PORT)
@@ -54,8 +59,10 @@ async def attach_port(ctx: JobContext) -> None:
     token = await deps.service_auth.token()
     body = {"port": {"device_id": payload["server_id"],
                      "device_owner": payload["device_owner"]}}
-    resp = await CentralNeutron(deps.conf, deps.pods).call(
-        "PUT", f"/v2.0/ports/{ctx.resource_key}", token, json_body=body)
+    central = CentralNeutron(deps.conf, deps.pods)
+    if payload.get("created_top"):
+        await tag_central(central, token, ctx.resource_key)
+    resp = await central.call("PUT", f"/v2.0/ports/{ctx.resource_key}", token, json_body=body)
     if resp.status == 404:
         LOG.info("port %s is gone: nothing to attach", ctx.resource_key)
         return
@@ -66,6 +73,14 @@ async def attach_port(ctx: JobContext) -> None:
     await tag_bottom(PodNeutron(await deps.pods.get(pod.region_name), token, pod),
                      payload["bottom_port"], ctx.resource_key)
     LOG.info("port %s shows server %s", ctx.resource_key, payload["server_id"])
+
+
+async def tag_central(central: CentralNeutron, token: str, port_id: str) -> None:
+    """Mark a central port the gateway made for a boot as the server's (released
+    with it). Gone already is fine; raises RuntimeError when central refuses."""
+    resp = await central.call("PUT", f"/v2.0/ports/{port_id}/tags/{plan.AUTO_PORT_TAG}", token)
+    if resp.status not in (200, 201, 204, 404):
+        raise RuntimeError(f"central port {port_id} not tagged: {resp.status}")
 
 
 async def tag_bottom(neutron: PodNeutron, bottom_port: str, top_port: str) -> None:

@@ -295,24 +295,18 @@ class _PartlyMade(Exception):
 async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
                        groups: list[str] | None) -> BootPort:
     """The central port (made for a network) and its bottom port. Raises
-    _PartlyMade once a central port was made, else the cause."""
+    _PartlyMade once a central port was made, else the cause. A central port made
+    here is tagged as the server's after the answer (`attached`): until then the
+    gateway knows it made it (`BootPort.created_top`)."""
     if req.port_id:
         port = await _user_port(boot, req.port_id)
-        made = BootPort(port["id"], "", False, list(port.get("security_groups") or []))
-        try:
-            made.bottom_port = await _bottom_port(boot, port, fresh=False)
-        except Exception as exc:
-            raise _PartlyMade(made, exc) from exc
-        return made
-    port = await _new_central_port(boot, req, groups)
-    made = BootPort(port["id"], "", True, list(port.get("security_groups") or []))
-    tagged, bottom = await asyncio.gather(_tag_central(boot, port["id"]),
-                                          _bottom_port(boot, port, fresh=True),
-                                          return_exceptions=True)
-    for outcome in (bottom, tagged):
-        if isinstance(outcome, BaseException):
-            raise _PartlyMade(made, outcome) from outcome
-    made.bottom_port = str(bottom)
+    else:
+        port = await _new_central_port(boot, req, groups)
+    made = BootPort(port["id"], "", not req.port_id, list(port.get("security_groups") or []))
+    try:
+        made.bottom_port = await _bottom_port(boot, port, fresh=not req.port_id)
+    except Exception as exc:
+        raise _PartlyMade(made, exc) from exc
     return made
 
 
@@ -376,13 +370,6 @@ async def _check_hints(boot: _Boot, network: str) -> None:
     if found is not _UNKNOWN:
         azhints.check({"id": network, "tags": [azhints.TAG + h for h in found]},
                       boot.bottom.neutron.pod)
-
-
-async def _tag_central(boot: _Boot, port_id: str) -> None:
-    """Mark the central port as the server's (released with it)."""
-    status, _ = await boot.as_user("PUT", f"/ports/{port_id}/tags/{plan.AUTO_PORT_TAG}")
-    if status not in (200, 201, 204):
-        raise CentralRefused(reason=f"Port {port_id} could not be tagged ({status}).")
 
 
 async def _bound(boot: _Boot, kind: str, top_id: str) -> str | None:
@@ -543,7 +530,7 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
             if port.top_port not in done:
                 await binding.enqueue_attach(s, port.top_port, port.bottom_port,
                                              prepared.pod.id, prepared.project_id, server_id,
-                                             owner)
+                                             owner, created_top=port.created_top)
             await binding.enqueue_binding(s, port.top_port, port.bottom_port, prepared.pod.id,
                                           prepared.project_id)
         # groups naming these ports' groups as remote group: other pods learn the addresses
@@ -571,6 +558,8 @@ async def _attach_now(app: web.Application, ctx: RequestContext, prepared: Prepa
             if resp.status != 200:
                 LOG.warning("central port %s not updated: %d", port.top_port, resp.status)
                 continue
+            if port.created_top:
+                await binding.tag_central(boot.central, boot.service_token, port.top_port)
             await binding.tag_bottom(boot.bottom.neutron, port.bottom_port, port.top_port)
             done.add(port.top_port)
     except faults.TricircleError as exc:

@@ -74,8 +74,7 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
     if resp.status != 200:
         raise RuntimeError(f"central ports of server {payload['server_id']}: {resp.status}")
     ports = (resp.json() or {}).get("ports", [])
-    ports += await _unmarked(neutron, token, [j.resource_key for j in attaches],
-                             {p["id"] for p in ports})
+    ports += await _unmarked(neutron, token, attaches, {p["id"] for p in ports})
     for port in ports:
         await bottom.remove(PORT, port["id"])
         await release_central(neutron, token, port)
@@ -109,14 +108,21 @@ async def _attached(deps: JobDeps, server_id: str) -> list[jobs.JobInfo]:
     raise ServerStillThere(f"ports of server {server_id} still being attached")
 
 
-async def _unmarked(neutron: CentralNeutron, token: str, port_ids: list[str],
+async def _unmarked(neutron: CentralNeutron, token: str, attaches: list[jobs.JobInfo],
                     known: set[str]) -> list[dict[str, Any]]:
-    """Central ports of failed attach jobs that never showed their server."""
+    """Central ports of failed attach jobs that never showed their server (those
+    the gateway made for the boot count as tagged: they go with the server)."""
     ports = []
-    for port_id in sorted(set(port_ids) - known):
-        resp = await neutron.call("GET", f"/v2.0/ports/{port_id}", token)
-        if resp.status == 200 and not resp.json()["port"].get("device_id"):
-            ports.append(resp.json()["port"])
+    for job in sorted(attaches, key=lambda j: j.resource_key):
+        if job.resource_key in known:
+            continue
+        resp = await neutron.call("GET", f"/v2.0/ports/{job.resource_key}", token)
+        if resp.status != 200 or resp.json()["port"].get("device_id"):
+            continue
+        port = resp.json()["port"]
+        if job.payload.get("created_top"):
+            port["tags"] = [*(port.get("tags") or []), plan.AUTO_PORT_TAG]
+        ports.append(port)
     return ports
 
 

@@ -100,6 +100,8 @@ async def _attach(ctx: JobContext, central: CentralNeutron, neutron: PodNeutron,
                                   json_body=body)
         if resp.status != 200:
             raise RuntimeError(f"central port {port['top_port']}: {resp.status}")
+        if port.get("created_top"):
+            await binding.tag_central(central, token, port["top_port"])
         await binding.tag_bottom(neutron, port["bottom_port"], port["top_port"])
         async with ctx.deps.db.session() as s:
             await binding.enqueue_binding(s, port["top_port"], port["bottom_port"],
