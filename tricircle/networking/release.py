@@ -9,9 +9,12 @@ deletes the central port if the gateway created it for the boot (tag
 `plan.AUTO_PORT_TAG`), else unbinds it (``device_id`` '', ``device_owner`` '') so
 it can be used again, in any pod.
 
-`release_now` runs a pending release at once when central Neutron refuses the
-delete of a network or subnet because a deleted server's ports are still on it
-(the user deleted the server and then at once its subnet).
+`release_now`: when central Neutron refuses the delete of a network or subnet
+because ports the gateway made for a deleted server are still on it (the user
+deleted the server and then at once its subnet, as tempest's clean-ups do), those
+ports are released in the request, all at once, and the delete is retried: one
+round of central calls, instead of waiting for the job (which, on a loaded
+central Neutron, took longer than clients wait).
 """
 
 from __future__ import annotations
@@ -75,9 +78,23 @@ async def _release(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> N
         raise RuntimeError(f"central ports of server {payload['server_id']}: {resp.status}")
     ports = (resp.json() or {}).get("ports", [])
     ports += await _unmarked(neutron, token, attaches, {p["id"] for p in ports})
-    for port in ports:
+    await _release_ports(deps, project_id, bottom, neutron, token, ports)
+
+
+async def _release_ports(deps: JobDeps, project_id: str, bottom: BottomNetworking,
+                         neutron: CentralNeutron, token: str,
+                         ports: list[dict[str, Any]]) -> None:
+    """Each port's bottom copy removed and the central port released, all ports at
+    once; then other pods forget their addresses and routers learn they left.
+    Raises the first failure (PodRequestError, RuntimeError, faults.TricircleError)."""
+    async def one(port: dict[str, Any]) -> None:
         await bottom.remove(PORT, port["id"])
         await release_central(neutron, token, port)
+
+    results = await asyncio.gather(*(one(p) for p in ports), return_exceptions=True)
+    failed = next((r for r in results if isinstance(r, BaseException)), None)
+    if failed is not None:
+        raise failed
     async with deps.db.session() as s:  # other pods forget these members' addresses
         await sync.enqueue_members(s, [g for p in ports for g in p.get("security_groups") or []],
                                    project_id)
@@ -132,9 +149,12 @@ _WAIT_GONE = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)  # about 12 s: a busy pod or worker
 
 
 async def release_now(app: web.Application, method: str, path: str, status: int) -> bool:
-    """After central answered 409 to the delete of a network or subnet: run at
-    once the pending releases of deleted servers' ports still on it. True when
-    one ran (the delete is worth retrying)."""
+    """After central answered 409 to the delete of a network or subnet: release at
+    once the ports the gateway made for deleted servers that are still on it (what
+    their pending `networking.release_ports` job would do, for these ports only,
+    all at once; a running job does the same harmlessly). True when some were
+    released (the delete is worth retrying). A user's own port keeps its address,
+    as in Neutron (the 409 stands)."""
     match = _IN_USE.match(path) if method == "DELETE" and status == 409 else None
     if match is None:
         return False
@@ -143,60 +163,71 @@ async def release_now(app: web.Application, method: str, path: str, status: int)
     kind, top_id = match.groups()
     query = f"network_id={top_id}" if kind == "networks" else f"fixed_ips=subnet_id%3D{top_id}"
     token = await deps.service_auth.token()
-    resp = await CentralNeutron(deps.conf, deps.pods).call(
-        "GET", f"/v2.0/ports?{query}&fields=id&fields=device_id", token)
-    servers = await _servers_of(deps, (resp.json() or {}).get("ports", [])
-                                if resp.status == 200 else [])
-    ran = False
-    for server in servers:
+    neutron = CentralNeutron(deps.conf, deps.pods)
+    resp = await neutron.call("GET", f"/v2.0/ports?{query}", token)
+    ports = (resp.json() or {}).get("ports", []) if resp.status == 200 else []
+    by_server = await _servers_ports(deps, ports)
+    released = await asyncio.gather(*(_release_for(deps, neutron, token, server, its, kind,
+                                                   top_id)
+                                      for server, its in sorted(by_server.items())))
+    return any(released)
+
+
+async def _servers_ports(deps: JobDeps, ports: list[dict[str, Any]]
+                         ) -> dict[str, list[dict[str, Any]]]:
+    """The ports the gateway made for a server (tagged, or made by a boot whose
+    attach job has not run yet), by server."""
+    pending = {j.resource_key: j for j in await attach_jobs(deps)} \
+        if any(not p.get("device_id") for p in ports) else {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for port in ports:
+        server, job = port.get("device_id"), pending.get(port["id"])
+        if not server and job is not None and job.payload.get("created_top"):
+            server = str(job.payload.get("server_id"))
+            port = {**port, "tags": [*(port.get("tags") or []), plan.AUTO_PORT_TAG]}
+        if server and server != plan.DHCP_DEVICE and \
+                plan.AUTO_PORT_TAG in (port.get("tags") or []):
+            found.setdefault(server, []).append(port)
+    return found
+
+
+async def _release_for(deps: JobDeps, neutron: CentralNeutron, token: str, server: str,
+                       ports: list[dict[str, Any]], kind: str, top_id: str) -> bool:
+    """Release `ports` of `server` once its pod no longer has it (waiting a few
+    seconds); False when the gateway did not delete that server or it stays."""
+    async with deps.db.session() as s:
+        found = await jobs.list_jobs(s, job_type=RELEASE_PORTS, resource_key=server, limit=1)
+    if not found:
+        LOG.info("%s %s in use by %s: no release pending", kind, top_id, server)
+        return False
+    payload, project_id = found[0].payload, found[0].project_id
+    try:
         async with deps.db.session() as s:
-            found = await jobs.list_jobs(s, job_type=RELEASE_PORTS, resource_key=server,
-                                         limit=1)
-        if found and found[0].status == "running":
-            ran = await _job_ended(deps, found[0].id) or ran
-        elif found and found[0].status in ("new", "failed"):
-            ran = await _release_waiting(deps, found[0].project_id, found[0].payload) or ran
-        else:
-            LOG.info("%s %s in use by %s: no pending release (%s)", kind, top_id, server,
-                     found[0].status if found else "none")
-    return ran
+            pod = await registry.get_pod(s, payload["pod_id"])
+        client = await deps.pods.get(pod.region_name)
+        if not await _gone_soon(client, token, payload["bottom_id"]):
+            return False
+        bottom = BottomNetworking(deps.db, PodNeutron(client, token, pod), project_id)
+        await _release_ports(deps, project_id, bottom, neutron, token, ports)
+    except (PodRequestError, RuntimeError, faults.TricircleError) as exc:
+        LOG.warning("ports of server %s on %s %s not released now: %s", server, kind, top_id,
+                    exc)
+        return False
+    LOG.info("%s %s: %d port(s) of deleted server %s released at once", kind, top_id,
+             len(ports), server)
+    return True
 
 
-async def _servers_of(deps: JobDeps, ports: list[dict[str, Any]]) -> list[str]:
-    """The servers of `ports`: their device_id, or the server of a port's attach
-    job that has not run yet (a server deleted right after its boot)."""
-    servers = {p["device_id"] for p in ports
-               if p.get("device_id") not in ("", None, plan.DHCP_DEVICE)}
-    unmarked = {p["id"] for p in ports if not p.get("device_id")}
-    if unmarked:
-        servers |= {str(j.payload.get("server_id")) for j in await attach_jobs(deps)
-                    if j.resource_key in unmarked}
-    return sorted(servers)
-
-
-async def _job_ended(deps: JobDeps, job_id: str) -> bool:
-    """Wait a few seconds for a running release to end; whether it did."""
-    for pause in _WAIT_GONE:
-        await asyncio.sleep(pause)
-        async with deps.db.session() as s:
-            if (await jobs.get_job(s, job_id)).status != "running":
-                return True
-    return False
-
-
-async def _release_waiting(deps: JobDeps, project_id: str, payload: dict[str, Any]) -> bool:
-    """Release now, waiting a few seconds for the pod to finish the delete."""
+async def _gone_soon(client: PodClient, token: str, server_id: str) -> bool:
+    """Whether the pod answers 404 for the server, waiting a few seconds for it."""
     for pause in (*_WAIT_GONE, None):
         try:
-            await _release(deps, project_id, payload)
+            await _check_gone(client, token, server_id)
             return True
         except ServerStillThere:
             if pause is None:
                 return False
             await asyncio.sleep(pause)
-        except (PodRequestError, RuntimeError, faults.TricircleError) as exc:
-            LOG.warning("release of server %s's ports postponed: %s", payload["server_id"], exc)
-            return False
     return False
 
 

@@ -3,6 +3,7 @@ routers, floating IPs, tags) for the boot functional tests: one instance plays
 central Neutron, one a pod's. Like the lab: ``tags`` in a POST are refused; a port
 needs a free MAC/IP; a second subnet with the same CIDR on a network (400) is
 refused, and with `unique_segments` a second network on a segmentation id (409);
+a subnet with ports (but DHCP's) on it is not deleted (409);
 list filters are any attribute (a list attribute such as ``tags`` matches one of
 its items; a repeated filter any of its values); anything else is 599 plus an
 entry in `unexpected`."""
@@ -28,7 +29,10 @@ def _error(status: int, type_: str, message: str) -> web.Response:
 
 
 def _matches(value: Any, wanted: list[str]) -> bool:
-    """A list attribute (tags, security_groups) matches when it holds one of `wanted`."""
+    """A list attribute (tags, security_groups) matches when it holds one of `wanted`;
+    ``fixed_ips`` is matched as Neutron does (``fixed_ips=subnet_id=<id>``)."""
+    if isinstance(value, list) and any(w.startswith("subnet_id=") for w in wanted):
+        return any(f"subnet_id={ip.get('subnet_id')}" in wanted for ip in value)
     if isinstance(value, list):
         return any(w in value for w in wanted)
     return str(value) in wanted
@@ -152,6 +156,12 @@ class FakeStore:
         return web.json_response({COLLECTIONS[request.match_info["coll"]]: item})
 
     async def delete(self, request: web.Request) -> web.Response:
+        if request.match_info["coll"] == "subnets" and any(
+                ip.get("subnet_id") == request.match_info["id"]
+                for p in self.of("ports") if p.get("device_owner") != "network:dhcp"
+                for ip in p.get("fixed_ips", [])):
+            return _error(409, "SubnetInUse", "One or more ports have an IP allocation "
+                          "from this subnet.")
         if self.items[request.match_info["coll"]].pop(request.match_info["id"], None) is None:
             return _error(404, "NotFound", "not found")
         return web.Response(status=204)

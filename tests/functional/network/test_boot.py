@@ -401,3 +401,29 @@ async def test_a_subnet_with_dhcp_gets_the_pods_reserved_address_on_the_first_bo
     assert (dhcp["mac_address"], dhcp["fixed_ips"][0]["ip_address"], dhcp["tags"]) == \
         (reserved["mac_address"], address, [reserved["id"]])
     assert len(env.neutron.of("ports")) == 2  # the DHCP port and the server's
+
+
+async def test_subnet_deleted_right_after_the_server_releases_its_ports_at_once(
+        env: Env) -> None:
+    """tempest's clean-up order: the server deleted (the pod says 404), then at once
+    its subnet. Central refuses (409: the ports are still there, their release job
+    has not run, nor has the attach job); the gateway releases the ports it made
+    for that server in the request and the delete succeeds, as in Neutron."""
+    env.central.items["ports"]["mine"] = {
+        "id": "mine", "network_id": "n1", "device_id": "", "tags": [], "security_groups": [],
+        "mac_address": "fa:16:3e:aa:bb:cc", "project_id": P1,
+        "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.200"}]}
+    resp = await env.boot([{"uuid": env.net}, {"uuid": env.net}])
+    server = (await resp.json())["server"]["id"]
+    deleted = await env.client.delete(f"/compute/v2.1/servers/{server}",
+                                      headers={"X-Auth-Token": P1})
+    assert deleted.status == 204
+
+    refused = await _network_call(env, "DELETE", "/subnets/s1")
+    assert refused.status == 409  # the user's own port holds an address, as in Neutron
+    assert [p["id"] for p in env.central.of("ports")] == ["mine"]
+    assert env.neutron.of("ports") == [] and await env.rows("port") == []
+    del env.central.items["ports"]["mine"]
+    assert (await _network_call(env, "DELETE", "/subnets/s1")).status == 204
+    await env.run_jobs()  # the release and attach jobs, late, find nothing left to do
+    assert env.central.of("ports") == []
