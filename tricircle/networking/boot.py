@@ -64,6 +64,7 @@ class BootPort:
     bottom_port: str
     created_top: bool        # the gateway created the central port for this boot
     groups: list[str] = field(default_factory=list)  # its top security groups
+    network: str = ""        # its top network (spares the router job a central read)
 
 
 @dataclass
@@ -302,7 +303,8 @@ async def _prepare_one(boot: _Boot, req: plan.RequestedNetwork,
         port = await _user_port(boot, req.port_id)
     else:
         port = await _new_central_port(boot, req, groups)
-    made = BootPort(port["id"], "", not req.port_id, list(port.get("security_groups") or []))
+    made = BootPort(port["id"], "", not req.port_id, list(port.get("security_groups") or []),
+                    str(port.get("network_id") or ""))
     try:
         made.bottom_port = await _bottom_port(boot, port, fresh=not req.port_id)
     except Exception as exc:
@@ -537,7 +539,7 @@ async def attached(app: web.Application, ctx: RequestContext, prepared: Prepared
         await sync.enqueue_members(s, [g for p in prepared.ports for g in p.groups],
                                    prepared.project_id)
         # routers on these ports' networks and their floating IPs reach this pod
-        await l3hooks.enqueue_ports(s, [(p.top_port, None) for p in prepared.ports],
+        await l3hooks.enqueue_ports(s, [(p.top_port, p.network or None) for p in prepared.ports],
                                     prepared.project_id)
     engine = app[keys.SERVICES].get("jobs")
     if engine is not None:

@@ -89,7 +89,8 @@ async def enqueue_members(s: Any, group_ids: list[str], project_id: str) -> None
     """Schedule the sync of the groups that name any of `group_ids` as remote
     group (same transaction as the change of membership)."""
     for group in sorted(set(group_ids)):
-        await jobs.enqueue(s, SYNC, f"{MEMBERS}:{group}", project_id=project_id, delay=0.5)
+        # a burst of boots in one group (a project's default group) makes one run
+        await jobs.enqueue(s, SYNC, f"{MEMBERS}:{group}", project_id=project_id, delay=2.0)
 
 
 @register(SYNC)
