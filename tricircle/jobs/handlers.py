@@ -72,7 +72,7 @@ HANDLERS: dict[str, Handler] = {}
 # Imported by load_all(): modules whose import registers handlers.
 HANDLER_MODULES = ("tricircle.api.routes", "tricircle.routing.repair",
                    "tricircle.distributed.flavors", "tricircle.distributed.keypairs",
-                   "tricircle.distributed.volume_types",
+                   "tricircle.distributed.volume_types", "tricircle.volumes.group_types",
                    "tricircle.networking.binding", "tricircle.networking.cleanup",
                    "tricircle.networking.release", "tricircle.networking.sync",
                    "tricircle.networking.routers", "tricircle.networking.l3hooks",

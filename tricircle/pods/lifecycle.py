@@ -2,7 +2,7 @@
 
 A pod that joins (or comes back to `enabled`) must hold every flavor and volume
 type defined at the top before servers and volumes are placed there:
-`flavor_pod_sync` and `volume_type_pod_sync` jobs are enqueued in the same
+`flavor_pod_sync`, `volume_type_pod_sync` and `group_type_pod_sync` jobs are enqueued in the same
 transaction as the change, so they cannot be lost. Keypairs are per user
 and are made present at boot time (`distributed.keypairs.ensure_keypair`).
 """
@@ -17,6 +17,7 @@ from tricircle.distributed import volume_types
 from tricircle.distributed.flavors import enqueue_pod_sync
 from tricircle.pods import registry
 from tricircle.pods.registry import PodInfo
+from tricircle.volumes import group_types
 
 
 async def add_pod(s: AsyncSession, **fields: Any) -> PodInfo:
@@ -28,6 +29,7 @@ async def add_pod(s: AsyncSession, **fields: Any) -> PodInfo:
     if pod.state != "disabled":
         await enqueue_pod_sync(s, pod.region_name)
         await volume_types.enqueue_pod_sync(s, pod.region_name)
+        await group_types.enqueue_pod_sync(s, pod.region_name)
     return pod
 
 
@@ -38,4 +40,5 @@ async def change_pod(s: AsyncSession, pod_id_or_region: str, **fields: Any) -> P
     if before.state == "disabled" and after.state != "disabled":
         await enqueue_pod_sync(s, after.region_name)
         await volume_types.enqueue_pod_sync(s, after.region_name)
+        await group_types.enqueue_pod_sync(s, after.region_name)
     return after

@@ -38,6 +38,8 @@ class FakeCinder:
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     hosts: list[str] = field(default_factory=list)   # cinder-volume services
     managed: list[dict[str, Any]] = field(default_factory=list)
+    group_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    broken: bool = False                             # group type writes answer 503
     free_gb: int = 1000
     calls: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -64,6 +66,10 @@ class FakeCinder:
             r.add_delete(f"{prefix}/attachments/{{id}}", self._attachment)
             r.add_get(f"{prefix}/os-services", self._services)
             r.add_post(f"{prefix}/manageable_volumes", self._manage)
+            r.add_route("*", f"{prefix}/group_types", self._group_types)
+            r.add_route("*", f"{prefix}/group_types/{{id}}", self._group_type)
+            r.add_route("*", f"{prefix}/group_types/{{id}}/group_specs{{key:(/.*)?}}",
+                        self._group_specs)
         # a pod enabled again also gets its flavors synchronised: there are none here
         app.router.add_get("/nova/flavors", self._no_flavors)
         app.router.add_route("*", "/{tail:.*}", self._other)
@@ -110,6 +116,62 @@ class FakeCinder:
         return web.json_response({"volume": {"id": vid, "status": "creating",
                                              "availability_zone": self.az}},
                                  status=202, headers=HEADERS)
+
+    def _group_api(self, request: web.Request) -> web.Response | None:
+        """Cinder's refusals of a group type call: below 3.11, or a broken pod."""
+        version = request.headers.get("OpenStack-API-Version", "volume 3.0").split()[-1]
+        if tuple(int(p) for p in version.split(".")) < (3, 11):
+            return fault(404, "itemNotFound", "The resource could not be found.")
+        if self.broken and request.method != "GET":
+            return fault(503, "serviceUnavailable", "broken")
+        return None
+
+    async def _group_types(self, request: web.Request) -> web.Response:
+        refused = self._group_api(request)
+        if refused is not None:
+            return refused
+        if request.method == "GET":
+            return web.json_response({"group_types": list(self.group_types.values())},
+                                     headers=HEADERS)
+        member = (await request.json())["group_type"]
+        if any(t["name"] == member["name"] for t in self.group_types.values()):
+            return fault(409, "conflictingRequest", "Group Type already exists.")
+        tid = str(uuid.uuid4())
+        self.group_types[tid] = {"id": tid, "name": member["name"],
+                                 "description": member.get("description"),
+                                 "is_public": member.get("is_public", True),
+                                 "group_specs": dict(member.get("group_specs") or {})}
+        return web.json_response({"group_type": self.group_types[tid]}, status=202,
+                                 headers=HEADERS)
+
+    async def _group_type(self, request: web.Request) -> web.Response:
+        refused = self._group_api(request)
+        if refused is not None:
+            return refused
+        found = self.group_types.get(request.match_info["id"])
+        if found is None:
+            return fault(404, "itemNotFound", "Group type could not be found.")
+        if request.method == "DELETE":
+            del self.group_types[found["id"]]
+            return web.Response(status=202)
+        if request.method == "PUT":
+            found.update((await request.json())["group_type"])
+        return web.json_response({"group_type": found}, headers=HEADERS)
+
+    async def _group_specs(self, request: web.Request) -> web.Response:
+        refused = self._group_api(request)
+        if refused is not None:
+            return refused
+        found = self.group_types.get(request.match_info["id"])
+        if found is None:
+            return fault(404, "itemNotFound", "Group type could not be found.")
+        key = request.match_info["key"].lstrip("/")
+        if request.method == "DELETE" and key:
+            found["group_specs"].pop(key, None)
+            return web.Response(status=202)
+        specs = (await request.json())["group_specs"]
+        found["group_specs"].update(specs)
+        return web.json_response({"group_specs": specs}, headers=HEADERS)
 
     async def _no_flavors(self, request: web.Request) -> web.Response:
         return web.json_response({"flavors": []})

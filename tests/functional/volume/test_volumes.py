@@ -225,3 +225,50 @@ async def test_manage_naming_an_unknown_host_gets_the_default_pods_refusal(gatew
     assert resp.status == 400
     assert "elsewhere@lab" in (await resp.json())["badRequest"]["message"]
     assert await gateway.routes(resource_type="volume") == []
+
+
+# ---- group types ---------------------------------------------------------------------------
+V311 = {"OpenStack-API-Version": "volume 3.11"}
+
+
+async def test_a_group_type_is_created_in_every_pod_and_its_specs_follow(gateway):
+    resp = await gateway.call("POST", "/volume/v3/group_types", "admin", headers=V311, json={
+        "group_type": {"name": "consistent", "group_specs": {"k": "1"}}})
+    assert resp.status == 202, await resp.text()
+    top = (await resp.json())["group_type"]["id"]
+    one, two = gateway.pods["RegionOne"].group_types, gateway.pods["RegionTwo"].group_types
+    (other,) = two
+    assert top in one and other != top and two[other]["name"] == "consistent"
+    resp = await gateway.call("POST", f"/volume/v3/group_types/{top}/group_specs", "admin",
+                              headers=V311, json={"group_specs": {"k": "2"}})
+    assert resp.status == 200
+    assert one[top]["group_specs"] == two[other]["group_specs"] == {"k": "2"}
+    resp = await gateway.call("DELETE", f"/volume/v3/group_types/{top}", "admin", headers=V311)
+    assert resp.status == 202 and one == {} and two == {}
+
+
+async def test_a_pod_that_missed_a_group_type_write_is_brought_in_line_by_a_job(gateway):
+    gateway.pods["RegionTwo"].broken = True
+    resp = await gateway.call("POST", "/volume/v3/group_types", "admin", headers=V311, json={
+        "group_type": {"name": "late", "description": "d", "group_specs": {"k": "1"}}})
+    assert resp.status == 202 and gateway.pods["RegionTwo"].group_types == {}
+    gateway.pods["RegionTwo"].broken = False
+    await gateway.run_jobs()
+    (copy,) = gateway.pods["RegionTwo"].group_types.values()
+    assert (copy["name"], copy["description"], copy["group_specs"]) == ("late", "d", {"k": "1"})
+
+
+async def test_a_pod_enabled_again_gets_the_group_types_defined_meanwhile(gateway):
+    from tricircle.pods import lifecycle
+
+    async with gateway.db.session() as s:
+        await lifecycle.change_pod(s, "RegionTwo", state="disabled")
+    resp = await gateway.call("POST", "/volume/v3/group_types", "admin", headers=V311, json={
+        "group_type": {"name": "meanwhile", "group_specs": {"k": "3"}}})
+    assert resp.status == 202
+    assert gateway.pods["RegionTwo"].group_types == {}
+    async with gateway.db.session() as s:
+        await lifecycle.change_pod(s, "RegionTwo", state="enabled")
+    await gateway.run_jobs()
+    (copy,) = gateway.pods["RegionTwo"].group_types.values()
+    assert (copy["name"], copy["group_specs"]) == ("meanwhile", {"k": "3"})

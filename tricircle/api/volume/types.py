@@ -12,8 +12,6 @@ service answers.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from tricircle.api import keys
@@ -22,9 +20,8 @@ from tricircle.distributed import replicate
 from tricircle.distributed import volume_types as domain
 from tricircle.proxy.forward import Target, pod_path, request_headers
 from tricircle.resources import VOLUME_SURFACE
+from tricircle.volumes import group_types
 from tricircle.volumes.service import volume_core
-
-LOG = logging.getLogger(__name__)
 
 
 @cinder_answer
@@ -47,8 +44,8 @@ async def write(request: web.Request) -> web.StreamResponse:
 
 @cinder_answer
 async def group_write(request: web.Request) -> web.StreamResponse:
-    """POST/PUT/DELETE on group type URLs: applied in every pod in service (a
-    pod that misses a write is logged, not synced later)."""
+    """POST/PUT/DELETE on group type URLs: applied in every pod in service; pods
+    that missed the write get a `group_type_sync` job."""
     return await _write(request, volume_core(request.app).group_types)
 
 
@@ -60,12 +57,9 @@ async def _write(request: web.Request, ids: domain.TypeIds) -> web.StreamRespons
         headers=dict(request_headers(request, request[keys.CTX])),
         body=await request.read() or None, deadline=app[keys.CONF].pods.request_timeout)
     if outcome.accepted and outcome.lagging and outcome.name:
-        if ids.kind is domain.VOLUME_TYPES:
-            async with app[keys.DB].session() as s:
-                await domain.enqueue_sync(s, outcome.name, outcome.pod.region_name,
-                                          request_id=request[keys.REQUEST_ID])
-        else:
-            LOG.warning("%s %s: %s %s not applied in %s [%s]", ids.kind.member_key,
-                        outcome.name, request.method, path, ", ".join(outcome.lagging),
-                        request[keys.REQUEST_ID])
+        enqueue = domain.enqueue_sync if ids.kind is domain.VOLUME_TYPES \
+            else group_types.enqueue_sync
+        async with app[keys.DB].session() as s:
+            await enqueue(s, outcome.name, outcome.pod.region_name,
+                          request_id=request[keys.REQUEST_ID])
     return await core.forwarder.respond(request, Target(outcome.pod, path), outcome.response)
