@@ -281,13 +281,33 @@ def plan(runner: Runner, args: argparse.Namespace) -> list[Task]:
     return tasks
 
 
-def record_run(argv: list[str], started: float, finished: float) -> None:
-    """The last invocation that ran something: docs/conformance.md says when and how long."""
-    save(RESULTS / "last-run.json", {
-        "argv": argv, "commit": report.git_head(),
-        "started": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "finished": dt.datetime.fromtimestamp(finished, dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+def record_run(argv: list[str], started: float, finished: float, full: bool) -> None:
+    """Append this invocation to results/runs.json: docs/conformance.md names the last full
+    run (every subset, both targets, every client suite) and each run after it."""
+    path = RESULTS / "runs.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    legacy = RESULTS / "last-run.json"  # one run, written before runs.json existed
+    if not runs and legacy.exists():
+        runs = [{**json.loads(legacy.read_text()), "full": True}]
+    stamp = "%Y-%m-%d %H:%M UTC"
+    runs.append({
+        "argv": argv, "commit": report.git_head(), "full": full,
+        "started": dt.datetime.fromtimestamp(started, dt.UTC).strftime(stamp),
+        "finished": dt.datetime.fromtimestamp(finished, dt.UTC).strftime(stamp),
         "minutes": round((finished - started) / 60, 1)})
+    save_list(path, runs)
+
+
+def is_full(args: argparse.Namespace) -> bool:
+    return (args.subsets == "all" and set(args.targets.split(",")) == {"baseline", "gateway"}
+            and args.clients and not args.no_tempest
+            and set(args.client_suites.split(",")) == set(clients.SUITES))
+
+
+def save_list(path: Path, items: list) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _REPORT_LOCK:
+        path.write_text(json.dumps(items, indent=1) + "\n")
 
 
 def _passes(data: dict | None) -> set[str]:
@@ -404,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.clients:
             clients.prepare(runner)
         run_tasks(tasks, args.jobs)
-        record_run(sys.argv[1:] if argv is None else argv, started, time.time())
+        record_run(sys.argv[1:] if argv is None else argv, started, time.time(),
+                   is_full(args))
         write_report()
         return 0
     except LabError as exc:

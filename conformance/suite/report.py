@@ -250,6 +250,25 @@ def config_section() -> list[str]:
     return out + [""]
 
 
+def runs_lines(results: Path) -> list[str]:
+    """The last full run (make conformance) and every run after it, from runs.json."""
+    path = results / "runs.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    if not runs and (results / "last-run.json").exists():
+        runs = [{**json.loads((results / "last-run.json").read_text()), "full": True}]
+    if not runs:
+        return []
+    last_full = max((i for i, r in enumerate(runs) if r.get("full")), default=0)
+    out = ["Runs behind these results (the last full run, then any later partial rerun, "
+           "whose results replace the full run's for what it ran):", ""]
+    for run in runs[last_full:]:
+        kind = "full run" if run.get("full") else "rerun"
+        out.append(f"- {kind}: `conformance/run {' '.join(run['argv'])}` at commit "
+                   f"`{run['commit']}`, {run['started']} to {run['finished']} "
+                   f"({run['minutes']} min wall time)")
+    return out + [""]
+
+
 def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Path:
     gaps = load_gaps()
     lines = [
@@ -273,13 +292,7 @@ def write(results: Path, subsets: dict[str, Subset], meta: dict[str, str]) -> Pa
         "--targets baseline`, `conformance/run --report-only`, `conformance/run --gate`, "
         "`conformance/run --update-gate`.", "",
     ]
-    last = results / "last-run.json"
-    if last.exists():
-        run = json.loads(last.read_text())
-        lines += [f"Last run: `conformance/run {' '.join(run['argv'])}` at commit "
-                  f"`{run['commit']}`, {run['started']} to {run['finished']} "
-                  f"({run['minutes']} min wall time; results of other runs, older or newer, "
-                  "keep their own times in their JSON files).", ""]
+    lines += runs_lines(results)
     gate = HERE / "gate-passing.txt"
     n_gate = sum(1 for ln in gate.read_text().splitlines()
                  if ln.strip() and not ln.startswith("#")) if gate.exists() else 0

@@ -169,3 +169,16 @@ def test_the_gate_takes_tests_that_passed_twice_and_keeps_unexplained_failures(
     (tmp_path / "gateway" / "core.previous.json").write_text(json.dumps(before))
     assert cli.update_gate() == 0
     assert cli.gate_ids() == ["t.A.kept_failing", "t.A.old_ok", "t.A.twice"]
+
+
+def test_the_report_names_the_last_full_run_and_the_reruns_after_it(tmp_path: Path) -> None:
+    import json
+
+    run = {"argv": [], "commit": "abc", "started": "s", "finished": "f", "minutes": 1.0}
+    (tmp_path / "runs.json").write_text(json.dumps([
+        {**run, "full": True, "commit": "old"}, {**run, "full": True, "commit": "full"},
+        {**run, "full": False, "commit": "re", "argv": ["--subsets", "image"]}]))
+    text = "\n".join(report.runs_lines(tmp_path))
+    assert "`old`" not in text
+    assert "- full run: `conformance/run ` at commit `full`" in text
+    assert "- rerun: `conformance/run --subsets image` at commit `re`" in text
