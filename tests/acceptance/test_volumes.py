@@ -473,3 +473,38 @@ def test_manage_calls_go_to_the_pod_of_the_host_they_name(admin, gateway, pod_ad
             _in_pod(pod_admin, "RegionTwo", volume_id)
     unknown = _cinder(gateway, admin, "GET", "/manageable_volumes?host=nowhere@none", "3.8")
     assert unknown.status_code == 404 and "nowhere@none" in unknown.text  # Cinder's words
+
+
+def test_messages_of_another_pod_are_listed_found_and_deleted(demo, made, gateway, lab,
+                                                              pod_admin):
+    """A user message RegionTwo's Cinder wrote (a volume its scheduler could not
+    place) is listed through the gateway (3.3), shown and deleted in RegionTwo."""
+    _volume(demo, made, "az2")  # the project holds volumes in RegionTwo
+    pod = pod_admin("RegionTwo").block_storage
+    nowhere = pod.create_type(name=_name("nowhere"),
+                              extra_specs={"volume_backend_name": "no-such-backend"})
+    direct = lab["regions"]["RegionTwo"]["volumev3"]
+    token = {"X-Auth-Token": demo.session.get_token()}
+    failed = requests.post(f"{direct}/volumes", headers=token, timeout=60, json={
+        "volume": {"size": 1, "name": _name("unplaceable"), "volume_type": nowhere.id}})
+    assert failed.status_code == 202, failed.text
+    failed_id = failed.json()["volume"]["id"]
+    try:
+        def about_it() -> list[dict[str, Any]]:
+            listed = _cinder(gateway, demo, "GET", "/messages", "3.3")
+            assert listed.status_code == 200, listed.text
+            return [m for m in listed.json()["messages"] if m["resource_uuid"] == failed_id]
+
+        (message,) = _until(about_it)
+        shown = _cinder(gateway, demo, "GET", f"/messages/{message['id']}", "3.3")
+        assert shown.status_code == 200 and shown.json()["message"]["id"] == message["id"]
+        rows = gateway.routes(resource_type="volume_message", top_id=message["id"])
+        assert [r.region_name for r in rows] == ["RegionTwo"]
+        gone = _cinder(gateway, demo, "DELETE", f"/messages/{message['id']}", "3.3")
+        assert gone.status_code == 204, gone.text
+        assert requests.get(f"{direct}/messages/{message['id']}", timeout=30, headers={
+            **token, "OpenStack-API-Version": "volume 3.3"}).status_code == 404
+    finally:
+        pod.delete_volume(failed_id, ignore_missing=True, force=True)
+        _until(lambda: pod.find_volume(failed_id, ignore_missing=True) is None)
+        pod.delete_type(nowhere)

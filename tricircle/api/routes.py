@@ -44,6 +44,7 @@ from tricircle.resources import (
     BACKUP,
     GROUP,
     GROUP_SNAPSHOT,
+    MESSAGE,
     SNAPSHOT,
     TRANSFER,
     VOLUME,
@@ -85,6 +86,10 @@ def _volume_routes() -> list[tuple[str, str, object]]:
                 ("POST", f"{base}/{_UUID}/accept", volumes.accept),
                 ("*", f"{base}/{_UUID}", volumes.member(TRANSFER)),
             ]
+        # messages (3.3+): listed over the pods, one found in the pod that wrote it
+        routes += [("GET", f"{prefix}/messages",
+                    volume_lists.listing(MESSAGE, detail=False)),
+                   ("*", f"{prefix}/messages/{_UUID}", volumes.member(MESSAGE))]
         # adopting backend volumes/snapshots: the pod of the AZ, host or volume named
         for manage_path, handler in (
                 ("manageable_volumes", volume_backends.manageable_volumes),

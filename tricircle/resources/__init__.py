@@ -15,6 +15,7 @@ from tricircle.resources.volume import (
     BACKUP,
     GROUP,
     GROUP_SNAPSHOT,
+    MESSAGE,
     SNAPSHOT,
     TRANSFER,
     VOLUME,
@@ -23,7 +24,7 @@ from tricircle.resources.volume import (
 
 REGISTRY: dict[str, Resource] = {r.name: r for r in (SERVER, VOLUME, SNAPSHOT, BACKUP,
                                                      TRANSFER, ATTACHMENT, GROUP,
-                                                     GROUP_SNAPSHOT)}
+                                                     GROUP_SNAPSHOT, MESSAGE)}
 
 
 def get(name: str) -> Resource:
@@ -31,6 +32,6 @@ def get(name: str) -> Resource:
     return REGISTRY[name]
 
 
-__all__ = ["ATTACHMENT", "BACKUP", "COMPUTE", "GROUP", "GROUP_SNAPSHOT", "REGISTRY", "SERVER",
-           "SNAPSHOT", "TRANSFER", "VOLUME", "VOLUME_SURFACE",
+__all__ = ["ATTACHMENT", "BACKUP", "COMPUTE", "GROUP", "GROUP_SNAPSHOT", "MESSAGE", "REGISTRY",
+           "SERVER", "SNAPSHOT", "TRANSFER", "VOLUME", "VOLUME_SURFACE",
            "ListMerge", "MetadataMarker", "Resource", "Surface", "get"]

@@ -102,7 +102,24 @@ ATTACHMENT = Resource(
     marker=None,
     list_merge=ListMerge(links_key="attachments_links", default_sort=_DEFAULT_SORT),
     not_found="Volume attachment could not be found with filter: attachment_id = %(id)s.",
-    extra={"api_version": "volume 3.27"},   # below it, Cinder has no attachments API
+    # below 3.27 Cinder has no attachments API; ones a pod's Nova made are found
+    extra={"api_version": "volume 3.27", "discovered": True, "volume_field": "volume_id"},
+)
+
+# User messages (3.3+): written by a pod's Cinder (a failed create, extend, ...),
+# found in the pods when first named, listed over the pods holding the volumes.
+MESSAGE = Resource(
+    name="message",
+    surface=VOLUME_SURFACE,
+    collection="messages",
+    member_key="message",
+    routing_type="volume_message",
+    placement="colocated",
+    id_source="bottom",
+    marker=None,
+    list_merge=ListMerge(links_key="messages_links", default_sort=_DEFAULT_SORT),
+    not_found="Message %(id)s could not be found.",
+    extra={"api_version": "volume 3.3", "discovered": True, "volume_field": "resource_uuid"},
 )
 
 # Generic volume groups (3.13+): placed like a volume (their AZ), and the volumes
@@ -135,4 +152,5 @@ GROUP_SNAPSHOT = Resource(
     extra={"api_version": "volume 3.14"},
 )
 
-VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER, ATTACHMENT, GROUP, GROUP_SNAPSHOT)
+VOLUME_RESOURCES = (VOLUME, SNAPSHOT, BACKUP, TRANSFER, ATTACHMENT, GROUP, GROUP_SNAPSHOT,
+                    MESSAGE)

@@ -96,9 +96,22 @@ GROUP_SNAPSHOTS = dataclasses.replace(
     _collection("group_snapshots", "group_snapshot",
                 {**_COMMON_SORT, "group_id": ("group_id",)}, ("id", "name"),
                 GroupSnapshotMarkerNotFound), pod_paging=False)
+
+
+class MessageMarkerNotFound(faults.NotFound):
+    code, message = "tricircle.marker_not_found", "Message %(marker)s could not be found."
+
+
+# Messages: Cinder's index view is the full one (no /detail); whole lists per pod.
+MESSAGES = dataclasses.replace(
+    _collection("messages", "message",
+                {"id": ("id",), "created_at": ("created_at",), "event_id": ("event_id",),
+                 "resource_type": ("resource_type",), "resource_uuid": ("resource_uuid",),
+                 "message_level": ("message_level",), "request_id": ("request_id",)},
+                None, MessageMarkerNotFound), pod_paging=False)
 BY_RESOURCE = {"volume": VOLUMES, "snapshot": SNAPSHOTS, "backup": BACKUPS,
                "transfer": TRANSFERS, "attachment": ATTACHMENTS, "group": GROUPS,
-               "group_snapshot": GROUP_SNAPSHOTS}
+               "group_snapshot": GROUP_SNAPSHOTS, "message": MESSAGES}
 
 
 def transfers_at(segment: str) -> Collection:

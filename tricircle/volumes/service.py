@@ -30,6 +30,7 @@ from tricircle.resources import (
     BACKUP,
     GROUP,
     GROUP_SNAPSHOT,
+    MESSAGE,
     SNAPSHOT,
     TRANSFER,
     VOLUME,
@@ -84,9 +85,11 @@ def build(app: web.Application) -> VolumeCore:
     listers = {r.name: ServerLister(pods, RoutedServerSource(db, locator.pods,
                                                              routing_type=r.routing_type))
                for r in (VOLUME, SNAPSHOT, BACKUP, TRANSFER, GROUP, GROUP_SNAPSHOT)}
-    # attachments a pod's Nova made have no row: every pod holding the project's volumes
-    listers[ATTACHMENT.name] = ServerLister(pods, RoutedServerSource(
-        db, locator.pods, routing_type=VOLUME.routing_type))
+    # attachments a pod's Nova made, messages its Cinder wrote, have no row: every pod
+    # holding the project's volumes
+    for found in (ATTACHMENT, MESSAGE):
+        listers[found.name] = ServerLister(pods, RoutedServerSource(
+            db, locator.pods, routing_type=VOLUME.routing_type))
     versions = VersionRange(locator, pods, surface="volume", service_type="volumev3",
                             fallback=VOLUME_FALLBACK)
     return VolumeCore(locator, forwarder, versions, creates, listers, types, group_types,

@@ -66,14 +66,15 @@ def member(resource: Resource) -> Handler:
 
 
 async def _find(request: web.Request, resource: Resource) -> Located:
-    """The row of the id in the URL; an attachment a pod's Nova made is looked up
-    in the pods holding the caller's volumes. Raises NotFoundInGateway."""
+    """The row of the id in the URL; an attachment a pod's Nova made (a message
+    its Cinder wrote) is looked up in the pods holding the caller's volumes.
+    Raises NotFoundInGateway."""
     core, ctx, app = volume_core(request.app), request[keys.CTX], request.app
     ident = request.match_info["id"]
 
     async def discover() -> bool:
         return await attachments.discover(
-            app[keys.DB], app[keys.PODS], core.volume_pods, ident, ctx,
+            app[keys.DB], app[keys.PODS], core.volume_pods, resource, ident, ctx,
             path_prefix=path_prefix(request), headers=request_headers(request, ctx),
             deadline=app[keys.CONF].fanout.pod_deadline)
 
