@@ -19,6 +19,11 @@ OPTS = [
                       "pod's Glance offers it) may take before the copy job deletes it "
                       "and streams the data itself instead (below replicate_wait, so "
                       "that a stuck import still leaves time for the streamed copy)."),
+    cfg.StrOpt("import_interface", default="public",
+               choices=["public", "internal", "admin"],
+               help="Catalog interface of the home pod's Glance that a pod's Glance "
+                    "fetches from in a glance-download import (its "
+                    "glance_service_interface)."),
 ]
 
 

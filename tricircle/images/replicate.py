@@ -288,7 +288,7 @@ async def _import(ctx: JobContext, target_client: PodClient, token: str,
     image_id, total = source["id"], int(source.get("size") or 0)
     await glance.start_import(target_client, token, image_id, {
         "name": GLANCE_DOWNLOAD, "glance_image_id": image_id, "glance_region": home_region,
-        "glance_service_interface": "public"})
+        "glance_service_interface": ctx.deps.conf.images.import_interface})
     deadline = time.monotonic() + float(ctx.deps.conf.images.import_timeout)
     last = 0.0
     while True:
