@@ -98,7 +98,9 @@ class _Boot:
     async def finish(self, results: list[Any]) -> BaseException | None:
         """Wait for everything this boot started (nothing is left running) and the
         copies' tags; the first failure of `results` (a port each), or of a tag."""
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        while any(not t.done() for t in self.tasks.values()):  # a task may start another
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)  # all retrieved
         failed = next((r.cause if isinstance(r, _PartlyMade) else r for r in results
                        if isinstance(r, BaseException)), None)
         try:
