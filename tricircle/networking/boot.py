@@ -34,7 +34,12 @@ from tricircle.networking import azhints, binding, l3hooks, plan, settle, sync
 from tricircle.networking import groups as sgroups
 from tricircle.networking import release as _release  # noqa: F401  (registers its job)
 from tricircle.networking.bottom import BottomNetworking, PodNeutron
-from tricircle.networking.central import CentralNeutron, CentralNotConfigured, central
+from tricircle.networking.central import (
+    CentralNeutron,
+    CentralNotConfigured,
+    central,
+    hints_cache,
+)
 from tricircle.pods.registry import PodInfo
 from tricircle.resources.network import NETWORK, PORT, SECURITY_GROUP, SUBNET
 from tricircle.routing import table
@@ -211,13 +216,20 @@ _UNKNOWN: Any = object()  # central did not answer 200 or 404: judged in the pre
 
 
 async def _user_hints(app: web.Application, ctx: RequestContext, network: str) -> Any:
+    """The network's hints (read lately, else with the user's token); None when
+    the user cannot see it (not cached: the port's POST says so as well)."""
+    cached = hints_cache(app).get(network)
+    if cached is not None:
+        return cached
     resp = await central(app).call("GET", f"/v2.0/networks/{network}?fields=id&fields=tags",
                                    ctx.auth_token or "", request_id=ctx.request_id)
     if resp.status == 404:
         return None
     if resp.status != 200:
         return _UNKNOWN
-    return azhints.hints_of((_json(resp.body) or {}).get("network") or {})
+    hints = azhints.hints_of((_json(resp.body) or {}).get("network") or {})
+    hints_cache(app).put(network, hints)
+    return hints
 
 
 async def prepare_ports(app: web.Application, ctx: RequestContext, pod: PodInfo,

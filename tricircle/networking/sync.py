@@ -27,7 +27,7 @@ from tricircle.jobs import api as jobs
 from tricircle.jobs.handlers import JobContext, register
 from tricircle.networking import groups, plan
 from tricircle.networking.bottom import COLLECTIONS, BottomNetworking, PodNeutron
-from tricircle.networking.central import CentralNeutron
+from tricircle.networking.central import CentralNeutron, hints_cache
 from tricircle.pods import registry
 from tricircle.resources.network import PORT, SECURITY_GROUP
 from tricircle.routing import table
@@ -66,6 +66,7 @@ async def after_answer(app: web.Application, method: str, path: str, status: int
                        body: bytes, project_id: str) -> None:
     """Enqueue the sync of what this answer changed, for objects copied to pods.
     A rule delete names no group: every group of the project with a copy is synced."""
+    _forget_hints(app, method, path, status)
     targets = changed(method, path, status, body, project_id)
     rule_deleted = method == "DELETE" and status == 204 and bool(_RULES.match(path))
     if not targets and not rule_deleted:
@@ -83,6 +84,16 @@ async def after_answer(app: web.Application, method: str, path: str, status: int
     engine = app[keys.SERVICES].get("jobs")
     if queued and engine is not None:
         engine.wake()
+
+
+# A network updated or deleted, or its tags changed (its availability_zone_hints).
+_NETWORK = re.compile(r"^/v2\.0/networks/([^/?]+)(?:/tags(?:/[^?]*)?)?/?(?:\?.*)?$")
+
+
+def _forget_hints(app: web.Application, method: str, path: str, status: int) -> None:
+    match = _NETWORK.match(path) if method in ("PUT", "DELETE", "POST") else None
+    if match is not None and 200 <= status < 300:
+        hints_cache(app).forget(match.group(1))
 
 
 async def enqueue_members(s: Any, group_ids: list[str], project_id: str) -> None:

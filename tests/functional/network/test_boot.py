@@ -21,6 +21,7 @@ from tricircle.db.engine import Database
 from tricircle.db.models import Base, Job, Pod
 from tricircle.jobs.engine import JobEngine
 from tricircle.jobs.handlers import JobDeps
+from tricircle.networking.central import hints_cache
 from tricircle.pods import registry
 from tricircle.routing import table
 
@@ -271,14 +272,15 @@ async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
     env.neutron.calls.clear()
     env.central.calls.clear()
     assert (await env.boot([{"uuid": env.net}])).status == 202
-    # network and subnet reused: only the port, in the pod and in central
+    # network and subnet reused: only the port, in the pod and in central (the
+    # network's hints were read lately)
     assert env.neutron.calls == ["POST /v2.0/ports"]
-    assert sorted(env.central.calls) == sorted([
-        "GET /v2.0/networks/n1?fields=id&fields=tags", "POST /v2.0/ports"])
+    assert env.central.calls == ["POST /v2.0/ports"]
     env.central.calls.clear()
     env.neutron.calls.clear()
+    hints_cache(env.client.app).forget(env.net)
     assert (await env.boot([{"uuid": env.net}], availability_zone="az1")).status == 202
-    # an AZ asked: the hints are read at once with the port's POST
+    # an AZ asked, hints not known: read at once with the port's POST
     assert sorted(env.central.calls) == sorted([
         "GET /v2.0/networks/n1?fields=id&fields=tags", "POST /v2.0/ports"])
     assert env.neutron.calls == ["POST /v2.0/ports"]
@@ -427,3 +429,12 @@ async def test_subnet_deleted_right_after_the_server_releases_its_ports_at_once(
     assert (await _network_call(env, "DELETE", "/subnets/s1")).status == 204
     await env.run_jobs()  # the release and attach jobs, late, find nothing left to do
     assert env.central.of("ports") == []
+
+
+async def test_hints_removed_through_the_gateway_are_not_remembered(env: Env) -> None:
+    env.central.items["networks"]["n1"]["tags"] = ["tricircle-az:az2"]
+    assert (await env.boot([{"uuid": env.net}])).status != 202  # only az2: no pod
+    resp = await _network_call(env, "PUT", "/networks/n1/tags", {"tags": []})
+    assert resp.status == 200
+
+    assert (await env.boot([{"uuid": env.net}])).status == 202
