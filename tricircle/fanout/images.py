@@ -102,6 +102,7 @@ class _Page:
     last: str | None                 # the pod's last image id seen (kept or not)
     more: bool                       # the pod may hold more after `last`
     response: PodResponse
+    spent: float = 0.0               # seconds the pod's calls took so far
 
     @property
     def region(self) -> str:
@@ -181,6 +182,9 @@ class ImageLister:
         results = await gather([p.region for p in pods], call, deadline=remaining,
                                concurrency=req.concurrency, self_timed=True)
         pages = {r.pod: r.value for r in results if r.ok and r.value is not None}
+        for r in results:
+            if r.ok and r.value is not None:
+                r.value.spent = r.elapsed
         missing = [r.pod for r in results if not r.ok]
         for r in results:
             if not r.ok:

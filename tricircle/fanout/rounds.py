@@ -33,6 +33,7 @@ class Page(Protocol):
     items: list[Any]        # sorted by the pod; what `key` takes
     last: str | None        # where the pod's next page starts (its marker)
     more: bool              # the pod may hold more after `last`
+    spent: float            # seconds the pod's calls of this list took so far
 
     @property
     def region(self) -> str: ...
@@ -77,9 +78,12 @@ async def extend(pages: Sequence[P], fetch: Fetch[P], *, key: Callable[[Any], me
                  rounds: int = 1, settle: Settle[P] | None = None,
                  what: str = "list") -> list[str]:
     """Grow `pages` in place until the first `limit` merged items are settled, at
-    most `rounds` rounds. A pod that fails a round, or is not asked because
-    nothing is left of `deadline` (seconds since `started`), keeps the items it
-    gave and is flagged done (`more` False). Returns the regions of those pods.
+    most `rounds` rounds. Each pod's calls together stay within `deadline` (its
+    `spent` time counts), the whole list within twice `deadline` from `started`:
+    a pod that was slow in the first round is not waited for twice, and does not
+    take the others' time (they are asked even when the round before waited the
+    deadline for it). A pod that fails a round, or has no time left, keeps the
+    items it gave and is flagged done (`more` False). Returns their regions.
 
     With `settle` (pages lose items after each round), pods are asked for whole
     pages (`limit`): fewer could take more rounds than `rounds` allows."""
@@ -90,27 +94,32 @@ async def extend(pages: Sequence[P], fetch: Fetch[P], *, key: Callable[[Any], me
             break
         if settle is not None:
             sizes = dict.fromkeys(sizes, limit)
-        grow = {pages[i].region: (pages[i], n) for i, n in sizes.items()}
-        remaining = deadline - (time.monotonic() - started)
-        if remaining <= MIN_BUDGET:
-            for page, _n in grow.values():
-                page.more = False
-            failed += list(grow)
-            LOG.warning("%s: no time left to ask %s for more", what, ", ".join(grow))
+        left = 2 * deadline - (time.monotonic() - started)
+        budgets = {pages[i].region: min(deadline - pages[i].spent, left) for i in sizes}
+        late = [region for region, budget in budgets.items() if budget <= MIN_BUDGET]
+        for region in late:
+            pages[next(i for i in sizes if pages[i].region == region)].more = False
+        if late:
+            failed += late
+            LOG.warning("%s: no time left to ask %s for more", what, ", ".join(late))
+        grow = {pages[i].region: (pages[i], n) for i, n in sizes.items()
+                if budgets[pages[i].region] > MIN_BUDGET}
+        if not grow:
             break
 
         def call(region: str, asked: dict[str, tuple[P, int]] = grow,
-                 budget: float = remaining) -> Awaitable[P]:
+                 budget: dict[str, float] = budgets) -> Awaitable[P]:
             page, size = asked[region]
-            return fetch(page, size, budget)
+            return fetch(page, size, budget[region])
 
-        results = await gather(list(grow), call, deadline=remaining,
+        results = await gather(list(grow), call, deadline=max(budgets[r] for r in grow),
                                concurrency=concurrency, self_timed=True)
         extras = [r.value for r in results if r.ok and r.value is not None]
         if settle is not None:
             await settle(extras)
         for result in results:
             page = grow[result.pod][0]
+            page.spent += result.elapsed
             extra = result.value
             if result.ok and extra is not None:
                 page.items += extra.items

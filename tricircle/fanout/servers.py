@@ -371,6 +371,9 @@ class ServerLister:
         if refused is not None:
             return ListResult(passthrough=refused)
         pages = [r.value for r in results if r.ok and r.value is not None]
+        for r in results:
+            if r.ok and r.value is not None:
+                r.value.spent = r.elapsed
         missing = [r.pod for r in results if not r.ok]
         for r in results:
             if not r.ok:
@@ -433,6 +436,7 @@ class PodPage:
     endpoint: str
     more: bool = False         # the pod may hold more servers after these
     last: str | None = None    # the pod's id of the last of them (its next marker)
+    spent: float = 0.0         # seconds the pod's calls took so far (rounds.extend)
 
     @property
     def region(self) -> str:

@@ -241,3 +241,19 @@ async def test_a_slow_pod_asked_twice_still_costs_at_most_the_deadline(five):
     assert "Region0" in result.missing
     names = [s["name"] for s in result.body["servers"]]
     assert names[0] == "new-9"          # its first-round servers stay, in order
+
+
+async def test_a_pod_past_the_deadline_does_not_take_the_second_round_from_the_others(five):
+    for i in range(10):                 # Region1 holds the whole page: it is asked twice
+        five.add("Region1", f"new-{i}", second=100 + i)
+    for region in ("Region0", "Region2", "Region3", "Region4"):
+        for i in range(2):
+            five.add(region, f"{region}-{i}", second=i)
+    five.pods["Region0"].latency = 2.0  # waited for until the deadline in the first round
+    started = asyncio.get_running_loop().time()
+
+    result = await five.lister.list_page(five.request([("limit", "10")], deadline=0.5))
+
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert result.missing == ["Region0"]
+    assert [s["name"] for s in result.body["servers"]] == [f"new-{i}" for i in range(9, -1, -1)]
