@@ -88,6 +88,8 @@ def test_a_dual_stack_network_is_realised_with_central_addresses_in_both_pods(
     for server, region in zip(servers, (R1, R2), strict=True):
         pod = pod_admin(region)
         # the server's port: central's four addresses and MAC, in the pod and in Nova
+        _wait(lambda server=server: bool(list(ndemo.network.ports(device_id=server.id))),
+              "the central port showing the server")  # set by a job after the answer
         [top] = list(ndemo.network.ports(device_id=server.id))
         assert {ip["subnet_id"] for ip in top.fixed_ips} == {s.id for s in subnets.values()}
         bottom = one(pod, "port", top.id)

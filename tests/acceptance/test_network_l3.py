@@ -160,6 +160,9 @@ class Made:
             flavor_id=lab["flavor_id"], networks=networks, availability_zone=az)
         self.servers.append(server)
         server = self.conn.compute.wait_for_server(server, wait=WAIT)
+        # the central ports show the server by a job right after the boot's answer
+        _wait(lambda: len(list(self.conn.network.ports(device_id=server.id))) >= len(networks),
+              f"central ports showing {server.id}")
         self.top_ids |= {p.id for p in self.conn.network.ports(device_id=server.id)}
         return server
 

@@ -73,7 +73,16 @@ def _boot(conn: Any, lab: dict[str, Any], made: list[Any], az: str,
         name=f"nb-{az}-{uuid.uuid4().hex[:6]}", image_id=lab["image_id"],
         flavor_id=lab["flavor_id"], networks=networks, availability_zone=az, **extra)
     made.append(server)
-    return conn.compute.wait_for_server(server, wait=WAIT)
+    server = conn.compute.wait_for_server(server, wait=WAIT)
+    wait_ports_show(conn, server, len(networks))
+    return server
+
+
+def wait_ports_show(conn: Any, server: Any, count: int) -> None:
+    """The central ports show the server (a job sets ``device_id`` right after the
+    boot's answer; on a loaded central Neutron that can be after ACTIVE)."""
+    _wait(lambda: len(list(conn.network.ports(device_id=server.id))) >= count,
+          f"{count} central port(s) showing server {server.id}")
 
 
 def _bottom_ports(pod: Any, top_port: str) -> list[Any]:
@@ -238,6 +247,7 @@ def test_multiple_create_on_a_top_network_gives_each_server_its_own_port(
     pod = pod_admin("RegionOne")
     for server in made:
         ndemo.compute.wait_for_server(server, wait=WAIT)
+        wait_ports_show(ndemo, server, 1)
         [top_port] = ndemo.network.ports(device_id=server.id)
         [bottom] = _bottom_ports(pod, top_port.id)
         assert bottom.device_id == server.id
