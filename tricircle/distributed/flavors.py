@@ -174,12 +174,9 @@ async def sync_flavor(ctx: JobContext) -> None:
     deps, source = ctx.deps, str(ctx.payload.get("source", ""))
     token = await deps.service_auth.token()
     want = await PodFlavors(deps.pods, source, token).read(ctx.resource_key)
-    failures = []
-    for region in await _targets(deps.db, source):
-        try:
-            await converge(PodFlavors(deps.pods, region, token), ctx.resource_key, want)
-        except Exception as exc:  # noqa: BLE001 - one pod's failure must not stop the rest
-            failures.append(f"{region}: {exc}")
+    failures = await replicate.each_other_pod(
+        deps.db, source,
+        lambda region: converge(PodFlavors(deps.pods, region, token), ctx.resource_key, want))
     if failures:
         raise SyncIncomplete("; ".join(failures))
 

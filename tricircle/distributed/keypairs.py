@@ -121,14 +121,9 @@ async def sync_keypair(ctx: JobContext) -> None:
     if resp.status not in (200, 404):
         raise KeypairSyncIncomplete(f"{source}: GET keypair -> {resp.status}")
     want = resp.json()["keypair"] if resp.status == 200 else None
-    failures = []
-    for pod in await replicate.pods_in_service(deps.db):
-        if pod.region_name == source:
-            continue
-        try:
-            await _converge(deps.pods, pod.region_name, path, headers, want, user_id)
-        except Exception as exc:  # noqa: BLE001 - one pod's failure must not stop the rest
-            failures.append(f"{pod.region_name}: {exc}")
+    failures = await replicate.each_other_pod(
+        deps.db, source,
+        lambda region: _converge(deps.pods, region, path, headers, want, user_id))
     if failures:
         raise KeypairSyncIncomplete("; ".join(failures))
 

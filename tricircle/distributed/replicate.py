@@ -9,7 +9,7 @@ makes them match the reference pod (see docs/lists.md, "Flavors and keypairs").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tricircle import faults
@@ -28,6 +28,21 @@ async def pods_in_service(db: Database) -> list[PodInfo]:
     async with db.session() as s:
         pods = [p for p in await registry.list_pods(s) if p.state in IN_SERVICE]
     return sorted(pods, key=lambda p: (p.health == "unhealthy", p.region_name))
+
+
+async def each_other_pod(db: Database, source: str,
+                         work: Callable[[str], Awaitable[None]]) -> list[str]:
+    """Run `work(region)` for every pod in service but `source`, one after the other;
+    one pod's failure does not stop the rest. The failures as "region: error"."""
+    failures = []
+    for pod in await pods_in_service(db):
+        if pod.region_name == source:
+            continue
+        try:
+            await work(pod.region_name)
+        except Exception as exc:  # noqa: BLE001 - one pod's failure must not stop the rest
+            failures.append(f"{pod.region_name}: {exc}")
+    return failures
 
 
 @dataclass(slots=True)

@@ -111,15 +111,9 @@ async def sync_type(ctx: JobContext) -> None:
     token = await deps.service_auth.token()
     found = await PodGroupTypes(deps.pods, source, token).read(ctx.resource_key)
     want = found[1] if found else None
-    failures = []
-    for pod in await replicate.pods_in_service(deps.db):
-        if pod.region_name == source:
-            continue
-        try:
-            await PodGroupTypes(deps.pods, pod.region_name, token).converge(ctx.resource_key,
-                                                                            want)
-        except Exception as exc:  # noqa: BLE001 - one pod's failure must not stop the rest
-            failures.append(f"{pod.region_name}: {exc}")
+    failures = await replicate.each_other_pod(
+        deps.db, source,
+        lambda region: PodGroupTypes(deps.pods, region, token).converge(ctx.resource_key, want))
     if failures:
         raise SyncIncomplete("; ".join(failures))
 
