@@ -97,13 +97,17 @@ SERVERS = Collection()
 
 @dataclass(frozen=True, slots=True)
 class ListPod:
-    """A pod as the list needs it: region, top AZ, AZ name inside the pod, and
-    whether it is to be asked at all (a disabled pod is treated as down)."""
+    """A pod as the list needs it: region, top AZ, AZ name inside the pod,
+    whether it is to be asked at all (a disabled pod is treated as down), and
+    whether its items may show a top id other than their own (`renamed`: an item
+    moved between pods keeps its top id; False when the routing table says none
+    of the listed project's items in this pod did, so no lookup is needed)."""
 
     region: str
     az_name: str = ""
     pod_az_name: str = ""
     usable: bool = True
+    renamed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +388,8 @@ class ServerLister:
                                       what=f"{req.collection.name} list")
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
-        top_ids = await self._source.top_ids(emitted)
+        top_ids = await self._source.top_ids(
+            [item for item, (page, _s) in zip(emitted, chosen) if page.pod.renamed])
         items = [_render(page, rewriter_for(page.endpoint, req.top_base).rewrite(server), req,
                          top_ids.get((page.pod.region, str(server["id"]))))
                  for page, server in chosen]
