@@ -389,7 +389,7 @@ class ServerLister:
         chosen = list(_take(pages, key, plan.limit))
         emitted = [(page.pod.region, str(server["id"])) for page, server in chosen]
         top_ids = await self._source.top_ids(
-            [item for item, (page, _s) in zip(emitted, chosen) if page.pod.renamed])
+            [(page.pod.region, str(server["id"])) for page, server in chosen if page.pod.renamed])
         items = [_render(page, rewriter_for(page.endpoint, req.top_base).rewrite(server), req,
                          top_ids.get((page.pod.region, str(server["id"]))))
                  for page, server in chosen]
