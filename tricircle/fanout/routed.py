@@ -16,6 +16,7 @@ from tricircle.pods.registry import PodInfo
 from tricircle.routing import table
 
 SERVER = "server"  # routing_type of servers (tricircle.resources.compute.SERVER)
+RECENT_PROJECTS = 10_000  # projects whose last list's pods are remembered (`recent`)
 
 
 def as_list_pod(pod: PodInfo, renamed: bool = True) -> ListPod:
@@ -48,6 +49,12 @@ class RoutedServerSource:
         self._db = db
         self._pods_by_id = pods_by_id
         self._type = routing_type
+        self._recent: dict[str, list[ListPod]] = {}
+
+    def recent(self, project_id: str | None) -> list[ListPod] | None:
+        """The pods `pods(project_id)` answered last in this process (a guess the
+        list checks against a fresh read; None for every project: no read)."""
+        return self._recent.get(project_id) if project_id is not None else None
 
     async def _registry(self) -> list[PodInfo]:
         if self._pods_by_id is not None:
@@ -63,10 +70,12 @@ class RoutedServerSource:
         if not holding.keys() <= {p.id for p in pods}:  # a pod newer than the cache
             async with self._db.session() as s:
                 pods = await registry.list_pods(s)
-        chosen = [p for p in pods if p.id in holding]
-        if not chosen:
-            return [as_list_pod(p, renamed=False) for p in _one_in_service(pods)]
-        return [as_list_pod(p, holding[p.id]) for p in chosen]
+        chosen = [as_list_pod(p, holding[p.id]) for p in pods if p.id in holding] \
+            or [as_list_pod(p, renamed=False) for p in _one_in_service(pods)]
+        if len(self._recent) >= RECENT_PROJECTS and project_id not in self._recent:
+            self._recent.clear()
+        self._recent[project_id] = chosen
+        return chosen
 
     async def _every_pod(self) -> list[ListPod]:
         """Every project's servers: every pod not disabled, and disabled pods that

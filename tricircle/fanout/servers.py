@@ -11,6 +11,7 @@ algorithm and the reasoning about markers, concurrent creates and down pods.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -127,6 +128,10 @@ class ServerSource(Protocol):
         """Pods that may hold servers of `project_id` (None: every project),
         sorted by region name."""
 
+    def recent(self, project_id: str | None) -> list[ListPod] | None:
+        """What `pods` answered last for `project_id` in this process (None: not
+        known): the pods a list may start asking before `pods` answers again."""
+
     async def locate(self, server_id: str, project_id: str | None
                      ) -> tuple[str, str] | None:
         """(region, bottom id) of a server, or None when unknown to the caller."""
@@ -233,13 +238,52 @@ class ServerLister:
             spec = merge.sort_spec(*_sort_params(req))
         except (cursor.InvalidLimit, merge.InvalidSortParams):
             return await self._first_pod_verdict(req)
-        all_pods = await self._source.pods(_scope(req))
-        pods = _az_filtered(all_pods, cursor.last(req.query, "availability_zone"))
         key = merge.key_function(spec, _extractor(req.collection))
+        zone = cursor.last(req.query, "availability_zone")
+        guess = None if cursor.last(req.query, "marker") else self._source.recent(_scope(req))
+        if guess is not None:
+            plan, results = await self._fetch_ahead(req, spec, limit, key,
+                                                    _az_filtered(guess, zone), zone)
+            return await self._page(req, plan, results, key)
+        pods = _az_filtered(await self._source.pods(_scope(req)), zone)
         plan = await self._plan(req, spec, limit, pods, key)
         plan.first_size = merge.first_round_size(limit, sum(p.usable for p in pods))
         results = await self._fetch(req, plan, pods, key)
-        return await self._page(req, plan, pods, results, key)
+        return await self._page(req, plan, results, key)
+
+    async def _fetch_ahead(self, req: ListRequest, spec: merge.SortSpec, limit: int,
+                           key: Callable[[Any], merge.SortKey], guess: list[ListPod],
+                           zone: str | None) -> tuple[_Plan, list[PodResult[PodPage]]]:
+        """A first page: the pods that held the project's servers last time are
+        asked while the routing table is read again (its read is off the list's
+        critical path). Pods the table now adds are asked then; answers of pods
+        it no longer names are dropped; the table's flags win. Same page as
+        asking after the read: a server created before the list began is in the
+        table and in its pod before either is read."""
+        plan = _Plan(spec, limit, cursor.Position(scope=cursor.query_scope(req.query)),
+                     {p.region: None for p in guess})
+        plan.first_size = merge.first_round_size(limit, sum(p.usable for p in guess))
+        ahead = asyncio.ensure_future(self._fetch(req, plan, guess, key))
+        try:
+            pods = _az_filtered(await self._source.pods(_scope(req)), zone)
+        except BaseException:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+            raise
+        asked = {p.region: _asked_as(p) for p in guess}
+        now = {p.region: _asked_as(p) for p in pods}
+        results = [r for r in await ahead if asked[r.pod] == now.get(r.pod)]
+        late = [p for p in pods if asked.get(p.region) != now[p.region]]
+        if late:
+            results += await self._fetch(req, plan, late, key)
+        order = {p.region: i for i, p in enumerate(pods)}
+        results.sort(key=lambda r: order[r.pod])
+        by_region = {p.region: p for p in pods}
+        for r in results:
+            if r.value is not None:
+                r.value.pod = by_region[r.pod]
+        plan.pod_markers = {p.region: None for p in pods}
+        return plan, results
 
     # ---- planning ------------------------------------------------------------------
     async def _plan(self, req: ListRequest, spec: merge.SortSpec, limit: int,
@@ -366,8 +410,7 @@ class ServerLister:
         return ListResult(passthrough=resp)
 
     # ---- the page ------------------------------------------------------------------
-    async def _page(self, req: ListRequest, plan: _Plan, pods: list[ListPod],
-                    results: list[PodResult[PodPage]],
+    async def _page(self, req: ListRequest, plan: _Plan, results: list[PodResult[PodPage]],
                     key: Callable[[Any], merge.SortKey]) -> ListResult:
         refused = next((r.value.response for r in results
                         if r.ok and r.value is not None and r.value.response.status != 200),
@@ -446,6 +489,11 @@ class PodPage:
     @property
     def region(self) -> str:
         return self.pod.region
+
+
+def _asked_as(pod: ListPod) -> tuple[str, str, str, bool]:
+    """What a pod's list call depends on (its `renamed` flag only matters later)."""
+    return pod.region, pod.az_name, pod.pod_az_name, pod.usable
 
 
 def _next(req: ListRequest, position: cursor.Position) -> str:

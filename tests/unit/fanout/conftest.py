@@ -22,9 +22,18 @@ class FakeSource:
     # top id -> (region, bottom id, project)
     routes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
+    # project -> what `pods` answered last (as RoutedServerSource remembers it)
+    last: dict[str, list[ListPod]] = field(default_factory=dict)
+
     async def pods(self, project_id):
         used = {r for r, _, p in self.routes.values() if project_id in (None, p)}
-        return [p for p in self.pods_ if p.region in used]
+        found = [p for p in self.pods_ if p.region in used]
+        if project_id is not None:
+            self.last[project_id] = found
+        return found
+
+    def recent(self, project_id):
+        return self.last.get(project_id)
 
     async def locate(self, server_id, project_id):
         found = self.routes.get(server_id)

@@ -4,7 +4,7 @@ import pytest
 
 from tricircle import faults
 from tricircle.fanout import cursor
-from tricircle.fanout.servers import MarkerNotFound
+from tricircle.fanout.servers import ListPod, MarkerNotFound
 
 from .conftest import TOP
 
@@ -257,3 +257,38 @@ async def test_a_pod_past_the_deadline_does_not_take_the_second_round_from_the_o
     assert asyncio.get_running_loop().time() - started < 1.0
     assert result.missing == ["Region0"]
     assert [s["name"] for s in result.body["servers"]] == [f"new-{i}" for i in range(9, -1, -1)]
+
+
+# ---- a first page asks the pods of the last list while the table is read ------------
+
+async def test_a_first_server_in_another_pod_is_listed_at_once(cloud):
+    cloud.add("RegionOne", "r1", second=10)
+    assert await cloud.names() == ["r1"]          # remembered: RegionOne only
+
+    cloud.add("RegionTwo", "r2", second=20)
+
+    assert await cloud.names() == ["r2", "r1"]
+    assert await cloud.walk([("limit", "1")]) == ["r2", "r1"]
+
+
+async def test_a_pod_the_table_no_longer_names_is_left_out(cloud):
+    cloud.add("RegionOne", "r1", second=10)
+    gone = cloud.add("RegionTwo", "r2", second=20)
+    assert await cloud.names() == ["r2", "r1"]    # remembered: both pods
+
+    del cloud.source.routes[gone["id"]]           # e.g. repaired away by an operator
+
+    assert await cloud.names() == ["r1"]
+
+
+async def test_a_pod_taken_out_of_service_since_the_last_list_is_reported_once(cloud):
+    cloud.add("RegionOne", "r1", second=10)
+    cloud.add("RegionTwo", "r2", second=20)
+    assert await cloud.names() == ["r2", "r1"]
+
+    cloud.source.pods_[1] = ListPod("RegionTwo", "az2", "az-two-inside", usable=False)
+    result = await cloud.lister.list_page(cloud.request())
+
+    assert result.body is not None
+    assert [s["name"] for s in result.body["servers"]] == ["r1"]
+    assert result.missing == ["RegionTwo"]
