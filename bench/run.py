@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pods", default="10,100,1000", help="pod counts of the fan-out benchmark")
     p.add_argument("--servers-per-pod", type=int, default=10)
     p.add_argument("--samples", type=int, default=40, help="requests per fan-out case")
-    p.add_argument("--lab-samples", type=int, default=300)
+    p.add_argument("--lab-samples", type=int, default=1000)
     p.add_argument("--image-mib", type=int, default=1024,
                    help="size of the replicated image (images benchmark)")
     p.add_argument("--l3-subnets", type=int, default=50,
