@@ -265,7 +265,11 @@ class ServerLister:
         plan.first_size = merge.first_round_size(limit, sum(p.usable for p in guess))
         ahead = asyncio.ensure_future(self._fetch(req, plan, guess, key))
         try:
-            pods = _az_filtered(await self._source.pods(_scope(req)), zone)
+            # one turn of the loop first: the fetch schedules its pod calls, which then
+            # run (and send) before the read's own synchronous start
+            await asyncio.sleep(0)
+            pods = _az_filtered(await asyncio.ensure_future(self._source.pods(_scope(req))),
+                                zone)
         except BaseException:
             ahead.cancel()
             await asyncio.gather(ahead, return_exceptions=True)
