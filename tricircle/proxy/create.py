@@ -94,9 +94,20 @@ def request_spec(ctx: RequestContext, request: web.Request,
                        images=tuple(images.boot_images(member)))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pinned:
+    """The pod a create must go to, and the project the created resource belongs
+    to when that is the owner of what it names rather than the caller (Cinder: a
+    transfer or an attachment belongs to its volume's project, also when an admin
+    of another project makes it); None: the caller's project."""
+
+    pod: PodInfo
+    owner: str | None = None
+
+
 # Where a create must go because of what it names (a volume to boot from, the
-# volume of a snapshot): the pod, or None to let the scheduler choose.
-Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[PodInfo | None]]
+# volume of a snapshot), or None to let the scheduler choose.
+Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[Pinned | None]]
 # Work in the chosen pod before the create (e.g. an image replica for a volume).
 Prepare = Callable[[RequestContext, PodInfo, dict[str, Any]], Awaitable[None]]
 
@@ -136,12 +147,13 @@ class PlacedCreate:
         # networks restricted by availability_zone_hints (issue 4) narrow the zones;
         # read once, the networking hook reuses them
         hints = await networking.network_hints(request.app, ctx, doc)
-        pod = await self._choose(request, ctx, doc, networking.zones_of(hints))
+        pod, owner = await self._choose(request, ctx, doc, networking.zones_of(hints))
         before = self._before_boot(ctx, pod, doc, request.app[keys.SERVICES].get("jobs"))
         if _count(member) > 1 and _on_top_networks(request.app, member):
             await before
             return await self._create_each(request, ctx, pod, doc, hints)
-        target, resp, _ids = await self._create_in(request, ctx, pod, doc, hints, before)
+        target, resp, _ids = await self._create_in(request, ctx, pod, doc, hints, before,
+                                                   owner=owner)
         return await self._forwarder.respond(request, target, resp)
 
     async def _before_boot(self, ctx: RequestContext, pod: PodInfo, doc: dict[str, Any],
@@ -172,19 +184,22 @@ class PlacedCreate:
 
     async def _create_in(self, request: web.Request, ctx: RequestContext, pod: PodInfo,
                          doc: dict[str, Any], hints: networking.NetworkHints | None = None,
-                         alongside: Awaitable[None] | None = None
+                         alongside: Awaitable[None] | None = None, *,
+                         owner: str | None = None
                          ) -> tuple[Target, PodResponse, list[str]]:
         """Reserve, create in `pod`, bind: the pod's answer and the ids created (a
         refusal: none, the reservation released and the ports made for it removed).
-        `alongside`: work in the pod done at once with the networking hook."""
+        `alongside`: work in the pod done at once with the networking hook; `owner`:
+        the project the rows belong to when not the caller's (`Pinned.owner`)."""
         member = doc[self.resource.member_key]
+        project = owner or ctx.project_id or ""
         # Networking (issue 4): top networks/ports named in the body are realised in
         # `pod` and the body is rewritten to boot on the bottom ports (None: none named).
         networks = await self._prepare_networks(request, ctx, pod, doc, hints, alongside)
         provisional = str(uuid.uuid4())
         async with self._db.session() as s:
             route = await table.reserve(s, top_id=provisional, pod_id=pod.id,
-                                        project_id=ctx.project_id or "",
+                                        project_id=project,
                                         resource_type=self.resource.routing_type)
             await repair.enqueue_repair(s, route, pod_timeout=self._pod_timeout)
         self._prepare(doc, pod, provisional)
@@ -205,9 +220,10 @@ class PlacedCreate:
         created = _created_id(_json(resp.body), self.resource.member_key)
         await networking.attached(request.app, ctx, networks, created, later=True)
         if _count(member) > 1 or created is None:
-            ids = await self._bind_all(route.id, pod, member, provisional, created, ctx)
+            ids = await self._bind_all(route.id, pod, member, provisional, created, ctx,
+                                       project)
         else:
-            await self._bind(route.id, pod, created, ctx)
+            await self._bind(route.id, pod, created, ctx, project)
             ids = [created]
         return target, resp, ids
 
@@ -268,10 +284,12 @@ class PlacedCreate:
                     await release.enqueue_release(s, route)
             self._locator.forget(self.resource, server_id)
 
-    async def _choose(self, request: web.Request, ctx: RequestContext,
-                      doc: dict[str, Any], zones: tuple[str, ...] = ()) -> PodInfo:
+    async def _choose(self, request: web.Request, ctx: RequestContext, doc: dict[str, Any],
+                      zones: tuple[str, ...] = ()) -> tuple[PodInfo, str | None]:
         """The pod of the resources the create uses (`pin`), else the scheduler's
-        choice. Raises PinnedElsewhere, the pin's 404s, the scheduler's errors."""
+        choice; and the project owning the new resource if not the caller's
+        (`Pinned.owner`). Raises PinnedElsewhere, the pin's 404s, the scheduler's
+        errors."""
         member = doc[self.resource.member_key]
         spec = request_spec(ctx, request, member, self.resource.surface.name,
                             doc.get("os:scheduler_hints") or doc.get("OS-SCH-HNT:scheduler_hints"))
@@ -279,17 +297,18 @@ class PlacedCreate:
             spec = dataclasses.replace(spec, network_zones=zones)
         pinned = await self._pin(ctx, doc) if self._pin is not None else None
         if pinned is not None:
-            if spec.availability_zone and spec.availability_zone != pinned.az_name:
-                raise PinnedElsewhere(what=self.resource.name, az=pinned.az_name,
-                                      pod=pinned.region_name, asked=spec.availability_zone)
-            if pinned.state == "disabled":
-                raise faults.PodUnavailable(pod=pinned.region_name)
-            return pinned
+            pod = pinned.pod
+            if spec.availability_zone and spec.availability_zone != pod.az_name:
+                raise PinnedElsewhere(what=self.resource.name, az=pod.az_name,
+                                      pod=pod.region_name, asked=spec.availability_zone)
+            if pod.state == "disabled":
+                raise faults.PodUnavailable(pod=pod.region_name)
+            return pod, pinned.owner
         size_field = self.resource.extra.get("size_field")
         return await self._scheduler.place(spec, ctx, flavor_ref=_str(member.get("flavorRef")),
                                            boot_from_volume=_boot_from_volume(member),
                                            volume_gb=_size(member.get(size_field))
-                                           if size_field else None)
+                                           if size_field else None), None
 
     async def _ensure_distributed(self, ctx: RequestContext, pod: PodInfo,
                                   member: dict[str, Any], engine: Any = None) -> None:
@@ -331,8 +350,8 @@ class PlacedCreate:
             await table.release(s, route_id)
 
     async def _bind_all(self, route_id: int, pod: PodInfo, member: dict[str, Any],
-                        provisional: str, created: str | None, ctx: RequestContext
-                        ) -> list[str]:
+                        provisional: str, created: str | None, ctx: RequestContext,
+                        project: str) -> list[str]:
         """Multiple create (max_count) or no id in the answer (return_reservation_id):
         every server carrying the marker gets its row; left to the repair if the
         pod cannot be asked now. Returns the ids bound."""
@@ -340,29 +359,29 @@ class PlacedCreate:
             client = await self._pods.get(pod.region_name)
             found = await repair.find_by_marker(
                 client, await self._auth.token(), self.resource, provisional,
-                project_id=ctx.project_id or "", name=_str(member.get("name")))
+                project_id=project, name=_str(member.get("name")))
         except PodRequestError as exc:
             LOG.warning("servers of a multiple create in %s not listed [%s]: %s; "
                         "left for repair", pod.region_name, ctx.request_id, exc)
             found = []
         first = created or (found[0] if found else None)
-        await self._bind(route_id, pod, first, ctx)
+        await self._bind(route_id, pod, first, ctx, project)
         for other in found:
             if other != first:
-                await self._add_route(pod, other, ctx)
+                await self._add_route(pod, other, project)
         return [first, *(f for f in found if f != first)] if first else []
 
-    async def _add_route(self, pod: PodInfo, created: str, ctx: RequestContext) -> None:
+    async def _add_route(self, pod: PodInfo, created: str, project: str) -> None:
         try:
             async with self._db.session() as s:
                 await table.create_route(s, top_id=created, bottom_id=created, pod_id=pod.id,
-                                         project_id=ctx.project_id or "",
+                                         project_id=project,
                                          resource_type=self.resource.routing_type)
         except table.RoutingConflict:
             pass  # bound meanwhile (repair)
 
     async def _bind(self, route_id: int, pod: PodInfo, created: str | None,
-                    ctx: RequestContext) -> None:
+                    ctx: RequestContext, project: str) -> None:
         if not created:
             # e.g. return_reservation_id: the repair binds it by its marker
             LOG.warning("create in %s returned no id [%s]; left for repair",
@@ -373,7 +392,7 @@ class PlacedCreate:
                 await table.bind(s, route_id, created, top_id=created)
         except table.RouteNotFound:
             # the repair released the reservation while the pod was slow
-            await self._add_route(pod, created, ctx)
+            await self._add_route(pod, created, project)
         LOG.info("%s %s created in %s [%s]", self.resource.name, created, pod.region_name,
                  ctx.request_id)
 

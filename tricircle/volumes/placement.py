@@ -4,8 +4,11 @@
   (``source_volid``, ``snapshot_id``, ``backup_id``), or meant for a server
   (Cinder's scheduler hint ``local_to_instance``): that resource's pod;
 * a volume made in a group (``group_id``): the group's pod;
-* a snapshot, a backup or an attachment (``volume_uuid``): the pod of its volume;
-  a group snapshot: the pod of its group;
+* a snapshot, a backup, a transfer or an attachment (``volume_uuid``): the pod
+  of its volume; a group snapshot: the pod of its group. A transfer or an
+  attachment belongs to the volume's project, as in Cinder, also when an admin
+  of another project makes it (`Pinned.owner`, read from the volume's row);
+  snapshots and backups belong to whoever makes them;
 * a server booting from (or attaching at boot) volumes or volume snapshots in
   ``block_device_mapping_v2`` / legacy ``block_device_mapping``: their pod; when
   they are in different pods, 409.
@@ -23,11 +26,11 @@ from typing import Any
 from tricircle import faults
 from tricircle.context import RequestContext
 from tricircle.pods.registry import PodInfo
-from tricircle.proxy.create import Prepare
+from tricircle.proxy.create import Pinned, Prepare
 from tricircle.proxy.locate import Locator, NotFoundInGateway
 from tricircle.resources import BACKUP, GROUP, SERVER, SNAPSHOT, VOLUME, Resource
 
-Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[PodInfo | None]]
+Pin = Callable[[RequestContext, dict[str, Any]], Awaitable[Pinned | None]]
 _VOLUME_SOURCES = (("source_volid", VOLUME), ("snapshot_id", SNAPSHOT), ("backup_id", BACKUP))
 
 
@@ -74,23 +77,28 @@ async def _pod_of(locator: Locator, resource: Resource, ident: str,
     return (await locator.find(resource, ident, ctx)).pod
 
 
+async def _pinned_to(locator: Locator, resource: Resource, ident: str,
+                     ctx: RequestContext) -> Pinned:
+    return Pinned(await _pod_of(locator, resource, ident, ctx))
+
+
 def volume_pin(locator: Locator) -> Pin:
     """Pin of a volume create: the pod of its source or of the server it is for."""
 
-    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> Pinned | None:
         member = doc.get("volume") or {}
         for field, resource in _VOLUME_SOURCES:
             ident = _ident(member.get(field))
             if ident:
-                return await _pod_of(locator, resource, ident, ctx)
+                return await _pinned_to(locator, resource, ident, ctx)
         group = _ident(member.get("group_id"))
         if group:  # a volume made in a group lives with the group
-            return await _pod_of(locator, GROUP, group, ctx)
+            return await _pinned_to(locator, GROUP, group, ctx)
         hints = doc.get("OS-SCH-HNT:scheduler_hints") or member.get("scheduler_hints")
         server = _ident(hints.get("local_to_instance")) if isinstance(hints, dict) else None
         if server:
             try:
-                return await _pod_of(locator, SERVER, server, ctx)
+                return await _pinned_to(locator, SERVER, server, ctx)
             except NotFoundInGateway:
                 return None  # the pod judges the hint (Cinder: 400 if it knows better)
         return None
@@ -99,14 +107,19 @@ def volume_pin(locator: Locator) -> Pin:
 
 
 def of_volume_pin(locator: Locator, member_key: str, field: str = "volume_id",
-                  resource: Resource = VOLUME) -> Pin:
-    """Pin of a snapshot, backup or attachment create: the pod of its volume
-    (``volume_id``; attachments: ``volume_uuid``); a group snapshot: of its group."""
+                  resource: Resource = VOLUME, *, owned_with: bool = False) -> Pin:
+    """Pin of a snapshot, backup, transfer or attachment create: the pod of its
+    volume (``volume_id``; attachments: ``volume_uuid``); a group snapshot: of its
+    group. `owned_with`: what is created belongs to the volume's project, not the
+    caller's (they differ only for an admin: others find only their own volumes)."""
 
-    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> Pinned | None:
         member = doc.get(member_key) or {}
         ident = _ident(member.get(field)) if isinstance(member, dict) else None
-        return await _pod_of(locator, resource, ident, ctx) if ident else None
+        if not ident:
+            return None
+        located = await locator.find(resource, ident, ctx)
+        return Pinned(located.pod, located.route.project_id if owned_with else None)
 
     return pin
 
@@ -131,7 +144,7 @@ def _bdm_sources(member: dict[str, Any]) -> list[tuple[Resource, str]]:
 def server_pin(locator: Locator) -> Pin:
     """Pin of a server create: the pod of the volumes it boots from or attaches."""
 
-    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+    async def pin(ctx: RequestContext, doc: dict[str, Any]) -> Pinned | None:
         member = doc.get("server")
         if not isinstance(member, dict):
             return None
@@ -145,7 +158,7 @@ def server_pin(locator: Locator) -> Pin:
         if len(pods) > 1:
             raise VolumesInSeveralPods(pods=", ".join(sorted(p.region_name
                                                              for p in pods.values())))
-        return next(iter(pods.values()), None)
+        return next((Pinned(pod) for pod in pods.values()), None)
 
     return pin
 
@@ -160,6 +173,6 @@ def both(*steps: Prepare) -> Prepare:
     return prepare
 
 
-async def no_pin(ctx: RequestContext, doc: dict[str, Any]) -> PodInfo | None:
+async def no_pin(ctx: RequestContext, doc: dict[str, Any]) -> Pinned | None:
     """Creates placed by the scheduler alone (a group: its availability zone)."""
     return None

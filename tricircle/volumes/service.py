@@ -74,9 +74,11 @@ def build(app: web.Application) -> VolumeCore:
                             placement.both(images.image_replica(app), type_for_pod(types, db))),
         SNAPSHOT.name: placed(SNAPSHOT, placement.of_volume_pin(locator, "snapshot")),
         BACKUP.name: placed(BACKUP, placement.of_volume_pin(locator, "backup")),
-        TRANSFER.name: placed(TRANSFER, placement.of_volume_pin(locator, "transfer")),
-        ATTACHMENT.name: placed(ATTACHMENT, placement.of_volume_pin(locator, "attachment",
-                                                                     "volume_uuid")),
+        # transfers and attachments belong to the volume's project (Cinder)
+        TRANSFER.name: placed(TRANSFER, placement.of_volume_pin(locator, "transfer",
+                                                                 owned_with=True)),
+        ATTACHMENT.name: placed(ATTACHMENT, placement.of_volume_pin(
+            locator, "attachment", "volume_uuid", owned_with=True)),
         GROUP.name: placed(GROUP, placement.no_pin,
                            group_types_for_pod(types, group_types, db)),
         GROUP_SNAPSHOT.name: placed(GROUP_SNAPSHOT, placement.of_volume_pin(

@@ -36,6 +36,7 @@ class FakeCinder:
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     hosts: list[str] = field(default_factory=list)   # cinder-volume services
     managed: list[dict[str, Any]] = field(default_factory=list)
     group_types: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,6 +65,12 @@ class FakeCinder:
             r.add_get(f"{prefix}/scheduler-stats/get_pools", self._pools)
             r.add_get(f"{prefix}/attachments/{{id}}", self._attachment)
             r.add_delete(f"{prefix}/attachments/{{id}}", self._attachment)
+            r.add_post(f"{prefix}/attachments", self._attachment_create)
+            for segment in ("os-volume-transfer", "volume-transfers"):
+                r.add_post(f"{prefix}/{segment}", self._transfer_create)
+                r.add_get(f"{prefix}/{segment}/detail", self._transfer_list)
+                r.add_get(f"{prefix}/{segment}/{{id}}", self._transfer)
+                r.add_delete(f"{prefix}/{segment}/{{id}}", self._transfer)
             r.add_get(f"{prefix}/os-services", self._services)
             r.add_post(f"{prefix}/manageable_volumes", self._manage)
             r.add_route("*", f"{prefix}/group_types", self._group_types)
@@ -96,6 +103,58 @@ class FakeCinder:
             return fault(404, "itemNotFound", "Volume attachment could not be found with "
                          f"filter: attachment_id = {request.match_info['id']}.")
         return web.json_response({"attachment": found}, headers=HEADERS)
+
+    def _volume_of(self, volume_id: Any, token: str | None) -> dict[str, Any] | None:
+        """The volume, if the token's project owns it or the token is an admin's."""
+        volume = self.volumes.get(volume_id) if isinstance(volume_id, str) else None
+        if volume is None or token not in ("admin", volume["os-vol-tenant-attr:tenant_id"]):
+            return None
+        return volume
+
+    def _owned(self, volume_id: str, token: str | None) -> bool:
+        """Cinder: an attachment or a transfer is its volume's project's (admin: any)."""
+        volume = self.volumes.get(volume_id)
+        return volume is not None and token in ("admin", volume["os-vol-tenant-attr:tenant_id"])
+
+    async def _attachment_create(self, request: web.Request) -> web.Response:
+        member = (await request.json())["attachment"]
+        volume = self._volume_of(member.get("volume_uuid"), request.headers.get("X-Auth-Token"))
+        if volume is None:
+            return fault(404, "itemNotFound", "Volume could not be found.")
+        aid = str(uuid.uuid4())
+        self.attachments[aid] = {"id": aid, "volume_id": volume["id"], "status": "reserved",
+                                 "instance": member.get("instance_uuid")}
+        return web.json_response({"attachment": self.attachments[aid]}, headers=HEADERS)
+
+    async def _transfer_create(self, request: web.Request) -> web.Response:
+        member = (await request.json())["transfer"]
+        volume = self._volume_of(member.get("volume_id"), request.headers.get("X-Auth-Token"))
+        if volume is None:
+            return fault(404, "itemNotFound", "Volume could not be found.")
+        tid = str(uuid.uuid4())
+        self.transfers[tid] = {"id": tid, "volume_id": volume["id"], "name": member.get("name"),
+                               "created_at": f"2026-11-24T11:00:{next(_CLOCK):02d}.000000"}
+        return web.json_response({"transfer": {**self.transfers[tid], "auth_key": "k"}},
+                                 status=202, headers=HEADERS)
+
+    async def _transfer(self, request: web.Request) -> web.Response:
+        found = self.transfers.get(request.match_info["id"])
+        if found is None or not self._owned(found["volume_id"],
+                                            request.headers.get("X-Auth-Token")):
+            return fault(404, "itemNotFound",
+                         f"Transfer {request.match_info['id']} could not be found.")
+        if request.method == "DELETE":
+            del self.transfers[found["id"]]
+            return web.Response(status=202, content_type="text/html")
+        return web.json_response({"transfer": found}, headers=HEADERS)
+
+    async def _transfer_list(self, request: web.Request) -> web.Response:
+        """The transfers of the token's project's volumes (an admin's too: by project)."""
+        token = request.headers.get("X-Auth-Token")
+        return web.json_response({"transfers": [
+            t for t in self.transfers.values()
+            if self.volumes.get(t["volume_id"], {}).get("os-vol-tenant-attr:tenant_id") == token
+        ]}, headers=HEADERS)
 
     async def _services(self, request: web.Request) -> web.Response:
         if request.query.get("binary") != "cinder-volume":

@@ -197,6 +197,73 @@ async def test_an_attachment_no_pod_knows_is_cinders_404(gateway):
     assert await gateway.routes(resource_type="volume_attachment") == []
 
 
+# ---- what an admin makes on another project's volume ---------------------------------
+V355 = {"OpenStack-API-Version": "volume 3.55"}
+
+
+async def test_an_admins_attachment_on_another_projects_volume_is_the_owners(gateway):
+    volume = (await (await gateway.create(P2, availability_zone="az2")).json())["volume"]
+    resp = await gateway.call("POST", "/volume/v3/attachments", "admin", headers=V327,
+                              json={"attachment": {"volume_uuid": volume["id"]}})
+    assert resp.status == 200
+    attachment = (await resp.json())["attachment"]["id"]
+    (row,) = await gateway.routes(resource_type="volume_attachment")
+    assert (row.top_id, row.region_name, row.project_id) == (attachment, "RegionTwo", P2)
+    shown = await gateway.call("GET", f"/volume/v3/attachments/{attachment}", P2,
+                               headers=V327)
+    assert shown.status == 200 and (await shown.json())["attachment"]["volume_id"] == \
+        volume["id"]
+    by_admin = await gateway.call("GET", f"/volume/v3/attachments/{attachment}", "admin",
+                                  headers=V327)
+    assert by_admin.status == 200
+    gone = await gateway.call("DELETE", f"/volume/v3/attachments/{attachment}", P2,
+                              headers=V327)
+    assert gone.status == 200
+
+
+async def test_an_admins_transfer_on_another_projects_volume_is_the_owners(gateway):
+    volume = (await (await gateway.create(P2, availability_zone="az2")).json())["volume"]
+    made = []
+    for path, headers in (("/volume/v3/os-volume-transfer", {}),
+                          (f"/volume/v3/{P1}/volume-transfers", V355)):
+        resp = await gateway.call("POST", path, "admin", headers=headers,
+                                  json={"transfer": {"volume_id": volume["id"]}})
+        assert resp.status == 202
+        made.append((path, headers, (await resp.json())["transfer"]["id"]))
+    rows = await gateway.routes(resource_type="volume_transfer")
+    assert sorted((r.top_id, r.region_name, r.project_id) for r in rows) == sorted(
+        (ident, "RegionTwo", P2) for _p, _h, ident in made)
+    listed = await gateway.call("GET", "/volume/v3/os-volume-transfer/detail", P2)
+    assert sorted(t["id"] for t in (await listed.json())["transfers"]) == sorted(
+        ident for _p, _h, ident in made)
+    for path, headers, ident in made:
+        shown = await gateway.call("GET", f"{path}/{ident}", P2, headers=headers)
+        assert shown.status == 200 and (await shown.json())["transfer"]["volume_id"] == \
+            volume["id"]
+        assert (await gateway.call("GET", f"{path}/{ident}", "admin", headers=headers)
+                ).status == 200
+        assert (await gateway.call("DELETE", f"{path}/{ident}", P2, headers=headers)
+                ).status == 202
+    assert gateway.pods["RegionTwo"].transfers == {}
+
+
+async def test_a_member_cannot_attach_or_transfer_another_projects_volume(gateway):
+    volume = (await (await gateway.create(P2, availability_zone="az2")).json())["volume"]
+    before = list(gateway.pods["RegionTwo"].calls)
+    for path, key, field, headers in (
+            ("/volume/v3/attachments", "attachment", "volume_uuid", V327),
+            ("/volume/v3/os-volume-transfer", "transfer", "volume_id", {}),
+            ("/volume/v3/volume-transfers", "transfer", "volume_id", V355)):
+        resp = await gateway.call("POST", path, P1, headers=headers,
+                                  json={key: {field: volume["id"]}})
+        assert resp.status == 404
+        assert (await resp.json())["itemNotFound"]["message"] == \
+            f"Volume {volume['id']} could not be found."
+    assert gateway.pods["RegionTwo"].calls == before    # nothing asked of the pod
+    assert await gateway.routes(resource_type="volume_attachment") == []
+    assert await gateway.routes(resource_type="volume_transfer") == []
+
+
 async def test_manage_goes_to_the_pod_running_the_named_host(gateway):
     gateway.pods["RegionOne"].hosts = ["r1-volume1@lab"]
     gateway.pods["RegionTwo"].hosts = ["r2-volume1@lab"]
