@@ -227,6 +227,25 @@ def test_attach_in_one_pod_and_409_across_pods(demo, made, pod_admin, lab):
     demo.block_storage.wait_for_status(near, "available", wait=WAIT)
 
 
+def test_a_server_made_without_az_joins_the_projects_volume_so_it_can_attach(
+        demo, made, pod_admin, lab, gateway):
+    """`volume create`, `server create`, `server add volume`, no AZ named: the server
+    goes to the volume's pod even where free capacity alone would send it elsewhere."""
+    from tests.acceptance.test_servers import _expected_by_capacity
+
+    flavor = pod_admin("RegionOne").compute.get_flavor(lab["flavor_id"])
+    by_capacity = _expected_by_capacity(pod_admin, gateway, flavor)
+    other_az = next(az for az, region in REGIONS.items() if region != by_capacity)
+    volume = _volume(demo, made, other_az)
+    server = _server(demo, made, lab, image_id=lab["image_id"])
+    assert server.availability_zone == other_az
+    demo.compute.create_volume_attachment(server, volume_id=volume.id)
+    attached = demo.block_storage.wait_for_status(volume, "in-use", wait=WAIT)
+    assert attached.attachments[0]["server_id"] == server.id
+    demo.compute.delete_volume_attachment(volume.id, server)
+    demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
+
+
 def test_boot_from_volume_places_the_server_in_the_volumes_pod(demo, made, lab, pod_admin,
                                                                gateway):
     volume = _volume(demo, made, "az2", image_id=lab["image_id"])

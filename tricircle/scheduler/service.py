@@ -34,6 +34,10 @@ from tricircle.scheduler.spec import Observations, PodCapacity, RequestSpec
 LOG = logging.getLogger(__name__)
 
 
+# surface of a new item -> routing type of the project's items it may be attached to
+_ATTACHABLE = {"volume": "server", "compute": "volume"}
+
+
 class Scheduler:
     """Chooses the pod of a new server. Shared by every request of a process."""
 
@@ -53,8 +57,10 @@ class Scheduler:
             pods = await pod_registry.list_pods(s)
             bound = frozenset(b.pod_id for b in await bindings.list_bindings(
                 s, project_id=spec.project_id, az_name=spec.availability_zone))
-            servers = await _project_servers(s, spec.project_id) \
-                if spec.surface == "volume" else {}
+            # the project's items the new one may be attached to (weigher affinity)
+            attachable = _ATTACHABLE.get(spec.surface)
+            held = await _project_holdings(s, spec.project_id, attachable) \
+                if attachable else {}
         spec = replace(spec, strategy=self._conf.scheduler.strategy)
         worth_asking = [p for p in pods if _may_host(spec, p)]
         if flavor_ref and worth_asking:
@@ -68,7 +74,10 @@ class Scheduler:
         pod = select_pod(spec, pods, Observations(capacity=observed, bound_pods=bound,
                                                   group_pods=group_pods,
                                                   image_copies=copies,
-                                                  project_servers=servers),
+                                                  project_servers=held
+                                                  if attachable == "server" else {},
+                                                  project_volumes=held
+                                                  if attachable == "volume" else {}),
                          filters=self._conf.scheduler.filters,
                          weighers=self._conf.scheduler.weighers)
         LOG.info("placed in %s (az=%s, project=%s, capacity=%s)", pod.region_name,
@@ -148,10 +157,12 @@ class Scheduler:
             return None
 
 
-async def _project_servers(s: AsyncSession, project_id: str) -> dict[str, int]:
-    """pod id -> how many servers the project has there (one indexed scan)."""
+async def _project_holdings(s: AsyncSession, project_id: str,
+                            resource_type: str) -> dict[str, int]:
+    """pod id -> how many `resource_type` items (servers, volumes) the project has
+    there (one indexed scan)."""
     stmt = (select(Routing.pod_id, func.count()).where(
-        Routing.project_id == project_id, Routing.resource_type == "server",
+        Routing.project_id == project_id, Routing.resource_type == resource_type,
         Routing.bottom_id.is_not(None)).group_by(Routing.pod_id))
     return {str(pod_id): int(count) for pod_id, count in (await s.execute(stmt)).all()}
 

@@ -69,3 +69,5 @@ class Observations:
     image_copies: dict[str, int] = field(default_factory=dict)
     # pod id -> how many servers the project has there (read for volume creates)
     project_servers: dict[str, int] = field(default_factory=dict)
+    # pod id -> how many volumes the project has there (read for server creates)
+    project_volumes: dict[str, int] = field(default_factory=dict)

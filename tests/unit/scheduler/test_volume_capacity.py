@@ -44,9 +44,24 @@ def test_a_volume_goes_where_the_projects_servers_are_rather_than_most_room():
     weighers = ["binding", "affinity", "image", "capacity"]
     volume = spec(surface="volume", resources={VOLUME_GB: 1})
     assert select_pod(volume, [ONE, TWO], obs, weighers=weighers) is ONE
-    # a server is not pulled by it, and a binding still wins
+    # a server is not pulled by the project's servers, and a binding still wins
     assert select_pod(spec(resources={VOLUME_GB: 1}), [ONE, TWO], obs,
                       weighers=weighers) is TWO
     bound = Observations(capacity=obs.capacity, project_servers={"p1": 2},
                          bound_pods=frozenset({"p2"}))
     assert select_pod(volume, [ONE, TWO], bound, weighers=weighers) is TWO
+
+
+def test_a_server_goes_where_the_projects_volumes_are_rather_than_most_room():
+    obs = Observations(capacity={"p1": parse_pools(_pools(100), 1),
+                                 "p2": parse_pools(_pools(900), 1)},
+                       project_volumes={"p1": 1})
+    weighers = ["binding", "affinity", "image", "capacity"]
+    server = spec(resources={VOLUME_GB: 1})
+    assert select_pod(server, [ONE, TWO], obs, weighers=weighers) is ONE
+    # a volume is not pulled by the project's volumes, and a binding still wins
+    assert select_pod(spec(surface="volume", resources={VOLUME_GB: 1}), [ONE, TWO], obs,
+                      weighers=weighers) is TWO
+    bound = Observations(capacity=obs.capacity, project_volumes={"p1": 1},
+                         bound_pods=frozenset({"p2"}))
+    assert select_pod(server, [ONE, TWO], bound, weighers=weighers) is TWO
