@@ -385,6 +385,61 @@ def test_a_transfer_hands_the_volume_to_another_project(demo, alt, made, pod_adm
         alt.block_storage.wait_for_delete(volume, wait=WAIT)
 
 
+def _owner_shows_and_deletes(gateway: Any, demo: Any, admin: Any, path: str, key: str,
+                             version: str, deleted: int) -> None:
+    """The row of what the admin made on demo's volume is demo's: demo shows it
+    (and lists it), the admin still sees it, demo deletes it."""
+    shown = _cinder(gateway, demo, "GET", path, version)
+    assert shown.status_code == 200, shown.text
+    (row,) = gateway.routes(resource_type=f"volume_{key}", top_id=path.rsplit("/", 1)[-1])
+    assert row.project_id == demo.current_project_id
+    assert _cinder(gateway, admin, "GET", path, version).status_code == 200
+    listed = _cinder(gateway, demo, "GET", f"{path.rsplit('/', 1)[0]}/detail", version)
+    assert shown.json()[key]["id"] in [i["id"] for i in listed.json()[f"{key}s"]]
+    gone = _cinder(gateway, demo, "DELETE", path, version)
+    assert gone.status_code == deleted, gone.text
+
+
+def _drop_in_pod(pod_admin: Any, region: str, path: str, version: str) -> None:
+    """Cleanup of what a failed test left (already gone: Cinder's 404, ignored)."""
+    try:
+        pod_admin(region).block_storage.delete(path, microversion=version)
+    except os_exc.SDKException:
+        pass
+
+
+def test_an_admins_attachment_on_demos_volume_is_demos(demo, admin, alt, made, gateway,
+                                                      pod_admin):
+    volume = _volume(demo, made, "az2")
+    body = {"attachment": {"volume_uuid": volume.id, "instance_uuid": str(uuid.uuid4())}}
+    refused = _cinder(gateway, alt, "POST", "/attachments", json=body)
+    assert refused.status_code == 404 and "itemNotFound" in refused.text  # not alt's
+    made_by_admin = _cinder(gateway, admin, "POST", "/attachments", json=body)
+    assert made_by_admin.status_code == 200, made_by_admin.text
+    path = f"/attachments/{made_by_admin.json()['attachment']['id']}"
+    try:
+        _owner_shows_and_deletes(gateway, demo, admin, path, "attachment", "3.27", 200)
+    finally:
+        _drop_in_pod(pod_admin, "RegionTwo", path, "3.27")
+    demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
+
+
+def test_an_admins_transfer_on_demos_volume_is_demos(demo, admin, alt, made, gateway,
+                                                    pod_admin):
+    volume = _volume(demo, made, "az2")
+    body = {"transfer": {"volume_id": volume.id, "name": _name("xfer")}}
+    refused = _cinder(gateway, alt, "POST", "/volume-transfers", "3.55", json=body)
+    assert refused.status_code == 404 and "itemNotFound" in refused.text  # not alt's
+    made_by_admin = _cinder(gateway, admin, "POST", "/volume-transfers", "3.55", json=body)
+    assert made_by_admin.status_code == 202, made_by_admin.text
+    path = f"/volume-transfers/{made_by_admin.json()['transfer']['id']}"
+    try:
+        _owner_shows_and_deletes(gateway, demo, admin, path, "transfer", "3.55", 202)
+    finally:
+        _drop_in_pod(pod_admin, "RegionTwo", path, "3.55")
+    demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
+
+
 def _wait_status(gateway: Any, demo: Any, path: str, key: str, want: str) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         item = _cinder(gateway, demo, "GET", path, "3.14").json()[key]
