@@ -37,6 +37,7 @@ class FakeCinder:
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    while_creating: Any = None                       # awaited inside a transfer create
     hosts: list[str] = field(default_factory=list)   # cinder-volume services
     managed: list[dict[str, Any]] = field(default_factory=list)
     group_types: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -131,6 +132,8 @@ class FakeCinder:
         volume = self._volume_of(member.get("volume_id"), request.headers.get("X-Auth-Token"))
         if volume is None:
             return fault(404, "itemNotFound", "Volume could not be found.")
+        if self.while_creating is not None:
+            await self.while_creating()
         tid = str(uuid.uuid4())
         self.transfers[tid] = {"id": tid, "volume_id": volume["id"], "name": member.get("name"),
                                "created_at": f"2026-11-24T11:00:{next(_CLOCK):02d}.000000"}

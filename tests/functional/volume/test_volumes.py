@@ -4,6 +4,7 @@ merged lists, version documents and volume types, as a Cinder client sees them."
 from __future__ import annotations
 
 from tests.functional.compute.conftest import P1, P2
+from tricircle.routing import table
 
 
 async def test_version_documents_advertise_the_range_every_pod_serves(gateway):
@@ -245,6 +246,32 @@ async def test_an_admins_transfer_on_another_projects_volume_is_the_owners(gatew
         assert (await gateway.call("DELETE", f"{path}/{ident}", P2, headers=headers)
                 ).status == 202
     assert gateway.pods["RegionTwo"].transfers == {}
+
+
+async def test_an_admins_transfer_whose_reservation_was_released_meanwhile_is_the_owners(
+        gateway):
+    """The repair releases a transfer's reservation whose lease ran out (transfers
+    carry no marker): the create that then succeeds records the row anyway, under
+    the volume's project like the reservation was."""
+    volume = (await (await gateway.create(P2, availability_zone="az2")).json())["volume"]
+    reserved: list[tuple[str | None, str]] = []
+
+    async def released_by_the_repair() -> None:
+        (row,) = await gateway.routes(resource_type="volume_transfer")
+        reserved.append((row.bottom_id, row.project_id))
+        async with gateway.db.session() as s:
+            await table.release(s, row.id)
+
+    gateway.pods["RegionTwo"].while_creating = released_by_the_repair
+    resp = await gateway.call("POST", "/volume/v3/os-volume-transfer", "admin",
+                              json={"transfer": {"volume_id": volume["id"]}})
+    assert resp.status == 202
+    assert reserved == [(None, P2)]
+    transfer = (await resp.json())["transfer"]["id"]
+    (row,) = await gateway.routes(resource_type="volume_transfer")
+    assert (row.top_id, row.bottom_id, row.project_id) == (transfer, transfer, P2)
+    shown = await gateway.call("GET", f"/volume/v3/os-volume-transfer/{transfer}", P2)
+    assert shown.status == 200
 
 
 async def test_a_member_cannot_attach_or_transfer_another_projects_volume(gateway):
