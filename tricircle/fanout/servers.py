@@ -276,10 +276,11 @@ class ServerLister:
             raise
         asked = {p.region: _asked_as(p) for p in guess}
         now = {p.region: _asked_as(p) for p in pods}
-        results = [r for r in await ahead if asked[r.pod] == now.get(r.pod)]
         late = [p for p in pods if asked.get(p.region) != now[p.region]]
-        if late:
-            results += await self._fetch(req, plan, late, key)
+        more = self._fetch(req, plan, late, key) if late else None  # beside the first
+        results = [r for r in await ahead if asked[r.pod] == now.get(r.pod)]
+        if more is not None:
+            results += await more
         order = {p.region: i for i, p in enumerate(pods)}
         results.sort(key=lambda r: order[r.pod])
         by_region = {p.region: p for p in pods}
