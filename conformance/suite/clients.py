@@ -49,6 +49,10 @@ SUITES = {s.name: s for s in (
     Suite("osc-image", "openstackclient/tests/functional/image/v2", "image"),
 )}
 DEFAULT_SUITES = tuple(SUITES)  # compute, network, block storage, image: both clients
+# pytest-xdist workers per run: the OSC tests spend most of their time in `openstack`
+# processes (~1 s of CPU each) and in waiting for resources; two runs at once (--jobs 2)
+# so use about four workers on the lab's two cores
+DEFAULT_WORKERS = 2
 
 
 def clouds_yaml(lab: dict[str, Any], region: str) -> str:
@@ -136,17 +140,28 @@ def parse_junit(path: Path) -> dict[str, str]:
     return tests
 
 
-VERBOSE = re.compile(r"^(?P<path>\S+)::(?P<cls>\w+)::(?P<name>\S+) "
-                     r"(?P<st>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)")
+_STATUS = r"(?P<st>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)"
+_NODE = r"(?P<path>\S+)::(?P<cls>\w+)::(?P<name>\S+)"
+# pytest -v: "<nodeid> PASSED [ 5%]"; with pytest-xdist: "[gw1] [ 5%] PASSED <nodeid>"
+VERBOSE = re.compile(rf"^{_NODE} {_STATUS}")
+VERBOSE_XDIST = re.compile(rf"^\[gw\d+\] \[\s*\d+%\] {_STATUS} {_NODE}")
+# how many tests a run selected: "collected 13 items", with xdist "2 workers [13 items]"
+COLLECTED = re.compile(r"collected (\d+) items?|\d+ workers? \[(\d+) items?\]")
+
+
+def collected_count(text: str) -> int | None:
+    m = COLLECTED.search(text)
+    return int(m.group(1) or m.group(2)) if m else None
 
 
 def parse_verbose(log: Path, package_path: str = "") -> dict[str, str]:
-    """Results from pytest -v lines, for a run killed before it wrote its junit file; ids
-    as in the junit file (module path under the suite's package, dotted)."""
+    """Results from pytest -v lines (sequential or pytest-xdist), for a run killed before it
+    wrote its junit file; ids as in the junit file (module path under the suite's package,
+    dotted). A test reported twice (passed, then an error in its teardown) keeps the last."""
     status = {"PASSED": "pass", "XFAIL": "pass", "SKIPPED": "skip"}
     tests: dict[str, str] = {}
     for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-        m = VERBOSE.match(line)
+        m = VERBOSE.match(line) or VERBOSE_XDIST.match(line)
         if m:
             path = m["path"].split(package_path.rstrip("/") + "/", 1)[-1] if package_path \
                 else Path(m["path"]).name
@@ -181,11 +196,23 @@ def _junit_ids(junit: Path) -> dict[str, str]:
         return {}
 
 
-def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region: str,
-              timeout: float, nice: int = 0, grace: float = 300) -> dict[str, Any]:
-    """Run one suite against one target, time-boxed.
+def pytest_argv(python: Path, junit: Path, tests: Path, workers: int = 1) -> list[str]:
+    """pytest for one suite; with ``workers`` > 1 through pytest-xdist: a test class whose
+    setUpClass makes resources runs on one worker, in order, as in a sequential run; other
+    tests are spread one by one (``--dist loadscope`` with the classgroups plugin)."""
+    argv = [str(python), "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "timebox",
+            f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+    if workers > 1:
+        argv += ["-p", "classgroups", "-n", str(workers), "--dist", "loadscope"]
+    return [*argv, str(tests)]
 
-    At ``timeout`` the timebox plugin lets the running test finish and stops the session
+
+def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region: str,
+              timeout: float, nice: int = 0, grace: float = 300,
+              workers: int = 1) -> dict[str, Any]:
+    """Run one suite against one target, time-boxed, on ``workers`` pytest workers.
+
+    At ``timeout`` the timebox plugin lets the running tests finish and starts no other
     (junit written, clean-ups done); a run still going ``grace`` seconds later (one test
     hanging) is interrupted, then killed, and its results come from the -v lines.
     """
@@ -199,15 +226,15 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
     start = time.monotonic()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     env.update({"PATH": f"{venv.path / 'bin'}:{env.get('PATH', '')}",
-                "PYTHONPATH": str(Path(__file__).resolve().parent),  # the timebox plugin
+                # the timebox and classgroups plugins
+                "PYTHONPATH": str(Path(__file__).resolve().parent),
                 "CONFORMANCE_DEADLINE": str(time.time() + timeout),
                 "OS_CLOUD": "devstack-admin", "OS_CLIENT_CONFIG_FILE": str(work / "clouds.yaml"),
                 "OPENSTACKSDK_FUNC_TEST_TIMEOUT": "120",
                 # the SDK's per-test fixture timeout defaults to 5 s (its tox env sets more)
                 "OS_TEST_TIMEOUT": "600"})
-    argv = [str(venv.bin("python")), "-m", "pytest", "-v", "-p", "no:cacheprovider",
-            "-p", "timebox", f"--junitxml={junit}", "-o", "junit_family=xunit1",
-            str(venv.site_packages / suite.package_path)]
+    argv = pytest_argv(venv.bin("python"), junit, venv.site_packages / suite.package_path,
+                       workers)
     if nice:
         argv = ["nice", "-n", str(nice), *argv]
     killed = False
@@ -231,10 +258,10 @@ def run_suite(venv: Any, lab: dict[str, Any], suite: Suite, target: str, region:
                     break
     text = log.read_text(errors="replace") if log.exists() else ""
     tests = _junit_ids(junit) or parse_verbose(log, suite.package_path)
-    collected = re.search(r"collected (\d+) items", text)
-    n = int(collected.group(1)) if collected else len(tests)
+    collected = collected_count(text)
+    n = collected if collected is not None else len(tests)
     return {"target": target, "duration": round(time.monotonic() - start, 1),
-            "time_box": timeout, "killed": killed,
+            "time_box": timeout, "killed": killed, "workers": workers,
             "timed_out": killed or len(tests) < n or "time box reached" in text,
             "gateway_refused": target == "gateway" and bool(REFUSED.search(text)),
             "log": str(log), "tests": tests, "collected": n}
@@ -262,7 +289,7 @@ def prepare(runner: Any) -> None:
 
 
 def run_target(runner: Any, results: Path, name: str, target: str, timeout: float,
-               nice: int = 0) -> None:
+               nice: int = 0, workers: int = 1) -> None:
     """Run suite ``name`` against ``target`` ("gateway" or "baseline") and store it."""
     suite = SUITES[name]
     path = results / f"{name}.json"
@@ -272,8 +299,10 @@ def run_target(runner: Any, results: Path, name: str, target: str, timeout: floa
         _save_target(path, name, "gateway", {"status": "not-served"})
         return
     clean_leftovers(runner.lab, runner.ks.token, suite, key)
-    print(f"[{key}] {name} (time box {timeout / 60:.0f} min) ...", flush=True)
-    result = run_suite(runner.venv, runner.lab, suite, key, region, timeout, nice)
+    print(f"[{key}] {name} (time box {timeout / 60:.0f} min, {workers} workers) ...",
+          flush=True)
+    result = run_suite(runner.venv, runner.lab, suite, key, region, timeout, nice,
+                       workers=workers)
     _save_target(path, name, key, result)
     c = Counter(s for s in result["tests"].values())
     print(f"[{key}] {name}: pass/fail/skip {c['pass']} / {c['fail']} / {c['skip']} "
@@ -283,9 +312,9 @@ def run_target(runner: Any, results: Path, name: str, target: str, timeout: floa
 
 def run_all(runner: Any, results: Path, wanted: list[str],
             suites: tuple[str, ...] = DEFAULT_SUITES, timeout: float = 1800,
-            nice: int = 0) -> None:
+            nice: int = 0, workers: int = 1) -> None:
     prepare(runner)
     for name in suites:
         for target in ("gateway", "baseline"):
             if target in wanted:
-                run_target(runner, results, name, target, timeout, nice)
+                run_target(runner, results, name, target, timeout, nice, workers)

@@ -120,23 +120,62 @@ def test_tasks_sharing_a_resource_never_run_at_once() -> None:
     assert not any({"base-1", "base-2"} <= s or {"gw-1", "gw-2"} <= s for s in seen_together)
 
 
-def test_the_time_box_lets_the_running_test_finish_and_stops_there(tmp_path: Path) -> None:
+SLOW_SUITE = (
+    "import os, pathlib, time, unittest\n"
+    "def until_deadline():\n"
+    "    time.sleep(max(0.0, float(os.environ['CONFORMANCE_DEADLINE']) - time.time() + 0.2))\n"
+    "class TestA(unittest.TestCase):\n"
+    "    @classmethod\n"
+    "    def tearDownClass(cls):\n"
+    "        pathlib.Path('teardown-a').write_text('done')\n"
+    "    def test_one(self):\n        until_deadline()\n"
+    "    def test_two(self):\n        pass\n"
+    "class TestB(unittest.TestCase):\n"
+    "    def test_one(self):\n        until_deadline()\n"
+    "    def test_two(self):\n        pass\n")
+
+
+def _time_boxed_run(python: str, tmp_path: Path, box: float, *args: str):
     import os
     import subprocess
     import time
 
-    (tmp_path / "test_slow.py").write_text(
-        "import time\n"
-        "def test_one():\n    time.sleep(1.5)\n"
-        "def test_two():\n    pass\n")
-    env = {**os.environ, "CONFORMANCE_DEADLINE": str(time.time() + 0.5),
+    (tmp_path / "test_slow.py").write_text(SLOW_SUITE)
+    env = {**os.environ, "CONFORMANCE_DEADLINE": str(time.time() + box),
            "PYTHONPATH": str(ROOT / "conformance" / "suite")}
-    out = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
-                          "-p", "timebox", str(tmp_path / "test_slow.py")],
-                         env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert "test_one PASSED" in out.stdout
-    assert "test_two" not in out.stdout.split("test_one PASSED", 1)[1]
-    assert "time box reached" in out.stdout
+    return subprocess.run([python, "-m", "pytest", "-v", "-p", "no:cacheprovider",
+                           "-p", "timebox", *args, str(tmp_path / "test_slow.py")],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_the_time_box_lets_the_running_test_finish_and_stops_there(tmp_path: Path) -> None:
+    out = _time_boxed_run(sys.executable, tmp_path, 3)
+    assert "TestA::test_one PASSED" in out.stdout
+    assert "test_two" not in out.stdout and "TestB" not in out.stdout
+    assert (tmp_path / "teardown-a").read_text() == "done"  # the class's tearDownClass ran
+    assert "conformance time box reached: 3 tests not run" in out.stdout
+
+
+def test_the_time_box_holds_for_every_xdist_worker(tmp_path: Path) -> None:
+    import pytest
+    from suite import clients, venv
+
+    python = venv.venv_path() / "bin" / "python"
+    if not (venv.venv_path() / ".installed").exists():
+        pytest.skip("the conformance venv is not installed (conformance/run installs it)")
+    junit = tmp_path / "junit.xml"
+    out = _time_boxed_run(str(python), tmp_path, 10, f"--junitxml={junit}",
+                          "-o", "junit_family=xunit1", "-n", "2", "--dist", "loadscope")
+    # each worker finishes the test it is running when the box ends and starts no other
+    assert clients.parse_junit(junit) == {
+        "test_slow.TestA.test_one": "pass", "test_slow.TestB.test_one": "pass"}
+    log = tmp_path / "run.log"
+    log.write_text(out.stdout)
+    assert clients.parse_verbose(log) == {
+        "test_slow.TestA.test_one": "pass", "test_slow.TestB.test_one": "pass"}
+    assert clients.collected_count(out.stdout) == 4
+    assert (tmp_path / "teardown-a").read_text() == "done"
+    assert "conformance time box reached" in out.stdout
 
 
 def test_ids_from_verbose_lines_match_the_junit_ids(tmp_path: Path) -> None:
@@ -147,6 +186,79 @@ def test_ids_from_verbose_lines_match_the_junit_ids(tmp_path: Path) -> None:
                    "test_server.py::TestServer::test_list PASSED [ 5%]\n")
     assert clients.parse_verbose(log, "openstack/tests/functional/compute") == {
         "v2.test_server.TestServer.test_list": "pass"}
+
+
+def test_xdist_verbose_lines_give_the_same_ids_as_sequential_ones(tmp_path: Path) -> None:
+    from suite import clients
+
+    site = "../../x/site-packages/openstackclient/tests/functional/image/v2"
+    sequential, parallel = tmp_path / "seq.log", tmp_path / "xdist.log"
+    sequential.write_text(
+        "collecting ... collected 3 items\n\n"
+        f"{site}/test_image.py::ImageTests::test_image_list PASSED                [ 33%]\n"
+        f"{site}/test_image.py::ImageTests::test_image_members FAILED             [ 66%]\n"
+        f"{site}/test_info.py::InfoTests::test_import_info SKIPPED (no import)    [100%]\n")
+    parallel.write_text(
+        "created: 2/2 workers\n2 workers [3 items]\n\n"
+        "scheduling tests via LoadScopeScheduling\n\n"
+        f"{site}/test_image.py::ImageTests::test_image_list \n"
+        f"{site}/test_info.py::InfoTests::test_import_info \n"
+        f"[gw1] [ 33%] SKIPPED {site}/test_info.py::InfoTests::test_import_info \n"
+        f"[gw0] [ 66%] PASSED {site}/test_image.py::ImageTests::test_image_list \n"
+        f"{site}/test_image.py::ImageTests::test_image_members \n"
+        f"[gw0] [100%] FAILED {site}/test_image.py::ImageTests::test_image_members \n")
+    package = "openstackclient/tests/functional/image/v2"
+    expected = {"test_image.ImageTests.test_image_list": "pass",
+                "test_image.ImageTests.test_image_members": "fail",
+                "test_info.InfoTests.test_import_info": "skip"}
+    assert clients.parse_verbose(sequential, package) == expected
+    assert clients.parse_verbose(parallel, package) == expected
+    assert clients.collected_count(sequential.read_text()) == 3
+    assert clients.collected_count(parallel.read_text()) == 3
+
+
+def test_client_runs_use_xdist_by_class_only_with_several_workers() -> None:
+    from suite import clients
+
+    one = clients.pytest_argv(Path("py"), Path("j.xml"), Path("suite"), workers=1)
+    two = clients.pytest_argv(Path("py"), Path("j.xml"), Path("suite"), workers=2)
+    assert "-n" not in one and one[-1] == "suite"
+    assert two[two.index("-n"):two.index("-n") + 4] == ["-n", "2", "--dist", "loadscope"]
+    assert two[-1] == "suite" and "timebox" in two and "classgroups" in two
+
+
+def test_only_classes_that_hold_class_resources_stay_on_one_worker(tmp_path: Path) -> None:
+    from suite import classgroups
+
+    package = tmp_path / "pkg_cg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text(
+        "import unittest\n"
+        "class Base(unittest.TestCase):\n"
+        "    @classmethod\n"
+        "    def setUpClass(cls):\n        cls.flag = True\n")
+    (package / "test_x.py").write_text(
+        "from pkg_cg.base import Base\n"
+        "class Owner(Base):\n"
+        "    @classmethod\n"
+        "    def tearDownClass(cls):\n        pass\n"
+        "    def test_a(self):\n        pass\n"
+        "class Child(Owner):\n    def test_b(self):\n        pass\n"
+        "class Free(Base):\n    def test_c(self):\n        pass\n"
+        "def test_function():\n    pass\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        split = classgroups.split_scope
+        root = str(tmp_path)
+        assert split(root, "pkg_cg/test_x.py::Owner::test_a") == "pkg_cg/test_x.py::Owner"
+        assert split(root, "pkg_cg/test_x.py::Child::test_b") == "pkg_cg/test_x.py::Child"
+        assert split(root, "pkg_cg/test_x.py::Free::test_c") == "pkg_cg/test_x.py::Free::test_c"
+        # not a class, or a module that does not import: kept together, as loadscope does
+        assert split(root, "pkg_cg/test_x.py::test_function") == "pkg_cg/test_x.py"
+        assert split(root, "pkg_cg/test_gone.py::Gone::test_d") == "pkg_cg/test_gone.py::Gone"
+    finally:
+        sys.path.remove(str(tmp_path))
 
 
 def test_the_gate_takes_tests_that_passed_twice_and_keeps_unexplained_failures(
