@@ -277,7 +277,7 @@ class ServerLister:
         asked = {p.region: _asked_as(p) for p in guess}
         now = {p.region: _asked_as(p) for p in pods}
         late = [p for p in pods if asked.get(p.region) != now[p.region]]
-        more = self._fetch(req, plan, late, key) if late else None  # beside the first
+        more = asyncio.ensure_future(self._fetch(req, plan, late, key)) if late else None
         results = [r for r in await ahead if asked[r.pod] == now.get(r.pod)]
         if more is not None:
             results += await more
