@@ -39,11 +39,29 @@ def venv_path() -> Path:
     return cache_dir() / f"tempest-{digest}"
 
 
+def compile_bytecode(venv: Venv, log: Path) -> None:
+    """Write the .pyc files of the venv once.
+
+    Where PYTHONDONTWRITEBYTECODE is set (this machine's environment sets it), Python never
+    caches what it compiles: every `openstack` process of the OSC suites compiled its ~2 s of
+    imports from source again (measured: 2.6 s of CPU per `openstack flavor list`, 1.0 s
+    with the .pyc files). The flag only stops writing; existing .pyc files are used.
+    """
+    marker = venv.path / ".compiled"
+    if marker.exists():
+        return
+    with open(log, "ab") as out:
+        subprocess.run([str(venv.bin("python")), "-m", "compileall", "-q", "-j", "2",
+                        str(venv.site_packages)], stdout=out, stderr=subprocess.STDOUT)
+    marker.write_text("compileall done\n")
+
+
 def ensure(log: Path) -> Venv:
     """Create the venv from the constraints file unless it is already complete."""
     venv = Venv(venv_path())
     marker = venv.path / ".installed"
     if marker.exists():
+        compile_bytecode(venv, log)  # a venv installed before the .pyc files were written
         return venv
     uv = shutil.which("uv")
     if not uv:
@@ -61,4 +79,5 @@ def ensure(log: Path) -> Venv:
             if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env).returncode:
                 raise RuntimeError(f"{' '.join(argv[:3])} failed; see {log}")
     marker.write_text(CONSTRAINTS.read_text())
+    compile_bytecode(venv, log)
     return venv
