@@ -199,19 +199,24 @@ def clients_section(results: Path) -> list[str]:
            "Unmodified functional tests of openstacksdk and python-openstackclient, from the "
            "conformance venv (`conformance/constraints.txt`), with the cloud names they expect "
            "(`devstack`, `devstack-alt`, `devstack-admin`, `devstack-system-admin`) pointing at "
-           "region `CentralRegion` (gateway) or `RegionOne` (baseline). Each run is time-boxed "
-           "(`--client-timeout`): at the end of the box the running test finishes and the "
-           "rest is not run; *ratio* counts only the tests both columns reached.", "",
-           "| suite | tests | gateway | baseline (RegionOne) | ratio | minutes gw / base |",
-           "|---|---:|---|---|---:|---|"]
+           "region `CentralRegion` (gateway) or `RegionOne` (baseline). A run uses "
+           "`--client-workers` pytest-xdist workers (a test class whose setUpClass makes "
+           "resources stays on one worker; other tests are spread one by one) and is "
+           "time-boxed (`--client-timeout`): at the end of the box the running tests finish "
+           "and no other starts; *ratio* counts only the tests both columns reached.", "",
+           "| suite | tests | gateway | baseline (RegionOne) | ratio | minutes gw / base "
+           "| workers gw / base |",
+           "|---|---:|---|---|---:|---|---|"]
     details: list[str] = []
     gaps = load_gaps()
     for data in rows:
         gw, base = data.get("gateway"), data.get("regionone")
         n = max((r or {}).get("collected", len((r or {}).get("tests", {})))
                 for r in (gw, base)) or ""
+        workers = " / ".join(str((r or {}).get("workers", 1) if r and "tests" in r else "")
+                             for r in (gw, base))
         out.append(f"| {data['suite']} | {n} | {_client_cell(gw)} | {_client_cell(base)} | "
-                   f"{_client_ratio(gw, base)} | {_mins(gw)} / {_mins(base)} |")
+                   f"{_client_ratio(gw, base)} | {_mins(gw)} / {_mins(base)} | {workers} |")
         if gw and base and "tests" in gw and "tests" in base:
             fails = gateway_only_failures(gw, base)
             details += [f"{data['suite']}: {len(fails)} failing or skipped through the "
