@@ -59,11 +59,18 @@ class Workspace:
         self.registry = root / "tempest" / "workspace.yaml"
 
     def init(self, conf_text: str) -> None:
-        if not (self.path / ".stestr.conf").exists():
+        if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run([str(self.venv.bin("tempest")), "init", "--workspace-path",
                             str(self.registry), "--name", f"conformance-{self.target}",
                             str(self.path)], check=True, capture_output=True)
+        stestr = self.path / ".stestr.conf"
+        if not stestr.exists() or str(self.venv.path) not in stestr.read_text():
+            # a workspace made with another venv (the constraints changed since):
+            # its test_path points into that venv, and discovery fails on the mix
+            top = self.venv.site_packages / "tempest"
+            stestr.write_text(f"[DEFAULT]\ntest_path={top / 'test_discover'}\n"
+                              f"top_dir={top}\ngroup_regex=([^\\.]*\\.)*\n")
         (self.path / "etc" / "tempest.conf").write_text(conf_text)
 
     def _args(self, include: Path, excludes: list[Path]) -> list[str]:
