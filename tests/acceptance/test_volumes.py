@@ -408,35 +408,31 @@ def _drop_in_pod(pod_admin: Any, region: str, path: str, version: str) -> None:
         pass
 
 
-def test_an_admins_attachment_on_demos_volume_is_demos(demo, admin, alt, made, gateway,
-                                                      pod_admin):
-    volume = _volume(demo, made, "az2")
-    body = {"attachment": {"volume_uuid": volume.id, "instance_uuid": str(uuid.uuid4())}}
-    refused = _cinder(gateway, alt, "POST", "/attachments", json=body)
-    assert refused.status_code == 404 and "itemNotFound" in refused.text  # not alt's
-    made_by_admin = _cinder(gateway, admin, "POST", "/attachments", json=body)
-    assert made_by_admin.status_code == 200, made_by_admin.text
-    path = f"/attachments/{made_by_admin.json()['attachment']['id']}"
-    try:
-        _owner_shows_and_deletes(gateway, demo, admin, path, "attachment", "3.27", 200)
-    finally:
-        _drop_in_pod(pod_admin, "RegionTwo", path, "3.27")
-    demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
+# what an admin makes on demo's volume: (key, collection, microversion, POST and DELETE
+# status, the body's member for a volume id)
+MADE_BY_ADMIN = {
+    "attachment": ("/attachments", "3.27", 200, 200,
+                   lambda vid: {"volume_uuid": vid, "instance_uuid": str(uuid.uuid4())}),
+    "transfer": ("/volume-transfers", "3.55", 202, 202,
+                 lambda vid: {"volume_id": vid, "name": _name("xfer")}),
+}
 
 
-def test_an_admins_transfer_on_demos_volume_is_demos(demo, admin, alt, made, gateway,
-                                                    pod_admin):
+@pytest.mark.parametrize("key", sorted(MADE_BY_ADMIN))
+def test_an_admins_attachment_or_transfer_on_demos_volume_is_demos(
+        key, demo, admin, alt, made, gateway, pod_admin):
+    collection, version, created, deleted, member = MADE_BY_ADMIN[key]
     volume = _volume(demo, made, "az2")
-    body = {"transfer": {"volume_id": volume.id, "name": _name("xfer")}}
-    refused = _cinder(gateway, alt, "POST", "/volume-transfers", "3.55", json=body)
+    body = {key: member(volume.id)}
+    refused = _cinder(gateway, alt, "POST", collection, version, json=body)
     assert refused.status_code == 404 and "itemNotFound" in refused.text  # not alt's
-    made_by_admin = _cinder(gateway, admin, "POST", "/volume-transfers", "3.55", json=body)
-    assert made_by_admin.status_code == 202, made_by_admin.text
-    path = f"/volume-transfers/{made_by_admin.json()['transfer']['id']}"
+    made_by_admin = _cinder(gateway, admin, "POST", collection, version, json=body)
+    assert made_by_admin.status_code == created, made_by_admin.text
+    path = f"{collection}/{made_by_admin.json()[key]['id']}"
     try:
-        _owner_shows_and_deletes(gateway, demo, admin, path, "transfer", "3.55", 202)
+        _owner_shows_and_deletes(gateway, demo, admin, path, key, version, deleted)
     finally:
-        _drop_in_pod(pod_admin, "RegionTwo", path, "3.55")
+        _drop_in_pod(pod_admin, "RegionTwo", path, version)
     demo.block_storage.wait_for_status(volume, "available", wait=WAIT)
 
 
