@@ -87,8 +87,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--nice", type=int, default=10,
                    help="niceness of the tempest and client test runners (0: none)")
     p.add_argument("--client-workers", type=int, default=clients.DEFAULT_WORKERS,
-                   help="pytest-xdist workers per client suite run (1: sequential); a test "
-                        "class stays on one worker")
+                   help="pytest-xdist workers per OSC suite run (1: sequential; the SDK "
+                        "suites always run sequentially); a class holding setUpClass "
+                        "resources stays on one worker")
     p.add_argument("--client-suites", default=",".join(clients.DEFAULT_SUITES),
                    help=f"with --clients; known: {', '.join(clients.SUITES)}")
     return p.parse_args(argv)
