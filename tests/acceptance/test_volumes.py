@@ -120,7 +120,10 @@ def test_a_volume_created_at_the_top_lands_in_each_az_and_lists_merged(demo, mad
     assert "tricircle_top_id" in _in_pod(pod_admin, "RegionTwo", two.id).metadata
     assert demo.block_storage.get_volume(two.id).metadata == {}
     listed = [v.id for v in demo.block_storage.volumes()]
-    assert listed.index(two.id) < listed.index(one.id)  # newest first, across pods
+    # newest first across pods, in Cinder's order: created_at, then id, both descending
+    # (created_at has whole seconds: two volumes made within one second tie on it)
+    newest_first = sorted([one, two], key=lambda v: (v.created_at, v.id), reverse=True)
+    assert [i for i in listed if i in (one.id, two.id)] == [v.id for v in newest_first]
     paged = [v.id for v in demo.block_storage.volumes(limit=1)]
     assert len(paged) == len(set(paged)) and {one.id, two.id} <= set(paged)
     rows = {r.top_id: r.region_name for r in gateway.routes(resource_type="volume")}
