@@ -181,10 +181,7 @@ class ImageLister:
         # each call times itself (its pod request's timeout): one timer per pod
         results = await gather([p.region for p in pods], call, deadline=remaining,
                                concurrency=req.concurrency, self_timed=True)
-        pages = {r.pod: r.value for r in results if r.ok and r.value is not None}
-        for r in results:
-            if r.ok and r.value is not None:
-                r.value.spent = r.elapsed
+        pages = {page.region: page for page in rounds.timed(results)}
         missing = [r.pod for r in results if not r.ok]
         for r in results:
             if not r.ok:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from tricircle.fanout import merge
-from tricircle.fanout.gather import gather
+from tricircle.fanout.gather import PodResult, gather
 
 LOG = logging.getLogger(__name__)
 MIN_BUDGET = 0.01   # seconds: less than this left of the deadline, a round is not started
@@ -73,6 +73,17 @@ def extension_sizes(pages: Sequence[Page], key: Callable[[Any], merge.SortKey],
     return {i: n for i, n in sorted(sizes.items()) if n > 0}
 
 
+def timed(results: Sequence[PodResult[P]]) -> list[P]:
+    """The pages of a first round's successful pod calls, each with the time its
+    call took as `spent` (what `extend` counts against the pod's deadline)."""
+    pages = []
+    for r in results:
+        if r.ok and r.value is not None:
+            r.value.spent = r.elapsed
+            pages.append(r.value)
+    return pages
+
+
 async def extend(pages: Sequence[P], fetch: Fetch[P], *, key: Callable[[Any], merge.SortKey],
                  limit: int, deadline: float, started: float, concurrency: int,
                  rounds: int = 1, settle: Settle[P] | None = None,
@@ -96,12 +107,13 @@ async def extend(pages: Sequence[P], fetch: Fetch[P], *, key: Callable[[Any], me
             sizes = dict.fromkeys(sizes, limit)
         left = 2 * deadline - (time.monotonic() - started)
         budgets = {pages[i].region: min(deadline - pages[i].spent, left) for i in sizes}
-        late = [region for region, budget in budgets.items() if budget <= MIN_BUDGET]
-        for region in late:
-            pages[next(i for i in sizes if pages[i].region == region)].more = False
+        late = [pages[i] for i in sizes if budgets[pages[i].region] <= MIN_BUDGET]
+        for page in late:
+            page.more = False
         if late:
-            failed += late
-            LOG.warning("%s: no time left to ask %s for more", what, ", ".join(late))
+            failed += [page.region for page in late]
+            LOG.warning("%s: no time left to ask %s for more", what,
+                        ", ".join(page.region for page in late))
         grow = {pages[i].region: (pages[i], n) for i, n in sizes.items()
                 if budgets[pages[i].region] > MIN_BUDGET}
         if not grow:

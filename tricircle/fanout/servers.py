@@ -422,10 +422,7 @@ class ServerLister:
                        None)
         if refused is not None:
             return ListResult(passthrough=refused)
-        pages = [r.value for r in results if r.ok and r.value is not None]
-        for r in results:
-            if r.ok and r.value is not None:
-                r.value.spent = r.elapsed
+        pages = rounds.timed(results)
         missing = [r.pod for r in results if not r.ok]
         for r in results:
             if not r.ok:

@@ -220,7 +220,7 @@ async def _user_hints(app: web.Application, ctx: RequestContext, network: str) -
     the user cannot see it (not cached: the port's POST says so as well)."""
     cached = hints_cache(app).get(network)
     if cached is not None:
-        return cached
+        return list(cached)
     resp = await central(app).call("GET", f"/v2.0/networks/{network}?fields=id&fields=tags",
                                    ctx.auth_token or "", request_id=ctx.request_id)
     if resp.status == 404:
@@ -228,7 +228,7 @@ async def _user_hints(app: web.Application, ctx: RequestContext, network: str) -
     if resp.status != 200:
         return _UNKNOWN
     hints = azhints.hints_of((_json(resp.body) or {}).get("network") or {})
-    hints_cache(app).put(network, hints)
+    hints_cache(app).put(network, tuple(hints))
     return hints
 
 

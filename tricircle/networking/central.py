@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +19,7 @@ from oslo_config import cfg
 from tricircle import faults
 from tricircle.api import keys
 from tricircle.clients.pod import PodClients, PodRequestError, PodResponse
+from tricircle.proxy.cache import TTLCache
 
 LOG = logging.getLogger(__name__)
 SERVICE_NAME = "central-neutron"
@@ -93,38 +92,18 @@ def central(app: web.Application) -> CentralNeutron:
     return client  # type: ignore[no-any-return]
 
 
-class HintsCache:
-    """availability_zone_hints of top networks read lately (network id -> hints),
-    so a boot on a network does not read them from central Neutron every time.
-    Hints are fixed when a network is made; only removing a ``tricircle-az:`` tag
-    changes them, which through this gateway forgets the entry at once
-    (`networking.sync.after_answer`) and elsewhere within `ttl` seconds. Bounded."""
-
-    def __init__(self, ttl: float = 30.0, size: int = 4096) -> None:
-        self._ttl, self._size = ttl, size
-        self._items: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()
-
-    def get(self, network: str) -> list[str] | None:
-        found = self._items.get(network)
-        if found is None or found[0] < time.monotonic():
-            self._items.pop(network, None)
-            return None
-        return list(found[1])
-
-    def put(self, network: str, hints: list[str]) -> None:
-        self._items[network] = (time.monotonic() + self._ttl, list(hints))
-        self._items.move_to_end(network)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def forget(self, network: str) -> None:
-        self._items.pop(network, None)
+# availability_zone_hints of top networks read lately (network id -> hints), so a
+# boot on a network does not read them from central Neutron every time. Hints are
+# fixed when a network is made; only removing a ``tricircle-az:`` tag changes them,
+# which through this gateway forgets the entry at once (`networking.sync.after_answer`)
+# and elsewhere within the ttl.
+HINTS_TTL, HINTS_MAX = 30.0, 4096
 
 
-def hints_cache(app: web.Application) -> HintsCache:
+def hints_cache(app: web.Application) -> TTLCache[tuple[str, ...]]:
     """The application's cache of network hints (created on first use)."""
     services = app[keys.SERVICES]
     cache = services.get("network-hints")
     if cache is None:
-        cache = services["network-hints"] = HintsCache()
+        cache = services["network-hints"] = TTLCache(ttl=HINTS_TTL, max_size=HINTS_MAX)
     return cache  # type: ignore[no-any-return]

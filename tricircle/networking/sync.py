@@ -93,7 +93,7 @@ _NETWORK = re.compile(r"^/v2\.0/networks/([^/?]+)(?:/tags(?:/[^?]*)?)?/?(?:\?.*)
 def _forget_hints(app: web.Application, method: str, path: str, status: int) -> None:
     match = _NETWORK.match(path) if method in ("PUT", "DELETE", "POST") else None
     if match is not None and 200 <= status < 300:
-        hints_cache(app).forget(match.group(1))
+        hints_cache(app).invalidate(match.group(1))
 
 
 async def enqueue_members(s: Any, group_ids: list[str], project_id: str) -> None:

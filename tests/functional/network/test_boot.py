@@ -278,7 +278,7 @@ async def test_bottom_calls_on_the_critical_path_of_a_boot(env: Env) -> None:
     assert env.central.calls == ["POST /v2.0/ports"]
     env.central.calls.clear()
     env.neutron.calls.clear()
-    hints_cache(env.client.app).forget(env.net)
+    hints_cache(env.client.app).invalidate(env.net)
     assert (await env.boot([{"uuid": env.net}], availability_zone="az1")).status == 202
     # an AZ asked, hints not known: read at once with the port's POST
     assert sorted(env.central.calls) == sorted([
